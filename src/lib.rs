@@ -1,0 +1,8 @@
+//! RPL, the Refund Policy Language: parse, check, compile and evaluate
+//! refund policies.
+
+pub mod calendar;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+pub mod value;

@@ -1,0 +1,128 @@
+//! The request schema: field paths, their types, defaults, data-validity
+//! constraints and the decision vocabulary. Loaded from TOML; the single
+//! source of truth for the checker, the compiler and the request decoder.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::source::{SourceFile, Span};
+use crate::value::Value;
+
+/// Index of a field in [`Schema::fields`]; also its slot in a decoded request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldId(pub u32);
+
+/// A closed set of names: an enum field's values, or a decision vocabulary
+/// (routes, documents, ...). Values are interned as their index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumType {
+    /// What the set is called in messages: the field path or `decision.route`.
+    pub name: String,
+    pub variants: Vec<String>,
+}
+
+impl EnumType {
+    pub fn index_of(&self, variant: &str) -> Option<u32> {
+        self.variants
+            .iter()
+            .position(|v| v == variant)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    pub fn variant(&self, index: u32) -> &str {
+        self.variants
+            .get(index as usize)
+            .map_or("?", String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Decimal {
+        min: Option<Decimal>,
+        /// Most digits after the point a request may give.
+        max_scale: u32,
+    },
+    /// A decimal amount in the currency named by another field of the request.
+    Money {
+        currency_field: FieldId,
+        min: Option<Decimal>,
+        max_scale: u32,
+    },
+    Bool,
+    Enum(Arc<EnumType>),
+    /// An RFC 3339 timestamp with an explicit offset.
+    Timestamp,
+    /// An ISO 4217 code such as `CNY`.
+    Currency,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Dotted path as written in requests and policies: `item.condition`.
+    pub path: String,
+    pub ty: FieldType,
+    /// Required fields have no default and may not be absent.
+    pub required: bool,
+    /// Value used when an optional field is left out; `Value::Absent` when none.
+    pub default: Value,
+    pub doc: Option<String>,
+    /// Where the field is declared in the schema file.
+    pub span: Span,
+}
+
+/// A data-validity rule on timestamps: `earlier` must not be after `later`
+/// (when both are present). Violations are request errors, not decisions.
+#[derive(Debug, Clone)]
+pub struct OrderConstraint {
+    pub earlier: FieldId,
+    pub later: FieldId,
+}
+
+/// The values a decision may carry, so that a policy's typo in a route or a
+/// document name is a check error rather than a wrong decision.
+#[derive(Debug, Clone)]
+pub struct DecisionVocab {
+    pub route: Arc<EnumType>,
+    pub documents: Arc<EnumType>,
+    pub offers: Arc<EnumType>,
+    pub return_shipping: Arc<EnumType>,
+    pub installments: Arc<EnumType>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub fields: Vec<Field>,
+    by_path: HashMap<String, FieldId>,
+    /// The enum field that selects the policy, and its values.
+    pub channel: FieldId,
+    pub channels: Arc<EnumType>,
+    /// The string field echoed in every decision.
+    pub request_id: FieldId,
+    pub constraints: Vec<OrderConstraint>,
+    pub decision: DecisionVocab,
+    pub source: SourceFile,
+}
+
+impl Schema {
+    pub fn field(&self, id: FieldId) -> &Field {
+        // Ids are only ever made by this schema, so the index is in range.
+        #[expect(clippy::indexing_slicing, reason = "FieldIds come from this schema")]
+        &self.fields[id.0 as usize]
+    }
+
+    pub fn lookup(&self, path: &str) -> Option<FieldId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|f| f.path.as_str())
+    }
+}

@@ -1,0 +1,259 @@
+//! Parsers for the scalar forms the schema and requests share: amounts,
+//! timestamps, currency codes, names, and did-you-mean suggestions.
+//!
+//! They live here (not in `request`) because schema defaults are written in
+//! the same forms as request values, and the schema never imports a later stage.
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+
+/// Why a decimal string was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AmountError {
+    /// Not of the form `-?digits(.digits)?`.
+    NotDecimal,
+    /// More digits after the point than allowed; carries how many were given.
+    Precision(usize),
+    /// More digits than a decimal can hold exactly.
+    TooLarge,
+}
+
+/// Parses a decimal written as `-?[0-9]+(\.[0-9]+)?`, with at most
+/// `max_places` digits after the point (trailing zeros count: `1.000` has
+/// three). No exponent, sign `+`, underscores, spaces or bare `.5`.
+/// Negative zero becomes zero.
+pub(crate) fn parse_decimal(text: &str, max_places: u32) -> Result<Decimal, AmountError> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int_part, frac_part) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
+        return Err(AmountError::NotDecimal);
+    }
+    let places = frac_part.map_or(0, str::len);
+    if places > max_places as usize {
+        return Err(AmountError::Precision(places));
+    }
+    let mut value: Decimal = text.parse().map_err(|_| AmountError::TooLarge)?;
+    // rust_decimal rounds what it cannot hold; a rounded amount is not the
+    // amount the buyer paid.
+    if value.scale() as usize != places {
+        return Err(AmountError::TooLarge);
+    }
+    if value.is_zero() {
+        value.set_sign_positive(true);
+    }
+    Ok(value)
+}
+
+/// Why a timestamp string was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TimestampError {
+    /// A well-formed date and time with no `Z` or `+hh:mm` after it.
+    MissingOffset,
+    /// Anything else; the text says what is wrong.
+    Invalid(String),
+}
+
+/// Example shown in messages about timestamps.
+pub(crate) const TIMESTAMP_EXAMPLE: &str = "2025-01-03T10:20:00+08:00";
+
+/// Parses an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`
+/// (`t` and `z` may be lowercase; at most 9 fraction digits). jiff alone
+/// would also take a space for `T`, `+08` or a `[zone]` suffix; requests are
+/// held to the stricter contract form. The instant is kept, the offset is not.
+pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
+    let mut c = Cursor { rest: text };
+    let shape_ok = c.digits(4)
+        && c.byte(b"-")
+        && c.digits(2)
+        && c.byte(b"-")
+        && c.digits(2)
+        && c.byte(b"Tt")
+        && c.digits(2)
+        && c.byte(b":")
+        && c.digits(2)
+        && c.byte(b":")
+        && c.digits(2);
+    if !shape_ok {
+        return Err(TimestampError::Invalid(
+            "expected `YYYY-MM-DDTHH:MM:SS` followed by an offset".to_owned(),
+        ));
+    }
+    if c.byte(b".") {
+        let n = c.rest.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || n > 9 {
+            return Err(TimestampError::Invalid(
+                "a fraction of a second needs 1 to 9 digits".to_owned(),
+            ));
+        }
+        c.skip(n);
+    }
+    if c.rest.is_empty() {
+        return Err(TimestampError::MissingOffset);
+    }
+    let offset_ok = if c.byte(b"Zz") {
+        true
+    } else if c.byte(b"+-") {
+        let hh = c.two_digits();
+        let colon = c.byte(b":");
+        let mm = c.two_digits();
+        matches!((hh, colon, mm), (Some(h), true, Some(m)) if h <= 23 && m <= 59)
+    } else {
+        false
+    };
+    if !offset_ok || !c.rest.is_empty() {
+        return Err(TimestampError::Invalid(
+            "the offset must be `Z` or `+HH:MM` / `-HH:MM`, and nothing may follow it".to_owned(),
+        ));
+    }
+    text.parse::<Timestamp>()
+        .map_err(|e| TimestampError::Invalid(e.to_string()))
+}
+
+struct Cursor<'a> {
+    rest: &'a str,
+}
+
+impl Cursor<'_> {
+    fn skip(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or("");
+    }
+
+    /// Consumes one byte if it is one of `allowed`.
+    fn byte(&mut self, allowed: &[u8]) -> bool {
+        match self.rest.as_bytes().first() {
+            Some(b) if allowed.contains(b) => {
+                self.skip(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn digits(&mut self, n: usize) -> bool {
+        let ok = self.rest.len() >= n && self.rest.bytes().take(n).all(|b| b.is_ascii_digit());
+        if ok {
+            self.skip(n);
+        }
+        ok
+    }
+
+    fn two_digits(&mut self) -> Option<u32> {
+        let text = self.rest.get(..2)?;
+        if !self.digits(2) {
+            return None;
+        }
+        text.parse().ok()
+    }
+}
+
+/// An ISO 4217-shaped code: exactly three ASCII capital letters.
+pub(crate) fn is_currency_code(text: &str) -> bool {
+    text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// A name usable in field paths and enum values: ASCII letters, digits and
+/// `_`, not starting with a digit.
+pub(crate) fn is_name(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
+pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .map(|c| (strsim::normalized_damerau_levenshtein(word, c), c))
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// `` `a`, `b`, `c` `` for messages.
+pub(crate) fn backticked<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    items
+        .into_iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_take_only_the_plain_form() {
+        assert_eq!(parse_decimal("4999.00", 2).unwrap().to_string(), "4999.00");
+        assert_eq!(parse_decimal("4999", 2).unwrap().to_string(), "4999");
+        assert_eq!(parse_decimal("-0.00", 2).unwrap().to_string(), "0.00");
+        assert!(!parse_decimal("-0.00", 2).unwrap().is_sign_negative());
+        for bad in ["", "-", "1.", ".5", "+1", "1e3", "1_000", " 1", "1,00", "NaN", "--1", "1.2.3"] {
+            assert_eq!(parse_decimal(bad, 2), Err(AmountError::NotDecimal), "{bad}");
+        }
+        assert_eq!(parse_decimal("1.000", 2), Err(AmountError::Precision(3)));
+        assert_eq!(
+            parse_decimal("79228162514264337593543950336", 2),
+            Err(AmountError::TooLarge)
+        );
+        assert_eq!(
+            parse_decimal("7922816251426433759354395033.55", 2),
+            Err(AmountError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn timestamps_need_rfc3339_with_offset() {
+        let t = parse_timestamp("2025-01-03T10:20:00+08:00").unwrap();
+        assert_eq!(t.to_string(), "2025-01-03T02:20:00Z");
+        assert!(parse_timestamp("2025-01-03t02:20:00.5z").is_ok());
+        assert_eq!(
+            parse_timestamp("2025-01-03T10:20:00"),
+            Err(TimestampError::MissingOffset)
+        );
+        assert_eq!(
+            parse_timestamp("2025-01-03T10:20:00.123"),
+            Err(TimestampError::MissingOffset)
+        );
+        for bad in [
+            "",
+            "2025-01-03",
+            "2025-01-03 10:20:00+08:00",
+            "2025-01-03T10:20:00+08",
+            "2025-01-03T10:20:00+0800",
+            "2025-01-03T10:20:00+24:00",
+            "2025-01-03T10:20:00+08:00[Asia/Shanghai]",
+            "2025-01-03T10:20Z",
+            "2025-02-30T10:20:00Z",
+            "2025-01-03T24:00:00Z",
+            "2025-01-03T10:20:00.1234567891Z",
+            "२०२५-01-03T10:20:00Z",
+        ] {
+            assert!(
+                matches!(parse_timestamp(bad), Err(TimestampError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn suggestions_find_typos_only() {
+        let c = ["paid_amount", "quantity", "sku"];
+        assert_eq!(suggest("paid_amont", c), Some("paid_amount"));
+        assert_eq!(suggest("zzz", c), None);
+    }
+
+    #[test]
+    fn names_and_currencies() {
+        assert!(is_name("paid_amount") && is_name("_x1") && !is_name("1x") && !is_name(""));
+        assert!(!is_name("a-b") && !is_name("a b"));
+        assert!(is_currency_code("CNY") && !is_currency_code("cny") && !is_currency_code("CN"));
+    }
+}

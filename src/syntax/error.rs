@@ -1,0 +1,76 @@
+//! Syntax errors: what the parser expected, in words an author reads.
+
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum SyntaxError {
+    #[error("expected {expected}, found {found}")]
+    #[diagnostic(code(rpl::syntax::unexpected), help("{help}"))]
+    Unexpected {
+        expected: String,
+        found: String,
+        help: String,
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        #[label("expected {expected} here")]
+        span: SourceSpan,
+    },
+
+    #[error("expressions nest too deeply")]
+    #[diagnostic(
+        code(rpl::syntax::too_deep),
+        help(
+            "split the condition into named predicates (`pred name = ...`); at most {max} levels of brackets, `if`, `match` or `not` may nest"
+        )
+    )]
+    TooDeep {
+        max: usize,
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        #[label("nesting goes past {max} levels here")]
+        span: SourceSpan,
+    },
+
+    #[error("invalid {what} `{text}`")]
+    #[diagnostic(code(rpl::syntax::bad_literal), help("{help}"))]
+    BadLiteral {
+        what: &'static str,
+        text: String,
+        help: &'static str,
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        #[label("not a valid {what}")]
+        span: SourceSpan,
+    },
+
+    #[error("unknown escape `{text}` in a string")]
+    #[diagnostic(
+        code(rpl::syntax::bad_escape),
+        help(
+            "strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{{4E2D}}`; write a backslash as `\\\\`"
+        )
+    )]
+    BadEscape {
+        text: String,
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        #[label("unknown escape")]
+        span: SourceSpan,
+    },
+
+    #[error("internal error: the parser met a shape it did not expect ({what})")]
+    #[diagnostic(
+        code(rpl::syntax::internal),
+        help("this is a bug in rpl, not in your policy; please report it with this file")
+    )]
+    Internal {
+        what: String,
+        #[source_code]
+        src: NamedSource<Arc<str>>,
+        #[label("here")]
+        span: SourceSpan,
+    },
+}

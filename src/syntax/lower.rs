@@ -1,0 +1,656 @@
+//! Pest pairs → syntax tree: one `lower_*` function per grammar rule. Each
+//! reads its span first; a pair of an unexpected shape (a broken grammar
+//! assumption) becomes [`SyntaxError::Internal`], never a panic.
+
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use rust_decimal::Decimal;
+
+use super::Rule;
+use super::ast::*;
+use super::error::SyntaxError;
+use crate::source::{FileId, SourceFile, Span};
+
+type Result<T> = std::result::Result<T, SyntaxError>;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::range, Assoc::Left))
+        .op(Op::infix(Rule::or, Assoc::Left))
+        .op(Op::infix(Rule::and, Assoc::Left))
+        .op(Op::prefix(Rule::not))
+        .op(Op::infix(Rule::eq, Assoc::Left)
+            | Op::infix(Rule::ne, Assoc::Left)
+            | Op::infix(Rule::lt, Assoc::Left)
+            | Op::infix(Rule::le, Assoc::Left)
+            | Op::infix(Rule::gt, Assoc::Left)
+            | Op::infix(Rule::ge, Assoc::Left)
+            | Op::postfix(Rule::in_list)
+            | Op::postfix(Rule::not_in_list)
+            | Op::postfix(Rule::is_test)
+            | Op::postfix(Rule::within))
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+});
+
+pub struct Lowerer<'a> {
+    file: FileId,
+    source: &'a SourceFile,
+    comments: &'a [Comment],
+}
+
+/// The `//!` comments at the top of a file, joined by newlines.
+pub fn inner_doc(comments: &[Comment]) -> Option<String> {
+    let lines: Vec<&str> = comments
+        .iter()
+        .filter(|c| c.kind == CommentKind::Inner)
+        .map(|c| c.text.as_str())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn is_punctuation(r: Rule) -> bool {
+    super::expected::is_keyword(r)
+        || matches!(
+            r,
+            Rule::lparen
+                | Rule::rparen
+                | Rule::lbracket
+                | Rule::rbracket
+                | Rule::lbrace
+                | Rule::rbrace
+                | Rule::comma
+                | Rule::assign
+                | Rule::arrow
+        )
+}
+
+/// The meaningful children of a pair, punctuation left out.
+fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| !is_punctuation(p.as_rule()))
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(file: FileId, source: &'a SourceFile, comments: &'a [Comment]) -> Self {
+        Lowerer {
+            file,
+            source,
+            comments,
+        }
+    }
+
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn internal(&self, span: Span, what: impl Into<String>) -> SyntaxError {
+        SyntaxError::Internal {
+            what: what.into(),
+            src: self.source.named_source(),
+            span: span.into(),
+        }
+    }
+
+    /// The next child, which must be of `rule`.
+    fn expect<'i>(
+        &self,
+        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        want: Rule,
+        parent: Span,
+    ) -> Result<Pair<'i, Rule>> {
+        match it.next() {
+            Some(p) if p.as_rule() == want => Ok(p),
+            Some(p) => Err(self.internal(
+                self.span(&p),
+                format!("{:?} instead of {want:?}", p.as_rule()),
+            )),
+            None => Err(self.internal(parent, format!("missing {want:?}"))),
+        }
+    }
+
+    /// The `///` lines directly above `start`, with only blank space between.
+    fn doc_before(&self, start: u32) -> Option<String> {
+        let text: &str = &self.source.text;
+        let mut lines = Vec::new();
+        let mut cursor = start as usize;
+        for c in self
+            .comments
+            .iter()
+            .rev()
+            .filter(|c| (c.span.end as usize) <= start as usize)
+        {
+            let between = text.get(c.span.end as usize..cursor).unwrap_or("x");
+            if c.kind != CommentKind::Doc || !between.trim().is_empty() {
+                break;
+            }
+            lines.push(c.text.as_str());
+            cursor = c.span.start as usize;
+        }
+        lines.reverse();
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    pub fn file(&self, mut pairs: Pairs<'_, Rule>) -> Result<Vec<Item>> {
+        let Some(file) = pairs.next() else {
+            return Err(self.internal(Span::new(self.file, 0, 0), "no file"));
+        };
+        children(file)
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .map(|p| self.lower_item(p))
+            .collect()
+    }
+
+    fn lower_item(&self, pair: Pair<'_, Rule>) -> Result<Item> {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start);
+        let kind = pair.as_rule();
+        let mut it = children(pair);
+        Ok(match kind {
+            Rule::import => Item::Import(Import {
+                path: self.lower_string(self.expect(&mut it, Rule::string, span)?)?,
+                span,
+            }),
+            Rule::const_def => Item::Const(ConstDef {
+                doc,
+                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                value: self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?,
+                span,
+            }),
+            Rule::pred_def => {
+                let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+                let (label, next) = self.optional_label(&mut it, span)?;
+                Item::Pred(PredDef {
+                    doc,
+                    name,
+                    label,
+                    cond: self.lower_expr(next)?,
+                    span,
+                })
+            }
+            Rule::rules_def => Item::Rules(RulesDef {
+                doc,
+                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                rules: it.map(|p| self.lower_rule(p)).collect::<Result<_>>()?,
+                span,
+            }),
+            Rule::defaults_def => Item::Defaults(DefaultsDef {
+                doc,
+                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                fields: self.lower_outcome_block(self.expect(
+                    &mut it,
+                    Rule::outcome_block,
+                    span,
+                )?)?,
+                span,
+            }),
+            Rule::policy => {
+                let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+                let mut label = None;
+                let mut items = Vec::new();
+                for p in it {
+                    if p.as_rule() == Rule::label {
+                        label = Some(self.lower_label(p, span)?);
+                    } else {
+                        items.push(self.lower_policy_item(p)?);
+                    }
+                }
+                Item::Policy(Policy {
+                    doc,
+                    name,
+                    label,
+                    items,
+                    span,
+                })
+            }
+            other => return Err(self.internal(span, format!("{other:?} as an item"))),
+        })
+    }
+
+    /// An optional `label`, then the pair after it.
+    fn optional_label<'i>(
+        &self,
+        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        span: Span,
+    ) -> Result<(Option<StrLit>, Pair<'i, Rule>)> {
+        let Some(next) = it.next() else {
+            return Err(self.internal(span, "missing body"));
+        };
+        if next.as_rule() != Rule::label {
+            return Ok((None, next));
+        }
+        let label = self.lower_label(next, span)?;
+        match it.next() {
+            Some(after) => Ok((Some(label), after)),
+            None => Err(self.internal(span, "missing body after label")),
+        }
+    }
+
+    fn lower_label(&self, pair: Pair<'_, Rule>, span: Span) -> Result<StrLit> {
+        let s = self.expect(&mut children(pair), Rule::string, span)?;
+        self.lower_string(s)
+    }
+
+    fn lower_policy_item(&self, pair: Pair<'_, Rule>) -> Result<PolicyItem> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::rule_def | Rule::reject_def | Rule::after_def => {
+                Ok(PolicyItem::Rule(self.lower_rule(pair)?))
+            }
+            Rule::use_item => {
+                let ident = self.expect(&mut children(pair), Rule::ident, span)?;
+                Ok(PolicyItem::Use(self.lower_ident(ident)))
+            }
+            Rule::inline_defaults => {
+                let block = self.expect(&mut children(pair), Rule::outcome_block, span)?;
+                Ok(PolicyItem::Defaults {
+                    fields: self.lower_outcome_block(block)?,
+                    span,
+                })
+            }
+            Rule::const_def => match self.lower_item(pair)? {
+                Item::Const(c) => Ok(PolicyItem::Const(c)),
+                _ => Err(self.internal(span, "constant")),
+            },
+            Rule::setting => {
+                let mut it = children(pair);
+                Ok(PolicyItem::Setting(Setting {
+                    key: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                    value: self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?,
+                    span,
+                }))
+            }
+            other => Err(self.internal(span, format!("{other:?} in a policy"))),
+        }
+    }
+
+    fn lower_rule(&self, pair: Pair<'_, Rule>) -> Result<Rule_> {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start);
+        let kind = match pair.as_rule() {
+            Rule::rule_def => RuleKind::Rule,
+            Rule::reject_def => RuleKind::Reject,
+            Rule::after_def => RuleKind::After,
+            other => return Err(self.internal(span, format!("{other:?} as a rule"))),
+        };
+        let mut it = children(pair);
+        let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+        let mut label = None;
+        let mut when = None;
+        let mut outcome = None;
+        for p in it {
+            match p.as_rule() {
+                Rule::label => label = Some(self.lower_label(p, span)?),
+                Rule::when => {
+                    let e = self.expect(&mut children(p), Rule::expr, span)?;
+                    when = Some(self.lower_expr(e)?);
+                }
+                Rule::outcome => outcome = Some(self.lower_outcome(p)?),
+                other => return Err(self.internal(span, format!("{other:?} in a rule"))),
+            }
+        }
+        Ok(Rule_ {
+            doc,
+            kind,
+            name,
+            label,
+            when,
+            outcome,
+            span,
+        })
+    }
+
+    fn lower_outcome(&self, pair: Pair<'_, Rule>) -> Result<Outcome> {
+        let span = self.span(&pair);
+        let mut it = children(pair);
+        let v = self.expect(&mut it, Rule::verdict, span)?;
+        let verdict_span = self.span(&v);
+        let verdict = match v.as_str() {
+            "approve" => Verdict::Approve,
+            "deny" => Verdict::Deny,
+            "review" => Verdict::Review,
+            other => return Err(self.internal(verdict_span, format!("verdict {other}"))),
+        };
+        let fields = match it.next() {
+            Some(block) => self.lower_outcome_block(block)?,
+            None => Vec::new(),
+        };
+        Ok(Outcome {
+            verdict,
+            verdict_span,
+            fields,
+            span,
+        })
+    }
+
+    fn lower_outcome_block(&self, pair: Pair<'_, Rule>) -> Result<Vec<Assign>> {
+        children(pair).map(|p| self.lower_assignment(p)).collect()
+    }
+
+    fn lower_assignment(&self, pair: Pair<'_, Rule>) -> Result<Assign> {
+        let span = self.span(&pair);
+        // `assign` is punctuation and filtered out; `append` is kept.
+        let mut append = false;
+        let mut field = None;
+        let mut value = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => field = Some(self.lower_ident(p)),
+                Rule::append => append = true,
+                Rule::assign => {}
+                Rule::expr => value = Some(self.lower_expr(p)?),
+                other => return Err(self.internal(span, format!("{other:?} in an assignment"))),
+            }
+        }
+        match (field, value) {
+            (Some(field), Some(value)) => Ok(Assign {
+                field,
+                append,
+                value,
+                span,
+            }),
+            _ => Err(self.internal(span, "incomplete assignment")),
+        }
+    }
+
+    fn lower_ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn lower_string(&self, pair: Pair<'_, Rule>) -> Result<StrLit> {
+        let span = self.span(&pair);
+        let raw = pair.as_str();
+        let inner = raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .ok_or_else(|| self.internal(span, "string without quotes"))?;
+        let value = unescape(inner).map_err(|(offset, len)| {
+            let at = span.start as usize + 1 + offset;
+            SyntaxError::BadEscape {
+                text: inner.get(offset..offset + len).unwrap_or("\\").to_string(),
+                src: self.source.named_source(),
+                span: (at, len).into(),
+            }
+        })?;
+        Ok(StrLit { value, span })
+    }
+
+    pub fn lower_expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        PRATT
+            .map_primary(|p| self.lower_primary(p))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = self.span(&op).to(rhs.span);
+                let op = match op.as_rule() {
+                    Rule::not => UnOp::Not,
+                    _ => UnOp::Neg,
+                };
+                Ok(Expr {
+                    kind: ExprKind::Unary(op, Box::new(rhs)),
+                    span,
+                })
+            })
+            .map_postfix(|lhs, op| self.lower_postfix(lhs?, op))
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let span = lhs.span.to(rhs.span);
+                let op = match op.as_rule() {
+                    Rule::or => BinOp::Or,
+                    Rule::and => BinOp::And,
+                    Rule::eq => BinOp::Eq,
+                    Rule::ne => BinOp::Ne,
+                    Rule::lt => BinOp::Lt,
+                    Rule::le => BinOp::Le,
+                    Rule::gt => BinOp::Gt,
+                    Rule::ge => BinOp::Ge,
+                    Rule::add => BinOp::Add,
+                    Rule::sub => BinOp::Sub,
+                    Rule::mul => BinOp::Mul,
+                    Rule::div => BinOp::Div,
+                    Rule::range => BinOp::Range,
+                    other => return Err(self.internal(span, format!("{other:?} as an operator"))),
+                };
+                Ok(Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                })
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn lower_postfix(&self, lhs: Expr, op: Pair<'_, Rule>) -> Result<Expr> {
+        let op_span = self.span(&op);
+        let span = lhs.span.to(op_span);
+        let op_rule = op.as_rule();
+        let mut it = children(op);
+        let kind = match op_rule {
+            Rule::in_list | Rule::not_in_list => {
+                let list = it
+                    .next()
+                    .ok_or_else(|| self.internal(op_span, "`in` without a list"))?;
+                ExprKind::In {
+                    value: Box::new(lhs),
+                    list: Box::new(self.lower_primary(list)?),
+                    negated: op_rule == Rule::not_in_list,
+                }
+            }
+            Rule::is_test => {
+                let p = self.expect(&mut it, Rule::presence, op_span)?;
+                ExprKind::Is {
+                    value: Box::new(lhs),
+                    present: p.as_str() == "present",
+                }
+            }
+            Rule::within => {
+                let window = it
+                    .next()
+                    .ok_or_else(|| self.internal(op_span, "`within` without a window"))?;
+                let anchor = it
+                    .next()
+                    .ok_or_else(|| self.internal(op_span, "`within` without `after`"))?;
+                ExprKind::Within {
+                    value: Box::new(lhs),
+                    window: Box::new(self.lower_primary(window)?),
+                    anchor: Box::new(self.lower_primary(anchor)?),
+                }
+            }
+            other => return Err(self.internal(op_span, format!("{other:?} as a postfix"))),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn lower_primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let kind = match pair.as_rule() {
+            Rule::paren => {
+                let inner = self.expect(&mut children(pair), Rule::expr, span)?;
+                ExprKind::Paren(Box::new(self.lower_expr(inner)?))
+            }
+            Rule::if_expr => {
+                let mut it = children(pair);
+                let cond = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
+                let then = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
+                let els = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
+                ExprKind::If {
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    els: Box::new(els),
+                }
+            }
+            Rule::match_expr => {
+                let mut it = children(pair);
+                let scrutinee = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
+                let arms = it.map(|arm| self.lower_arm(arm)).collect::<Result<_>>()?;
+                ExprKind::Match {
+                    scrutinee: Box::new(scrutinee),
+                    arms,
+                }
+            }
+            Rule::call => {
+                let mut it = children(pair);
+                let func = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+                let args = it.map(|a| self.lower_expr(a)).collect::<Result<_>>()?;
+                ExprKind::Call { func, args }
+            }
+            Rule::list => ExprKind::List(
+                children(pair)
+                    .map(|e| self.lower_expr(e))
+                    .collect::<Result<_>>()?,
+            ),
+            Rule::date => ExprKind::Lit(Lit::Date(jiff::civil::Date::from_str(text).map_err(
+                |_| {
+                    self.bad_literal(
+                        span,
+                        "date",
+                        text,
+                        "write a real calendar date as `YYYY-MM-DD`, e.g. `2025-10-01`",
+                    )
+                },
+            )?)),
+            Rule::number => ExprKind::Lit(self.lower_number(text, span)?),
+            Rule::money => {
+                let mut it = children(pair);
+                let amount = self.expect(&mut it, Rule::number_part, span)?;
+                let currency = self.expect(&mut it, Rule::currency, span)?;
+                ExprKind::Lit(Lit::Money {
+                    amount: self.decimal(amount.as_str(), span)?,
+                    currency: currency.as_str().to_string(),
+                })
+            }
+            Rule::duration => {
+                let mut it = children(pair);
+                let count = self.expect(&mut it, Rule::number_part, span)?;
+                let unit = self.expect(&mut it, Rule::unit, span)?;
+                let count = count.as_str().parse::<u32>().map_err(|_| {
+                    self.bad_literal(
+                        span,
+                        "duration",
+                        text,
+                        "a duration counts whole units, e.g. `7 days`, up to 4294967295",
+                    )
+                })?;
+                let unit = match unit.as_str().split_whitespace().next() {
+                    Some("working") => Unit::WorkingDays,
+                    Some("day" | "days") => Unit::Days,
+                    Some("week" | "weeks") => Unit::Weeks,
+                    Some("month" | "months") => Unit::Months,
+                    _ => Unit::Years,
+                };
+                ExprKind::Lit(Lit::Duration { count, unit })
+            }
+            Rule::string => ExprKind::Lit(Lit::Str(self.lower_string(pair)?.value)),
+            Rule::boolean => ExprKind::Lit(Lit::Bool(text == "true")),
+            Rule::none => ExprKind::Lit(Lit::None),
+            Rule::path => ExprKind::Path(text.to_string()),
+            other => return Err(self.internal(span, format!("{other:?} as an operand"))),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn lower_arm(&self, pair: Pair<'_, Rule>) -> Result<MatchArm> {
+        let span = self.span(&pair);
+        let mut it = children(pair);
+        let pattern = self.expect(&mut it, Rule::pattern, span)?;
+        let patterns: Vec<Ident> = children(pattern)
+            .map(|p| self.lower_ident(p))
+            .filter(|i| i.name != "_")
+            .collect();
+        let value = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
+        Ok(MatchArm {
+            patterns,
+            value,
+            span,
+        })
+    }
+
+    fn lower_number(&self, text: &str, span: Span) -> Result<Lit> {
+        if text.contains('.') {
+            return Ok(Lit::Decimal(self.decimal(text, span)?));
+        }
+        text.parse::<i64>().map(Lit::Int).map_err(|_| {
+            self.bad_literal(
+                span,
+                "number",
+                text,
+                "whole numbers go up to 9223372036854775807",
+            )
+        })
+    }
+
+    fn decimal(&self, text: &str, span: Span) -> Result<Decimal> {
+        Decimal::from_str_exact(text).map_err(|_| {
+            self.bad_literal(
+                span,
+                "number",
+                text,
+                "decimals have at most 28 significant digits",
+            )
+        })
+    }
+
+    fn bad_literal(
+        &self,
+        span: Span,
+        what: &'static str,
+        text: &str,
+        help: &'static str,
+    ) -> SyntaxError {
+        SyntaxError::BadLiteral {
+            what,
+            text: text.to_string(),
+            help,
+            src: self.source.named_source(),
+            span: span.into(),
+        }
+    }
+}
+
+/// Avoids a clash with pest's generated `Rule` enum.
+type Rule_ = super::ast::Rule;
+
+/// Resolves escapes; on failure, the byte offset and length of the bad escape.
+fn unescape(s: &str) -> std::result::Result<String, (usize, usize)> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some((_, '"')) => out.push('"'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, 'u')) => {
+                let rest = s.get(i + 2..).unwrap_or("");
+                let close = rest.find('}').filter(|_| rest.starts_with('{'));
+                let code = close
+                    .and_then(|end| rest.get(1..end))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .and_then(char::from_u32);
+                match (code, close) {
+                    (Some(ch), Some(end)) => {
+                        out.push(ch);
+                        // Skip `{hex}`: `end` is the index of `}` in `rest`.
+                        for _ in 0..=end {
+                            chars.next();
+                        }
+                    }
+                    _ => return Err((i, 2)),
+                }
+            }
+            Some((_, other)) => return Err((i, 1 + other.len_utf8())),
+            None => return Err((i, 1)),
+        }
+    }
+    Ok(out)
+}

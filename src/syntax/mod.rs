@@ -1,0 +1,108 @@
+//! Stage 1: text → syntax tree. Pest types never leave this module.
+//!
+//! [`parse`] returns an [`ast::File`] with a span on every node and every
+//! comment collected, or the first syntax error in words an author reads.
+
+pub mod ast;
+mod error;
+mod expected;
+mod lower;
+mod scan;
+
+pub use error::SyntaxError;
+pub use scan::MAX_NESTING;
+
+use std::sync::Arc;
+
+use pest::Parser as _;
+use pest_derive::Parser;
+
+use crate::source::{FileId, SourceFile};
+
+#[derive(Parser)]
+#[grammar = "../grammar/rpl.pest"]
+struct RplParser;
+
+/// Parses one file. Never panics and never recurses deeper than
+/// [`MAX_NESTING`] allows, whatever the input.
+pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, SyntaxError> {
+    let text: &str = &source.text;
+    let scanned = scan::scan(file, text);
+    if let Some(at) = scanned.too_deep_at {
+        return Err(SyntaxError::TooDeep {
+            max: MAX_NESTING,
+            src: source.named_source(),
+            span: (at, 1usize.min(text.len().saturating_sub(at))).into(),
+        });
+    }
+    let pairs = RplParser::parse(Rule::file, text).map_err(|e| pest_error(source, e))?;
+    let lowerer = lower::Lowerer::new(file, source, &scanned.comments);
+    let items = lowerer.file(pairs)?;
+    let doc = lower::inner_doc(&scanned.comments);
+    Ok(ast::File {
+        doc,
+        items,
+        comments: scanned.comments,
+    })
+}
+
+fn pest_error(source: &SourceFile, err: pest::error::Error<Rule>) -> SyntaxError {
+    let text: &Arc<str> = &source.text;
+    let pos = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let expected = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            expected::expected_words(positives)
+        }
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let (found, len) = found_at(text, pos);
+    let help = help_for(&expected, &found);
+    SyntaxError::Unexpected {
+        expected,
+        found,
+        help,
+        src: source.named_source(),
+        span: (pos, len).into(),
+    }
+}
+
+/// The token at `pos`, for "found ...", and its length in bytes.
+fn found_at(text: &str, pos: usize) -> (String, usize) {
+    let rest = text.get(pos..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return ("the end of the file".to_string(), 0);
+    };
+    if first.is_alphanumeric() || first == '_' {
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
+        let len = word.len();
+        return (format!("`{word}`"), len);
+    }
+    if first == '"' {
+        return ("a string".to_string(), first.len_utf8());
+    }
+    if first == '\n' || first == '\r' {
+        return ("the end of the line".to_string(), 0);
+    }
+    (format!("`{first}`"), first.len_utf8())
+}
+
+fn help_for(expected: &str, found: &str) -> String {
+    if expected.contains("comparison") {
+        "a condition compares a field with a value, e.g. `item.condition == unopened` or `reason in [wrong_item, damaged_in_transit]`".to_string()
+    } else if expected.contains("approve") {
+        "a rule ends with its verdict: `approve`, `deny` or `review`, optionally followed by `{ field = value ... }`".to_string()
+    } else if found == "`=`" {
+        "to compare two values write `==`".to_string()
+    } else {
+        format!("write {expected} here")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! A small pass over the raw text, before pest: it collects comments (pest
+//! skips them) and bounds how deeply expressions nest, so that neither the
+//! parser nor the later recursive passes can overflow the stack on hostile
+//! input.
+
+use super::ast::{Comment, CommentKind};
+use crate::source::{FileId, Span};
+
+/// How deeply expressions may nest: brackets, `if`/`match`, and runs of
+/// `not`/`-`. Real policies stay far below it.
+pub const MAX_NESTING: usize = 64;
+
+pub struct Scanned {
+    pub comments: Vec<Comment>,
+    /// Byte offset where nesting first exceeded [`MAX_NESTING`].
+    pub too_deep_at: Option<usize>,
+}
+
+/// Nesting opened inside one bracket pair.
+#[derive(Default, Clone, Copy)]
+struct Frame {
+    /// `not` and unary `-` since the last binary operator.
+    prefix: usize,
+    /// `if` and `match` since the frame opened or the last separator.
+    cond: usize,
+}
+
+const RESET_WORDS: &[&str] = &[
+    "rule", "when", "approve", "deny", "review", "reject", "after", "const", "pred", "policy",
+    "rules", "defaults", "use", "import",
+];
+
+pub fn scan(file: FileId, text: &str) -> Scanned {
+    let bytes = text.as_bytes();
+    let mut comments = Vec::new();
+    let mut frames = vec![Frame::default()];
+    let mut too_deep_at = None;
+    // Whether the previous significant token ends an operand, which makes a
+    // following `-` binary rather than unary.
+    let mut after_operand = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(&b) = bytes.get(i) else { break };
+        let rest = bytes.get(i..).unwrap_or_default();
+        match b {
+            b'/' if rest.starts_with(b"//") => {
+                let end = memchr_newline(bytes, i);
+                let (kind, skip) = if rest.starts_with(b"///") && !rest.starts_with(b"////") {
+                    (CommentKind::Doc, 3)
+                } else if rest.starts_with(b"//!") {
+                    (CommentKind::Inner, 3)
+                } else {
+                    (CommentKind::Line, 2)
+                };
+                let body = text.get(i + skip..end).unwrap_or("");
+                comments.push(Comment {
+                    kind,
+                    text: body
+                        .strip_prefix(' ')
+                        .unwrap_or(body)
+                        .trim_end()
+                        .to_string(),
+                    span: Span::new(file, i, end),
+                });
+                i = end;
+                continue;
+            }
+            b'"' => {
+                i = skip_string(bytes, i);
+                after_operand = true;
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                frames.push(Frame::default());
+                after_operand = false;
+            }
+            b')' | b']' | b'}' => {
+                if frames.len() > 1 {
+                    frames.pop();
+                }
+                after_operand = true;
+            }
+            b',' => {
+                if let Some(f) = frames.last_mut() {
+                    *f = Frame::default();
+                }
+                after_operand = false;
+            }
+            b'-' if !after_operand => {
+                if let Some(f) = frames.last_mut() {
+                    f.prefix += 1;
+                }
+            }
+            b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'.' | b'|' => {
+                if let Some(f) = frames.last_mut() {
+                    f.prefix = 0;
+                    // A lone `=` starts a new definition or outcome field.
+                    let lone_assign = b == b'='
+                        && !matches!(rest.get(1), Some(b'=' | b'>'))
+                        && !matches!(
+                            i.checked_sub(1).and_then(|j| bytes.get(j)),
+                            Some(b'=' | b'<' | b'>' | b'!' | b'+')
+                        );
+                    if lone_assign {
+                        f.cond = 0;
+                    }
+                }
+                after_operand = false;
+            }
+            _ if b.is_ascii_alphanumeric() || b == b'_' => {
+                let end = rest
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                    .map_or(bytes.len(), |n| i + n);
+                let word = text.get(i..end).unwrap_or("");
+                after_operand = true;
+                if let Some(f) = frames.last_mut() {
+                    match word {
+                        "not" => {
+                            f.prefix += 1;
+                            after_operand = false;
+                        }
+                        "and" | "or" | "in" | "is" | "within" | "after" | "then" | "else" => {
+                            f.prefix = 0;
+                            after_operand = false;
+                        }
+                        "if" | "match" => {
+                            f.cond += 1;
+                            after_operand = false;
+                        }
+                        w if RESET_WORDS.contains(&w) => {
+                            *f = Frame::default();
+                            after_operand = false;
+                        }
+                        _ => {}
+                    }
+                }
+                i = end;
+                if too_deep_at.is_none() && depth(&frames) > MAX_NESTING {
+                    too_deep_at = Some(i.saturating_sub(word.len()));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if too_deep_at.is_none() && depth(&frames) > MAX_NESTING {
+            too_deep_at = Some(i);
+        }
+        i += 1;
+    }
+    Scanned {
+        comments,
+        too_deep_at,
+    }
+}
+
+fn depth(frames: &[Frame]) -> usize {
+    frames.len() - 1 + frames.iter().map(|f| f.prefix + f.cond).sum::<usize>()
+}
+
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes
+        .get(from..)
+        .and_then(|r| r.iter().position(|&c| c == b'\n'))
+        .map_or(bytes.len(), |n| from + n)
+}
+
+/// Offset just past the string starting at `start` (or the end of its line
+/// when it is not closed: strings do not span lines).
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            b'\n' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deep(text: &str) -> bool {
+        scan(FileId(0), text).too_deep_at.is_some()
+    }
+
+    #[test]
+    fn comments_are_collected_with_kind_and_text() {
+        let s = scan(
+            FileId(0),
+            "//! top\n/// doc\nrule x { // trailing\n\"a // not\" }\n",
+        );
+        let got: Vec<_> = s
+            .comments
+            .iter()
+            .map(|c| (c.kind, c.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (CommentKind::Inner, "top"),
+                (CommentKind::Doc, "doc"),
+                (CommentKind::Line, "trailing"),
+            ]
+        );
+    }
+
+    #[test]
+    fn nesting_limits_brackets_prefixes_and_conditionals() {
+        assert!(deep(&format!("{}x{}", "(".repeat(100), ")".repeat(100))));
+        assert!(deep(&format!("const a = {}x", "not ".repeat(100))));
+        assert!(deep(&format!("const a = {}x", "- ".repeat(100))));
+        assert!(deep(&"if a then ".repeat(100)));
+        assert!(!deep(&format!("{}x{}", "(".repeat(20), ")".repeat(20))));
+    }
+
+    #[test]
+    fn long_flat_expressions_are_not_deep() {
+        // Many operands joined by operators nest no deeper than one.
+        let flat = (0..500)
+            .map(|i| format!("not a{i}"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        assert!(!deep(&format!("const x = {flat}")));
+        let sum = (0..500)
+            .map(|i| format!("a{i}"))
+            .collect::<Vec<_>>()
+            .join(" - ");
+        assert!(!deep(&format!("const x = {sum}")));
+        let rules = "rule r { when if a then b else c approve }\n".repeat(500);
+        assert!(!deep(&rules));
+    }
+}

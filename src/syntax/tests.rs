@@ -1,0 +1,193 @@
+use super::ast::*;
+use super::*;
+use crate::source::SourceFile;
+
+fn source(text: &str) -> SourceFile {
+    SourceFile {
+        path: "t.rpl".into(),
+        name: "t.rpl".into(),
+        text: text.into(),
+    }
+}
+
+fn parse_str(text: &str) -> Result<File, SyntaxError> {
+    parse(FileId(0), &source(text))
+}
+
+fn expr(text: &str) -> Expr {
+    let file = parse_str(&format!("const x = {text}")).unwrap();
+    match file.items.into_iter().next() {
+        Some(Item::Const(c)) => c.value,
+        other => panic!("not a const: {other:?}"),
+    }
+}
+
+/// Renders an expression with explicit parentheses to show how it grouped.
+fn grouping(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Path(p) => p.clone(),
+        ExprKind::Lit(l) => format!("{l:?}"),
+        ExprKind::Unary(op, x) => format!("({op:?} {})", grouping(x)),
+        ExprKind::Binary(op, a, b) => format!("({} {} {})", grouping(a), op.symbol(), grouping(b)),
+        ExprKind::In { value, negated, .. } => format!(
+            "({} {}in [..])",
+            grouping(value),
+            if *negated { "not " } else { "" }
+        ),
+        ExprKind::Paren(x) => grouping(x),
+        ExprKind::Within { value, anchor, .. } => {
+            format!("({} within after {})", grouping(value), grouping(anchor))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn shipped_policies_parse() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rpl") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if let Err(e) = parse_str(&text) {
+                panic!("{}: {:?}", path.display(), miette::Report::new(e));
+            }
+        }
+    }
+}
+
+#[test]
+fn precedence_follows_the_reference() {
+    assert_eq!(
+        grouping(&expr("a or b and not c")),
+        "(a or (b and (Not c)))"
+    );
+    assert_eq!(
+        grouping(&expr("a + b * c > d - e")),
+        "((a + (b * c)) > (d - e))"
+    );
+    assert_eq!(
+        grouping(&expr("not x in [a] and y")),
+        "((Not (x in [..])) and y)"
+    );
+    assert_eq!(
+        grouping(&expr("x not in [a] or y")),
+        "((x not in [..]) or y)"
+    );
+    assert_eq!(
+        grouping(&expr("a within 7 days after b and c")),
+        "((a within after b) and c)"
+    );
+    assert_eq!(grouping(&expr("a - b - c")), "((a - b) - c)");
+    assert_eq!(
+        grouping(&expr("a + 3 working days .. a + 15 working days")),
+        "((a + Duration { count: 3, unit: WorkingDays }) .. (a + Duration { count: 15, unit: WorkingDays }))"
+    );
+}
+
+#[test]
+fn literals_are_typed() {
+    assert_eq!(
+        expr("20000.00 CNY").kind,
+        ExprKind::Lit(Lit::Money {
+            amount: "20000.00".parse().unwrap(),
+            currency: "CNY".into()
+        })
+    );
+    assert_eq!(
+        expr("15 working days").kind,
+        ExprKind::Lit(Lit::Duration {
+            count: 15,
+            unit: Unit::WorkingDays
+        })
+    );
+    assert_eq!(
+        expr("1 year").kind,
+        ExprKind::Lit(Lit::Duration {
+            count: 1,
+            unit: Unit::Years
+        })
+    );
+    assert_eq!(
+        expr("2025-10-01").kind,
+        ExprKind::Lit(Lit::Date(jiff::civil::date(2025, 10, 1)))
+    );
+    assert_eq!(
+        expr("\"七天\\u{65E0}\\\"\"").kind,
+        ExprKind::Lit(Lit::Str("七天无\"".into()))
+    );
+    assert_eq!(expr("7").kind, ExprKind::Lit(Lit::Int(7)));
+}
+
+#[test]
+fn spans_cover_the_exact_text() {
+    let text = "const x = item.paid_amount > 10.00 CNY";
+    let e = expr("item.paid_amount > 10.00 CNY");
+    let ExprKind::Binary(_, lhs, rhs) = &e.kind else {
+        panic!()
+    };
+    let off = "const x = ".len() as u32;
+    assert_eq!(
+        &text[(lhs.span.start) as usize..lhs.span.end as usize],
+        "item.paid_amount"
+    );
+    assert_eq!(
+        &text[(rhs.span.start) as usize..rhs.span.end as usize],
+        "10.00 CNY"
+    );
+    assert_eq!(e.span.start, off);
+}
+
+#[test]
+fn doc_comments_attach_to_the_next_item_only() {
+    let f = parse_str("//! file doc\n/// first\n/// second\nconst a = 1\n// plain\nconst b = 2\n/// detached\n\n// x\nconst c = 3").unwrap();
+    let docs: Vec<Option<String>> = f
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Const(c) => c.doc.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(docs, vec![Some("first\nsecond".into()), None, None]);
+    assert_eq!(f.doc.as_deref(), Some("file doc"));
+    assert_eq!(f.comments.len(), 6);
+}
+
+#[test]
+fn layout_does_not_change_the_tree() {
+    let a = parse_str("rule_x_placeholder_is_not_an_item").map(|_| ());
+    assert!(a.is_err());
+    let one = parse_str("rules g { rule r { when a == b and c approve { refund = 1.00 CNY } } }")
+        .unwrap();
+    let two = parse_str("rules g {\n  // why\n  rule r {\n    when a == b\n      and c\n    approve {\n      refund = 1.00 CNY\n    }\n  }\n}\n").unwrap();
+    assert_eq!(one.items, two.items);
+}
+
+fn error_text(text: &str) -> String {
+    match parse_str(text) {
+        Ok(_) => panic!("parsed: {text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn errors_name_what_was_expected_in_words() {
+    assert_eq!(
+        error_text("rules g { rule r { when item.condition \"used\" deny } }"),
+        "expected a comparison such as `==` or `<=`, found a string"
+    );
+    assert!(error_text("policy p { rule r { when a = b deny } }").contains("found `=`"));
+    assert!(error_text("const x = (a").contains("expected"));
+    assert!(error_text("const x = 2025-02-30").contains("invalid date"));
+    assert!(error_text("const x = 99999999999999999999").contains("invalid number"));
+    assert!(error_text("const x = \"a\\q\"").contains("unknown escape `\\q`"));
+}
+
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_crash() {
+    let text = format!("const x = {}a{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(matches!(parse_str(&text), Err(SyntaxError::TooDeep { .. })));
+    let nots = format!("const x = {}a", "not ".repeat(100_000));
+    assert!(matches!(parse_str(&nots), Err(SyntaxError::TooDeep { .. })));
+}

@@ -1,0 +1,26 @@
+//! Runtime values of request fields and policy expressions.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+/// A value as the evaluator sees it. Enum values are interned: `Enum(i)` is
+/// the `i`-th variant of the field's (or output's) [`crate::schema::EnumType`].
+/// Money carries no currency: a policy is written in one currency and the
+/// engine rejects requests in another before evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Value {
+    /// An optional field left out (or `null`), or an output with no value.
+    #[default]
+    Absent,
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Money(Decimal),
+    Str(Arc<str>),
+    Enum(u32),
+    Timestamp(Timestamp),
+    Date(Date),
+}
