@@ -2,6 +2,10 @@
 //! refund policies.
 
 pub mod calendar;
+pub mod check;
+pub mod cli;
+pub mod report;
+pub mod request;
 pub mod schema;
 pub mod source;
 pub mod syntax;

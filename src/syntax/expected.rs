@@ -11,7 +11,7 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
     Some(match r {
         eq | ne | le | ge | lt | gt | in_list | not_in_list | is_test | within | kw_in | kw_is
         | kw_within => (0, "a comparison such as `==` or `<=`"),
-        verdict | outcome => (1, "`approve`, `deny` or `review`"),
+        verdict | outcome => (1, "a verdict (`approve`, `deny` or `review`)"),
         when => (2, "`when`"),
         assignment => (2, "an outcome field such as `refund = ...`"),
         and | or => (3, "`and` or `or`"),
@@ -50,7 +50,7 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
         kw_then => (0, "`then`"),
         kw_else => (0, "`else`"),
         kw_match => (1, "`match`"),
-        kw_not => (1, "`not`"),
+        kw_not => (5, "`not`"),
         lparen => (1, "`(`"),
         rparen => (0, "`)`"),
         lbracket => (1, "`[`"),
@@ -73,7 +73,7 @@ pub fn expected_words(rules: &[Rule]) -> String {
     let mut found: Vec<(u8, &'static str)> = rules.iter().filter_map(|r| describe(*r)).collect();
     found.sort();
     found.dedup_by(|a, b| a.1 == b.1);
-    let words: Vec<&str> = found.iter().take(4).map(|(_, w)| *w).collect();
+    let words: Vec<&str> = found.iter().take(2).map(|(_, w)| *w).collect();
     match words.as_slice() {
         [] => "something else".to_string(),
         [one] => (*one).to_string(),

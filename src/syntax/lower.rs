@@ -14,7 +14,8 @@ use super::ast::*;
 use super::error::SyntaxError;
 use crate::source::{FileId, SourceFile, Span};
 
-type Result<T> = std::result::Result<T, SyntaxError>;
+// Boxed: the error is large and the happy path should not pay for it.
+type Result<T> = std::result::Result<T, Box<SyntaxError>>;
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
@@ -88,12 +89,12 @@ impl<'a> Lowerer<'a> {
         Span::new(self.file, s.start(), s.end())
     }
 
-    fn internal(&self, span: Span, what: impl Into<String>) -> SyntaxError {
-        SyntaxError::Internal {
+    fn internal(&self, span: Span, what: impl Into<String>) -> Box<SyntaxError> {
+        Box::new(SyntaxError::Internal {
             what: what.into(),
             src: self.source.named_source(),
             span: span.into(),
-        }
+        })
     }
 
     /// The next child, which must be of `rule`.
@@ -373,11 +374,11 @@ impl<'a> Lowerer<'a> {
             .ok_or_else(|| self.internal(span, "string without quotes"))?;
         let value = unescape(inner).map_err(|(offset, len)| {
             let at = span.start as usize + 1 + offset;
-            SyntaxError::BadEscape {
+            Box::new(SyntaxError::BadEscape {
                 text: inner.get(offset..offset + len).unwrap_or("\\").to_string(),
                 src: self.source.named_source(),
                 span: (at, len).into(),
-            }
+            })
         })?;
         Ok(StrLit { value, span })
     }
@@ -602,14 +603,14 @@ impl<'a> Lowerer<'a> {
         what: &'static str,
         text: &str,
         help: &'static str,
-    ) -> SyntaxError {
-        SyntaxError::BadLiteral {
+    ) -> Box<SyntaxError> {
+        Box::new(SyntaxError::BadLiteral {
             what,
             text: text.to_string(),
             help,
             src: self.source.named_source(),
             span: span.into(),
-        }
+        })
     }
 }
 

@@ -25,17 +25,18 @@ struct RplParser;
 
 /// Parses one file. Never panics and never recurses deeper than
 /// [`MAX_NESTING`] allows, whatever the input.
-pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, SyntaxError> {
+/// The error is boxed: it is large and parsing usually succeeds.
+pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, Box<SyntaxError>> {
     let text: &str = &source.text;
     let scanned = scan::scan(file, text);
     if let Some(at) = scanned.too_deep_at {
-        return Err(SyntaxError::TooDeep {
+        return Err(Box::new(SyntaxError::TooDeep {
             max: MAX_NESTING,
             src: source.named_source(),
             span: (at, 1usize.min(text.len().saturating_sub(at))).into(),
-        });
+        }));
     }
-    let pairs = RplParser::parse(Rule::file, text).map_err(|e| pest_error(source, e))?;
+    let pairs = RplParser::parse(Rule::file, text).map_err(|e| Box::new(pest_error(source, e)))?;
     let lowerer = lower::Lowerer::new(file, source, &scanned.comments);
     let items = lowerer.file(pairs)?;
     let doc = lower::inner_doc(&scanned.comments);
@@ -95,7 +96,7 @@ fn found_at(text: &str, pos: usize) -> (String, usize) {
 fn help_for(expected: &str, found: &str) -> String {
     if expected.contains("comparison") {
         "a condition compares a field with a value, e.g. `item.condition == unopened` or `reason in [wrong_item, damaged_in_transit]`".to_string()
-    } else if expected.contains("approve") {
+    } else if expected.starts_with("a verdict") {
         "a rule ends with its verdict: `approve`, `deny` or `review`, optionally followed by `{ field = value ... }`".to_string()
     } else if found == "`=`" {
         "to compare two values write `==`".to_string()

@@ -1,0 +1,47 @@
+//! The collected diagnostics of a run: every stage's errors and warnings,
+//! each reported once.
+
+use std::collections::HashSet;
+
+use miette::{Diagnostic, Severity};
+
+pub type Diagnostic_ = Box<dyn Diagnostic + Send + Sync + 'static>;
+
+#[derive(Default)]
+pub struct Diags {
+    list: Vec<Diagnostic_>,
+    // A constant used in three rules is checked three times; its mistakes
+    // are reported once.
+    seen: HashSet<(String, String, Option<usize>)>,
+}
+
+impl Diags {
+    pub fn push<D: Diagnostic + Send + Sync + 'static>(&mut self, d: D) {
+        let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+        let at = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
+        let source = d
+            .source_code()
+            .and_then(|s| {
+                s.read_span(&(0, 0).into(), 0, 0)
+                    .ok()
+                    .and_then(|c| c.name().map(str::to_string))
+            })
+            .unwrap_or_default();
+        let key = (format!("{code} {source}"), d.to_string(), at);
+        if self.seen.insert(key) {
+            self.list.push(Box::new(d));
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(|d| is_error(d.as_ref()))
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic_> {
+        self.list
+    }
+}
+
+pub fn is_error(d: &(dyn Diagnostic + Send + Sync)) -> bool {
+    d.severity().unwrap_or(Severity::Error) == Severity::Error
+}

@@ -1,0 +1,328 @@
+//! Finding and reading the files of a policy directory: the schema, every
+//! `.rpl` file named or found, and everything they import.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::diags::Diags;
+use super::error::{CheckError, LoadError};
+use crate::schema::Schema;
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::{self, ast};
+
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub schema: Option<Schema>,
+    /// Canonical policy directory: imports may not leave it.
+    pub root: PathBuf,
+    /// Parsed files, `None` where the file had a syntax error.
+    pub files: Vec<(FileId, Option<ast::File>)>,
+    /// The files each file imports, by id.
+    pub imports: HashMap<FileId, Vec<FileId>>,
+}
+
+impl Loaded {
+    pub fn file(&self, id: FileId) -> Option<&ast::File> {
+        self.files
+            .iter()
+            .find(|(f, _)| *f == id)
+            .and_then(|(_, a)| a.as_ref())
+    }
+
+    /// The file and everything it imports, transitively, the file first.
+    pub fn closure(&self, id: FileId) -> Vec<FileId> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while let Some(&f) = out.get(i) {
+            for &g in self.imports.get(&f).map(Vec::as_slice).unwrap_or_default() {
+                if !out.contains(&g) {
+                    out.push(g);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+/// The directory a path belongs to: itself, or a file's folder; then up
+/// until one holds `schema.toml`.
+pub fn find_root(path: &Path) -> Option<PathBuf> {
+    let start = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()?.to_path_buf()
+    };
+    let start = if start.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        start
+    };
+    let mut dir = start.canonicalize().ok()?;
+    loop {
+        if dir.join("schema.toml").is_file() {
+            return Some(dir);
+        }
+        dir = dir.parent()?.to_path_buf();
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| c.canonicalize().ok());
+    match cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
+fn rpl_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            rpl_files(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "rpl") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
+    let first = paths.first()?;
+    let Some(root) = find_root(first) else {
+        if !first.exists() {
+            diags.push(LoadError::Io {
+                path: first.display().to_string(),
+                reason: "no such file or directory".into(),
+            });
+        } else {
+            diags.push(LoadError::NoSchema {
+                path: first.display().to_string(),
+            });
+        }
+        return None;
+    };
+    let mut sources = SourceMap::default();
+    let schema_path = root.join("schema.toml");
+    let schema = match std::fs::read_to_string(&schema_path) {
+        Ok(text) => {
+            let name = display_name(&schema_path);
+            let id = sources.add(schema_path.clone(), name.clone(), text.as_str());
+            match Schema::parse(id, &name, &text) {
+                Ok(s) => Some(s),
+                Err(errs) => {
+                    for e in errs {
+                        diags.push(e);
+                    }
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            diags.push(LoadError::Io {
+                path: schema_path.display().to_string(),
+                reason: e.to_string(),
+            });
+            None
+        }
+    };
+
+    let mut wanted = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if let Err(e) = rpl_files(p, &mut wanted) {
+                diags.push(LoadError::Io {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        } else if p.exists() {
+            wanted.push(p.clone());
+        } else {
+            diags.push(LoadError::Io {
+                path: p.display().to_string(),
+                reason: "no such file or directory".into(),
+            });
+        }
+    }
+    if wanted.is_empty() && !diags.has_errors() {
+        diags.push(LoadError::NoPolicies {
+            path: first.display().to_string(),
+        });
+    }
+
+    let mut loaded = Loaded {
+        sources,
+        schema,
+        root,
+        files: Vec::new(),
+        imports: HashMap::new(),
+    };
+    let mut by_path: HashMap<PathBuf, FileId> = HashMap::new();
+    let mut pending: Vec<(FileId, Vec<(PathBuf, Span)>)> = Vec::new();
+    let mut queue: Vec<PathBuf> = wanted;
+    let mut i = 0;
+    while let Some(path) = queue.get(i).cloned() {
+        i += 1;
+        let Ok(canon) = path.canonicalize() else {
+            continue;
+        };
+        if by_path.contains_key(&canon) {
+            continue;
+        }
+        let text = match std::fs::read(&canon) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                diags.push(LoadError::Io {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let id = loaded
+            .sources
+            .add(canon.clone(), display_name(&canon), text);
+        by_path.insert(canon.clone(), id);
+        let Some(source) = loaded.sources.get(id) else {
+            continue;
+        };
+        let parsed = match syntax::parse(id, source) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                diags.push(*e);
+                None
+            }
+        };
+        let mut imported = Vec::new();
+        for import in parsed.iter().flat_map(|f| &f.items) {
+            let ast::Item::Import(imp) = import else {
+                continue;
+            };
+            let dir = canon.parent().unwrap_or(&loaded.root);
+            let target = dir.join(&imp.path.value);
+            let src = loaded.sources.named_source(id);
+            match target.canonicalize() {
+                Ok(t) if !t.starts_with(&loaded.root) => {
+                    diags.push(CheckError::ImportOutsideRoot {
+                        path: imp.path.value.clone(),
+                        root: display_name(&loaded.root),
+                        src,
+                        span: imp.path.span.into(),
+                    })
+                }
+                Ok(t) if t.is_dir() => diags.push(CheckError::MissingImport {
+                    path: imp.path.value.clone(),
+                    reason: "it is a directory".into(),
+                    src,
+                    span: imp.path.span.into(),
+                }),
+                Ok(t) => {
+                    imported.push((t.clone(), imp.path.span));
+                    queue.push(t);
+                }
+                Err(e) => diags.push(CheckError::MissingImport {
+                    path: imp.path.value.clone(),
+                    reason: e.to_string().to_lowercase(),
+                    src,
+                    span: imp.path.span.into(),
+                }),
+            }
+        }
+        loaded.files.push((id, parsed));
+        // Resolved once every file has an id, below.
+        pending.push((id, imported));
+    }
+    resolve_imports(&mut loaded, pending, &by_path, diags);
+    Some(loaded)
+}
+
+fn resolve_imports(
+    loaded: &mut Loaded,
+    pending: Vec<(FileId, Vec<(PathBuf, Span)>)>,
+    by_path: &HashMap<PathBuf, FileId>,
+    diags: &mut Diags,
+) {
+    let mut spans: HashMap<(FileId, FileId), Span> = HashMap::new();
+    for (id, list) in pending {
+        let targets: Vec<FileId> = list
+            .iter()
+            .filter_map(|(p, span)| {
+                let t = by_path.get(p).copied()?;
+                spans.insert((id, t), *span);
+                Some(t)
+            })
+            .collect();
+        loaded.imports.insert(id, targets);
+    }
+    // A cycle is reported at the import that closes it, once per cycle.
+    let mut reported = std::collections::HashSet::new();
+    for &(start, _) in &loaded.files {
+        let mut path = vec![start];
+        find_cycle(loaded, start, &mut path, &mut |cycle: &[FileId]| {
+            let mut key = cycle.to_vec();
+            key.sort();
+            if !reported.insert(key) {
+                return;
+            }
+            let (Some(&last), Some(&first)) = (cycle.last(), cycle.first()) else {
+                return;
+            };
+            let Some(span) = spans.get(&(last, first)).copied() else {
+                return;
+            };
+            let names: Vec<String> = cycle
+                .iter()
+                .chain(std::iter::once(&first))
+                .map(|f| {
+                    loaded
+                        .sources
+                        .get(*f)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            diags.push(CheckError::ImportCycle {
+                cycle: names.join(" → "),
+                src: loaded.sources.named_source(last),
+                span: span.into(),
+            });
+        });
+    }
+}
+
+fn find_cycle(
+    loaded: &Loaded,
+    start: FileId,
+    path: &mut Vec<FileId>,
+    found: &mut impl FnMut(&[FileId]),
+) {
+    let Some(&at) = path.last() else { return };
+    for &next in loaded
+        .imports
+        .get(&at)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        if next == start {
+            found(path);
+        } else if !path.contains(&next) && next > start {
+            // Only cycles whose smallest file is `start` are walked from it.
+            path.push(next);
+            find_cycle(loaded, start, path, found);
+            path.pop();
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! Checking one policy: its settings, the rules and defaults it uses, each
+//! rule's condition and outcome, and the lints over its rule list.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::diags::Diags;
+use super::error::{CheckError, did_you_mean};
+use super::hir::*;
+use super::scope::{Def, Scope};
+use super::types::{Ctx, const_of, fits};
+use crate::calendar::Calendar;
+use crate::schema::{EnumType, Schema};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast::{self, ExprKind, PolicyItem, RuleKind, Verdict};
+
+const SETTINGS: [&str; 5] = ["channel", "currency", "timezone", "calendar", "version"];
+
+pub struct Env<'a> {
+    pub schema: &'a Schema,
+    pub sources: &'a SourceMap,
+    pub root: &'a Path,
+    pub calendars: &'a mut HashMap<PathBuf, Option<Arc<Calendar>>>,
+}
+
+/// A rule as spliced into the policy, with the `use` that brought it.
+struct Spliced<'a> {
+    rule: &'a ast::Rule,
+}
+
+pub fn check_policy(
+    policy: &ast::Policy,
+    scope: &Scope<'_>,
+    env: &mut Env<'_>,
+    diags: &mut Diags,
+) -> Option<CheckedPolicy> {
+    let src = |span: Span| env.sources.named_source(span.file);
+    let mut settings: HashMap<&str, &ast::Setting> = HashMap::new();
+    let mut locals: HashMap<String, &ast::ConstDef> = HashMap::new();
+    let mut rules: Vec<Spliced<'_>> = Vec::new();
+    let mut defaults: Vec<&ast::Assign> = Vec::new();
+    for item in &policy.items {
+        match item {
+            PolicyItem::Setting(s) => {
+                if !SETTINGS.contains(&s.key.name.as_str()) {
+                    diags.push(CheckError::UnknownSetting {
+                        name: s.key.name.clone(),
+                        suggestion: did_you_mean(&s.key.name, SETTINGS),
+                        src: src(s.key.span),
+                        span: s.key.span.into(),
+                    });
+                } else if let Some(first) = settings.insert(s.key.name.as_str(), s) {
+                    diags.push(CheckError::DuplicateName {
+                        what: "setting",
+                        name: s.key.name.clone(),
+                        scope: "in a policy",
+                        src: src(s.key.span),
+                        span: s.key.span.into(),
+                        first: Some(first.key.span.into()),
+                    });
+                }
+            }
+            PolicyItem::Const(c) => {
+                if let Some(first) = locals.insert(c.name.name.clone(), c) {
+                    diags.push(CheckError::DuplicateName {
+                        what: "constant",
+                        name: c.name.name.clone(),
+                        scope: "in a policy",
+                        src: src(c.name.span),
+                        span: c.name.span.into(),
+                        first: Some(first.name.span.into()),
+                    });
+                }
+            }
+            PolicyItem::Use(name) => match scope.get(&name.name) {
+                Some(Def::Rules(group)) => {
+                    scope.mark_used(group.name.span);
+                    rules.extend(group.rules.iter().map(|rule| Spliced { rule }));
+                }
+                Some(Def::Defaults(d)) => {
+                    scope.mark_used(d.name.span);
+                    defaults.extend(&d.fields);
+                }
+                Some(other) => diags.push(CheckError::BadUse {
+                    name: name.name.clone(),
+                    found: if matches!(other, Def::Const(_)) {
+                        "a constant"
+                    } else {
+                        "a predicate"
+                    },
+                    src: src(name.span),
+                    span: name.span.into(),
+                }),
+                None => {
+                    let groups: Vec<&str> = scope
+                        .names()
+                        .filter(|n| matches!(scope.get(n), Some(Def::Rules(_) | Def::Defaults(_))))
+                        .collect();
+                    diags.push(CheckError::UnknownName {
+                        name: name.name.clone(),
+                        suggestion: did_you_mean(&name.name, groups),
+                        extra: "`use` takes a `rules` group or `defaults` defined in this file or an imported one".into(),
+                        src: src(name.span),
+                        span: name.span.into(),
+                    });
+                }
+            },
+            PolicyItem::Defaults { fields, .. } => defaults.extend(fields),
+            PolicyItem::Rule(rule) => rules.push(Spliced { rule }),
+        }
+    }
+
+    let missing = |setting: &'static str, example: &'static str, diags: &mut Diags| {
+        diags.push(CheckError::MissingSetting {
+            policy: policy.name.name.clone(),
+            setting,
+            example,
+            src: src(policy.name.span),
+            span: policy.name.span.into(),
+        });
+    };
+    let channels = Arc::clone(&env.schema.channels);
+    let channel = match settings.get("channel") {
+        None => {
+            missing("channel", "channel = official_mall", diags);
+            None
+        }
+        Some(s) => {
+            let name = bare_name(&s.value);
+            match name.and_then(|n| channels.index_of(n)) {
+                Some(i) => Some(i),
+                None => {
+                    diags.push(CheckError::UnknownVariant {
+                        name: name.unwrap_or("?").to_string(),
+                        enum_name: env.schema.field(env.schema.channel).path.clone(),
+                        values: channels.variants.join(", "),
+                        suggestion: name.and_then(|n| {
+                            did_you_mean(n, channels.variants.iter().map(String::as_str))
+                        }),
+                        src: src(s.value.span),
+                        span: s.value.span.into(),
+                    });
+                    None
+                }
+            }
+        }
+    };
+    let currency = match settings.get("currency") {
+        None => {
+            missing("currency", "currency = CNY", diags);
+            None
+        }
+        Some(s) => match bare_name(&s.value).or_else(|| string_value(&s.value)) {
+            Some(c) if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) => {
+                Some(c.to_string())
+            }
+            _ => {
+                bad_setting(
+                    diags,
+                    env.sources,
+                    s,
+                    "not an ISO 4217 currency code",
+                    "write three capital letters, e.g. `currency = CNY`",
+                );
+                None
+            }
+        },
+    };
+    let timezone = match settings.get("timezone") {
+        None => {
+            missing("timezone", "timezone = \"Asia/Shanghai\"", diags);
+            None
+        }
+        Some(s) => match string_value(&s.value).map(jiff::tz::TimeZone::get) {
+            Some(Ok(tz)) => Some(tz),
+            _ => {
+                bad_setting(
+                    diags,
+                    env.sources,
+                    s,
+                    "not a known time zone",
+                    "write an IANA time zone name in quotes, e.g. `timezone = \"Asia/Shanghai\"`",
+                );
+                None
+            }
+        },
+    };
+    let calendar = match settings.get("calendar") {
+        None => {
+            missing("calendar", "calendar = \"calendars/cn.toml\"", diags);
+            None
+        }
+        Some(s) => load_calendar(s, env, diags),
+    };
+    let version = match settings.get("version") {
+        Some(s) => match string_value(&s.value) {
+            Some(v) => Some(Arc::from(v)),
+            None => {
+                bad_setting(
+                    diags,
+                    env.sources,
+                    s,
+                    "not a text",
+                    "write the version in quotes, e.g. `version = \"2025.1\"`",
+                );
+                None
+            }
+        },
+        None => None,
+    };
+
+    // Rule names are unique within the policy, whatever group they came from.
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for s in &rules {
+        if let Some(first) = seen.insert(s.rule.name.name.as_str(), s.rule.name.span) {
+            diags.push(CheckError::DuplicateName {
+                what: "rule",
+                name: s.rule.name.name.clone(),
+                scope: "in a policy, including the groups it uses",
+                src: src(s.rule.name.span),
+                span: s.rule.name.span.into(),
+                first: (first.file == s.rule.name.span.file).then(|| first.into()),
+            });
+        }
+    }
+    let rule_names = Arc::new(EnumType {
+        name: format!("rules of `{}`", policy.name.name),
+        variants: rules
+            .iter()
+            .filter(|s| s.rule.kind == RuleKind::Rule)
+            .map(|s| s.rule.name.name.clone())
+            .collect(),
+    });
+    let verdicts = Arc::new(EnumType {
+        name: "decision".into(),
+        variants: vec!["approve".into(), "deny".into(), "review".into()],
+    });
+
+    let cur = currency.clone().unwrap_or_else(|| "CNY".to_string());
+    let mut ctx = Ctx {
+        schema: env.schema,
+        sources: env.sources,
+        scope,
+        locals: &locals,
+        currency: &cur,
+        after: None,
+        verdicts,
+        diags,
+        expanding: Vec::new(),
+    };
+    let vocab = &env.schema.decision;
+    let out_ty = |f: OutField| -> Ty {
+        match f {
+            OutField::Refund => Ty::Money(cur.clone()),
+            OutField::Route => Ty::Enum(Arc::clone(&vocab.route)),
+            OutField::Installments => Ty::Enum(Arc::clone(&vocab.installments)),
+            OutField::ReturnShipping => Ty::Enum(Arc::clone(&vocab.return_shipping)),
+            OutField::Settlement => Ty::DateRange,
+            OutField::Documents => Ty::List(Box::new(Ty::Enum(Arc::clone(&vocab.documents)))),
+            OutField::Offers => Ty::List(Box::new(Ty::Enum(Arc::clone(&vocab.offers)))),
+            OutField::Message => Ty::Str,
+        }
+    };
+    let checked_defaults = check_fields(&mut ctx, &defaults, &out_ty);
+
+    let mut checked_rules = Vec::new();
+    let mut unconditional: Option<&ast::Rule> = None;
+    for s in &rules {
+        let rule = s.rule;
+        if rule.kind == RuleKind::Rule {
+            if let Some(earlier) = unconditional {
+                ctx.diags.push(CheckError::UnreachableRule {
+                    rule: rule.name.name.clone(),
+                    earlier: earlier.name.name.clone(),
+                    src: src(rule.name.span),
+                    span: rule.name.span.into(),
+                });
+            } else if rule.when.is_none() {
+                unconditional = Some(rule);
+            }
+        }
+        ctx.after = (rule.kind == RuleKind::After).then(|| Arc::clone(&rule_names));
+        let when = rule.when.as_ref().map(|w| ctx.check(w, &Ty::Bool));
+        let outcome = rule
+            .outcome
+            .as_ref()
+            .map(|o| check_outcome(&mut ctx, rule, o, &checked_defaults, &out_ty));
+        checked_rules.push(CheckedRule {
+            kind: rule.kind,
+            name: Arc::from(rule.name.name.as_str()),
+            label: rule.label.as_ref().map(|l| Arc::from(l.value.as_str())),
+            when,
+            outcome,
+            span: rule.span,
+            name_span: rule.name.span,
+        });
+    }
+    if unconditional.is_none() {
+        ctx.diags.push(CheckError::NoFallback {
+            policy: policy.name.name.clone(),
+            src: src(policy.name.span),
+            span: policy.name.span.into(),
+        });
+    }
+    let (channel, currency, timezone, (calendar, calendar_path)) =
+        (channel?, currency?, timezone?, calendar?);
+    Some(CheckedPolicy {
+        name: Arc::from(policy.name.name.as_str()),
+        label: policy.label.as_ref().map(|l| Arc::from(l.value.as_str())),
+        version,
+        channel,
+        currency: Arc::from(currency.as_str()),
+        timezone,
+        calendar,
+        calendar_path,
+        rules: checked_rules,
+        span: policy.span,
+    })
+}
+
+fn bare_name(e: &ast::Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Path(p) if !p.contains('.') => Some(p),
+        _ => None,
+    }
+}
+
+fn string_value(e: &ast::Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Lit(ast::Lit::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn bad_setting(
+    diags: &mut Diags,
+    sources: &SourceMap,
+    s: &ast::Setting,
+    problem: &str,
+    help: &str,
+) {
+    diags.push(CheckError::BadSetting {
+        setting: s.key.name.clone(),
+        problem: problem.to_string(),
+        help: help.to_string(),
+        src: sources.named_source(s.value.span.file),
+        span: s.value.span.into(),
+    });
+}
+
+fn load_calendar(
+    s: &ast::Setting,
+    env: &mut Env<'_>,
+    diags: &mut Diags,
+) -> Option<(Arc<Calendar>, PathBuf)> {
+    let Some(rel) = string_value(&s.value) else {
+        bad_setting(
+            diags,
+            env.sources,
+            s,
+            "not a path",
+            "write the calendar file's path in quotes, relative to the policy directory",
+        );
+        return None;
+    };
+    let path = env.root.join(rel);
+    let inside = path
+        .canonicalize()
+        .map(|p| p.starts_with(env.root))
+        .unwrap_or(false);
+    if !path.is_file() || !inside {
+        let problem = if inside || !path.exists() {
+            "no such calendar file"
+        } else {
+            "outside the policy directory"
+        };
+        bad_setting(
+            diags,
+            env.sources,
+            s,
+            problem,
+            "the calendar path is relative to the policy directory, e.g. `calendar = \"calendars/cn.toml\"`",
+        );
+        return None;
+    }
+    let entry = env
+        .calendars
+        .entry(path.clone())
+        .or_insert_with(|| match Calendar::load(&path) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                diags.push(e);
+                None
+            }
+        });
+    entry.clone().map(|c| (c, path))
+}
+
+fn check_fields(
+    ctx: &mut Ctx<'_>,
+    fields: &[&ast::Assign],
+    out_ty: &dyn Fn(OutField) -> Ty,
+) -> Vec<OutValue> {
+    let mut out: Vec<OutValue> = Vec::new();
+    for a in fields {
+        let Some(field) = OutField::from_name(&a.field.name) else {
+            ctx.diags.push(CheckError::UnknownOutcomeField {
+                name: a.field.name.clone(),
+                suggestion: did_you_mean(&a.field.name, OutField::ALL.iter().map(|f| f.name())),
+                src: ctx.sources.named_source(a.field.span.file),
+                span: a.field.span.into(),
+            });
+            continue;
+        };
+        if out.iter().any(|o| o.field == field) {
+            ctx.diags.push(CheckError::DuplicateField {
+                field: a.field.name.clone(),
+                src: ctx.sources.named_source(a.field.span.file),
+                span: a.field.span.into(),
+            });
+            continue;
+        }
+        let want = out_ty(field);
+        if a.append && !matches!(want, Ty::List(_)) {
+            ctx.diags.push(CheckError::TypeMismatch {
+                expected: "a list field".into(),
+                found: format!("`{}`", field.name()),
+                help: "`+=` extends `documents` or `offers`; write `=` to set other fields".into(),
+                src: ctx.sources.named_source(a.span.file),
+                span: a.field.span.into(),
+            });
+        }
+        let value = ctx.check(&a.value, &want);
+        out.push(OutValue {
+            field,
+            value,
+            append: a.append,
+        });
+    }
+    out
+}
+
+fn check_outcome(
+    ctx: &mut Ctx<'_>,
+    rule: &ast::Rule,
+    o: &ast::Outcome,
+    defaults: &[OutValue],
+    out_ty: &dyn Fn(OutField) -> Ty,
+) -> CheckedOutcome {
+    let src = ctx.sources.named_source(o.verdict_span.file);
+    match (rule.kind, o.verdict) {
+        (RuleKind::After, Verdict::Approve) => ctx.diags.push(CheckError::BadVerdict {
+            kind: "after",
+            rule: rule.name.name.clone(),
+            verdict: "approve",
+            help: "an `after` rule only tightens a decision: `review` or `deny`",
+            src: src.clone(),
+            span: o.verdict_span.into(),
+        }),
+        (RuleKind::Reject, _) => {}
+        _ => {}
+    }
+    let fields: Vec<&ast::Assign> = o.fields.iter().collect();
+    let own = check_fields(ctx, &fields, out_ty);
+    for v in &own {
+        if !v.field.allowed(o.verdict) {
+            let help = match o.verdict {
+                Verdict::Deny => "a denial pays nothing back; only `offers` and `message` apply",
+                _ => "a review settles nothing until a person approves; leave `settlement` out",
+            };
+            let span = fields
+                .iter()
+                .find(|a| a.field.name == v.field.name())
+                .map_or(o.span, |a| a.field.span);
+            ctx.diags.push(CheckError::FieldNotAllowed {
+                verdict: o.verdict.as_str(),
+                field: v.field.name(),
+                help,
+                src: ctx.sources.named_source(span.file),
+                span: span.into(),
+            });
+        }
+    }
+    let mut merged: Vec<(OutField, TExpr)> = Vec::new();
+    // `after` rules keep the decided outcome and change only what they set.
+    let takes_defaults = rule.kind == RuleKind::Rule && o.verdict != Verdict::Deny;
+    for field in OutField::ALL {
+        let mine = own.iter().find(|v| v.field == field);
+        let default = defaults
+            .iter()
+            .find(|v| v.field == field)
+            .filter(|_| takes_defaults && field.allowed(o.verdict));
+        let value = match (mine, default) {
+            (Some(m), Some(d)) if m.append => Some(append_lists(ctx, &d.value, &m.value)),
+            (Some(m), _) => Some(m.value.clone()),
+            (None, Some(d)) => Some(d.value.clone()),
+            (None, None) => None,
+        };
+        if let Some(v) = value {
+            merged.push((field, v));
+        }
+    }
+    if rule.kind == RuleKind::Rule {
+        let required: &[OutField] = match o.verdict {
+            Verdict::Approve => &[OutField::Refund, OutField::Route, OutField::Settlement],
+            Verdict::Review => &[OutField::Refund, OutField::Route],
+            Verdict::Deny => &[],
+        };
+        for f in required {
+            if !merged.iter().any(|(g, _)| g == f) {
+                ctx.diags.push(CheckError::MissingOutcomeField {
+                    verdict: o.verdict.as_str(),
+                    rule: rule.name.name.clone(),
+                    field: f.name(),
+                    src: src.clone(),
+                    span: o.verdict_span.into(),
+                });
+            }
+        }
+    }
+    CheckedOutcome {
+        verdict: o.verdict,
+        fields: merged,
+    }
+}
+
+/// `documents += [x]`: the default list followed by the rule's.
+fn append_lists(ctx: &mut Ctx<'_>, base: &TExpr, extra: &TExpr) -> TExpr {
+    let items = |e: &TExpr| -> Option<Vec<TExpr>> {
+        let mut e = e;
+        while let TKind::Named { body, .. } = &e.kind {
+            e = body;
+        }
+        match &e.kind {
+            TKind::List(items) => Some(items.clone()),
+            _ => None,
+        }
+    };
+    match (items(base), items(extra)) {
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            TExpr {
+                kind: TKind::List(a),
+                ty: base.ty.clone(),
+                span: extra.span,
+            }
+        }
+        _ => {
+            if base.ty != Ty::Error
+                && extra.ty != Ty::Error
+                && const_of(extra).is_none()
+                && fits(&extra.ty, &base.ty)
+            {
+                ctx.diags.push(CheckError::TypeMismatch {
+                    expected: "a list in brackets".into(),
+                    found: extra.ty.describe(),
+                    help: "`+=` appends a bracketed list to a bracketed default, e.g. `documents += [photos]`".into(),
+                    src: ctx.sources.named_source(extra.span.file),
+                    span: extra.span.into(),
+                });
+            }
+            extra.clone()
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `rpl check`: every problem in a policy directory, at once.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{DiagFormat, ExitCode, default_policies, stderr_color, term_width};
+use crate::check;
+use crate::report::diagnostics::{record, render_github, render_human};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Policy files or directories [default: policies/]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagFormat,
+    /// Exit with 1 when there are warnings, not only errors
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let paths = if args.paths.is_empty() {
+        vec![default_policies()]
+    } else {
+        args.paths
+    };
+    let checked = check::check_paths(&paths);
+    let diags = &checked.diagnostics;
+    let mut stdout = std::io::stdout().lock();
+    let written = match args.format {
+        DiagFormat::Json => {
+            let records: Vec<_> = diags.iter().map(|d| record(d.as_ref())).collect();
+            serde_json::to_writer_pretty(&mut stdout, &records)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(stdout))
+        }
+        DiagFormat::Github => diags
+            .iter()
+            .try_for_each(|d| writeln!(stdout, "{}", render_github(d.as_ref()))),
+        DiagFormat::Human => {
+            let color = stderr_color();
+            let mut stderr = std::io::stderr().lock();
+            let errors = diags.iter().filter(|d| check::is_error(d.as_ref())).count();
+            let warnings = diags.len() - errors;
+            diags
+                .iter()
+                .try_for_each(|d| {
+                    write!(stderr, "{}", render_human(d.as_ref(), color, term_width()))
+                })
+                .and_then(|()| {
+                    let files = checked
+                        .sources
+                        .iter()
+                        .filter(|(_, f)| f.name.ends_with(".rpl"))
+                        .count();
+                    if errors + warnings == 0 {
+                        writeln!(stderr, "checked {files} policy files: no problems")
+                    } else {
+                        writeln!(
+                            stderr,
+                            "checked {files} policy files: {errors} errors, {warnings} warnings"
+                        )
+                    }
+                })
+        }
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return ExitCode::Usage;
+    }
+    let io_failure = diags.iter().any(|d| {
+        let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+        code.starts_with("rpl::load::") || code.ends_with("::io")
+    });
+    if io_failure {
+        ExitCode::Usage
+    } else if checked.has_errors() || (args.deny_warnings && !diags.is_empty()) {
+        ExitCode::Failure
+    } else {
+        ExitCode::Ok
+    }
+}

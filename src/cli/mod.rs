@@ -1,0 +1,72 @@
+//! The `rpl` command line: flags are parsed here and handed to one module
+//! per subcommand. The library does the work; this layer reads files,
+//! picks renderers and maps results to exit codes.
+
+mod check;
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes shared by every subcommand (see the contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Clean: everything checked or evaluated.
+    Ok = 0,
+    /// The input had problems: errors in policies, a request with an error.
+    Failure = 1,
+    /// Usage or I/O error: the command could not do its job.
+    Usage = 2,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rpl",
+    version,
+    about = "RPL, the Refund Policy Language: check policies, evaluate refund requests"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check policy files against the schema
+    Check(check::CheckArgs),
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagFormat {
+    /// Readable diagnostics with source snippets (colour on a terminal)
+    Human,
+    /// One JSON array of diagnostics on stdout
+    Json,
+    /// GitHub Actions workflow annotations on stdout
+    Github,
+}
+
+/// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.
+pub fn stderr_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Width for rendering diagnostics: the terminal's when known, else 100.
+pub fn term_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+    }
+}
+
+/// The default policy directory when none is given.
+pub fn default_policies() -> PathBuf {
+    PathBuf::from("policies")
+}

@@ -1,0 +1,4 @@
+//! Stage 5: rendering results for people and tools. Knows nothing of how
+//! they were computed.
+
+pub mod diagnostics;
