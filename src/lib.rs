@@ -4,9 +4,14 @@
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod compile;
+pub mod engine;
+pub mod eval;
 pub mod report;
 pub mod request;
 pub mod schema;
 pub mod source;
 pub mod syntax;
 pub mod value;
+
+pub use engine::{Engine, LoadFailure, Outcome};

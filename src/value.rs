@@ -23,4 +23,8 @@ pub enum Value {
     Enum(u32),
     Timestamp(Timestamp),
     Date(Date),
+    /// `a .. b`: a settlement window.
+    Range(Date, Date),
+    /// A list of outcome values, e.g. documents.
+    List(Arc<[Value]>),
 }

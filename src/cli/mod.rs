@@ -3,6 +3,7 @@
 //! picks renderers and maps results to exit codes.
 
 mod check;
+mod eval;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -35,6 +36,10 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check policy files against the schema
     Check(check::CheckArgs),
+    /// Evaluate refund requests: a decision (or error) for each
+    Eval(eval::EvalArgs),
+    /// Show every rule considered for one request, with the values tested
+    Explain(eval::ExplainArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +68,8 @@ pub fn term_width() -> usize {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run_eval(args),
+        Command::Explain(args) => eval::run_explain(args),
     }
 }
 

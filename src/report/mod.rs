@@ -1,4 +1,5 @@
 //! Stage 5: rendering results for people and tools. Knows nothing of how
 //! they were computed.
 
+pub mod decision;
 pub mod diagnostics;

@@ -1,0 +1,449 @@
+//! Stage 3: checked policies → a resolved, index-based form the evaluator
+//! runs without any name lookup. Each policy's expressions live in one
+//! arena of [`Node`]s addressed by [`NodeId`]; constants are folded to
+//! [`Value`]s, enum lists become bit sets.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+
+use crate::calendar::Calendar;
+use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, Ty};
+use crate::schema::{EnumType, FieldId, Schema};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast::{BinOp, RuleKind, Unit, Verdict};
+use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NodeId(pub u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Const(Value),
+    Field(FieldId),
+    Builtin(Builtin),
+    Not(NodeId),
+    Neg(NodeId),
+    And(NodeId, NodeId),
+    Or(NodeId, NodeId),
+    Cmp(Cmp, NodeId, NodeId),
+    Arith(Arith, NodeId, NodeId),
+    /// A date moved by a duration; `origin` is the field the date came
+    /// from, named when the calendar cannot answer.
+    DateShift {
+        date: NodeId,
+        count: u32,
+        unit: Unit,
+        back: bool,
+        origin: Option<FieldId>,
+    },
+    /// Membership of an enum value in a fixed set of variants.
+    InSet {
+        value: NodeId,
+        set: u128,
+        negated: bool,
+    },
+    In {
+        value: NodeId,
+        list: Vec<NodeId>,
+        negated: bool,
+    },
+    Is {
+        field: FieldId,
+        present: bool,
+    },
+    Within {
+        value: NodeId,
+        count: u32,
+        unit: Unit,
+        anchor: NodeId,
+        origin: Option<FieldId>,
+    },
+    If {
+        cond: NodeId,
+        then: NodeId,
+        els: NodeId,
+    },
+    Match {
+        scrutinee: NodeId,
+        arms: Vec<NodeId>,
+    },
+    Max(Vec<NodeId>),
+    Min(Vec<NodeId>),
+    List(Vec<NodeId>),
+    Range(NodeId, NodeId),
+    /// A named predicate; evaluates its body, named in traces.
+    Named {
+        name: Arc<str>,
+        body: NodeId,
+    },
+}
+
+impl Node {
+    /// Whether the node is a single test worth a line in a trace (as
+    /// opposed to `and`/`or`/`not`, which only combine tests).
+    pub fn is_condition(&self) -> bool {
+        matches!(
+            self,
+            Node::Field(_)
+                | Node::Builtin(_)
+                | Node::Cmp(..)
+                | Node::InSet { .. }
+                | Node::In { .. }
+                | Node::Is { .. }
+                | Node::Within { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub kind: RuleKind,
+    pub name: Arc<str>,
+    pub label: Option<Arc<str>>,
+    pub when: Option<NodeId>,
+    pub verdict: Option<Verdict>,
+    pub outcome: Vec<(OutField, NodeId)>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    pub name: Arc<str>,
+    pub label: Option<Arc<str>>,
+    pub version: Option<Arc<str>>,
+    pub channel: u32,
+    pub currency: Arc<str>,
+    pub timezone: TimeZone,
+    pub calendar: Arc<Calendar>,
+    pub nodes: Vec<Node>,
+    pub spans: Vec<Span>,
+    pub rejects: Vec<CompiledRule>,
+    pub rules: Vec<CompiledRule>,
+    pub afters: Vec<CompiledRule>,
+    /// Names for `decided_by` values: the `rules`, by index.
+    pub rule_names: Vec<Arc<str>>,
+}
+
+impl CompiledPolicy {
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.0 as usize)
+    }
+
+    pub fn span(&self, id: NodeId) -> Span {
+        self.spans.get(id.0 as usize).copied().unwrap_or_default()
+    }
+}
+
+/// A whole policy directory, ready to evaluate. Immutable and `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub schema: Arc<Schema>,
+    pub policies: Vec<CompiledPolicy>,
+    /// Policy index for each channel value.
+    by_channel: Vec<Option<usize>>,
+    pub sources: Arc<SourceMap>,
+    pub vocab: Vocab,
+}
+
+/// The output vocabularies, for turning enum indices into names.
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    pub route: Arc<EnumType>,
+    pub documents: Arc<EnumType>,
+    pub offers: Arc<EnumType>,
+    pub return_shipping: Arc<EnumType>,
+    pub installments: Arc<EnumType>,
+}
+
+impl Compiled {
+    pub fn policy_for_channel(&self, channel: u32) -> Option<&CompiledPolicy> {
+        self.by_channel
+            .get(channel as usize)
+            .copied()
+            .flatten()
+            .and_then(|i| self.policies.get(i))
+    }
+}
+
+pub fn compile(program: &hir::Program) -> Compiled {
+    let schema = Arc::clone(&program.schema);
+    let policies: Vec<CompiledPolicy> = program.policies.iter().map(compile_policy).collect();
+    let mut by_channel = vec![None; schema.channels.variants.len()];
+    for (i, p) in policies.iter().enumerate() {
+        if let Some(slot) = by_channel.get_mut(p.channel as usize) {
+            *slot = Some(i);
+        }
+    }
+    let d = &schema.decision;
+    let vocab = Vocab {
+        route: Arc::clone(&d.route),
+        documents: Arc::clone(&d.documents),
+        offers: Arc::clone(&d.offers),
+        return_shipping: Arc::clone(&d.return_shipping),
+        installments: Arc::clone(&d.installments),
+    };
+    Compiled {
+        schema,
+        policies,
+        by_channel,
+        sources: Arc::clone(&program.sources),
+        vocab,
+    }
+}
+
+struct Builder {
+    nodes: Vec<Node>,
+    spans: Vec<Span>,
+}
+
+fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
+    let mut b = Builder {
+        nodes: Vec::new(),
+        spans: Vec::new(),
+    };
+    let mut rejects = Vec::new();
+    let mut rules = Vec::new();
+    let mut afters = Vec::new();
+    for r in &p.rules {
+        let compiled = CompiledRule {
+            kind: r.kind,
+            name: Arc::clone(&r.name),
+            label: r.label.clone(),
+            when: r.when.as_ref().map(|w| b.expr(w)),
+            verdict: r.outcome.as_ref().map(|o| o.verdict),
+            outcome: r
+                .outcome
+                .iter()
+                .flat_map(|o| &o.fields)
+                .map(|(f, e)| (*f, b.expr(e)))
+                .collect(),
+            span: r.span,
+            name_span: r.name_span,
+        };
+        match r.kind {
+            RuleKind::Reject => rejects.push(compiled),
+            RuleKind::Rule => rules.push(compiled),
+            RuleKind::After => afters.push(compiled),
+        }
+    }
+    let rule_names = rules
+        .iter()
+        .map(|r: &CompiledRule| Arc::clone(&r.name))
+        .collect();
+    CompiledPolicy {
+        name: Arc::clone(&p.name),
+        label: p.label.clone(),
+        version: p.version.clone(),
+        channel: p.channel,
+        currency: Arc::clone(&p.currency),
+        timezone: p.timezone.clone(),
+        calendar: Arc::clone(&p.calendar),
+        nodes: b.nodes,
+        spans: b.spans,
+        rejects,
+        rules,
+        afters,
+        rule_names,
+    }
+}
+
+fn const_value(c: &Const, ty: &Ty) -> Value {
+    match c {
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Int(i) if *ty == Ty::Decimal => Value::Decimal((*i).into()),
+        Const::Int(i) => Value::Int(*i),
+        Const::Decimal(d) => Value::Decimal(*d),
+        Const::Money(m) => Value::Money(*m),
+        Const::Str(s) => Value::Str(Arc::clone(s)),
+        Const::Enum(i) => Value::Enum(*i),
+        Const::Date(d) => Value::Date(*d),
+        // Durations are consumed by the nodes that use them.
+        Const::Duration { .. } | Const::None => Value::Absent,
+    }
+}
+
+/// The first request field a date expression reads, to name in errors.
+fn origin(e: &TExpr) -> Option<FieldId> {
+    match &e.kind {
+        TKind::Field(f) => Some(*f),
+        TKind::Named { body, .. } => origin(body),
+        TKind::Binary(_, a, b) => origin(a).or_else(|| origin(b)),
+        TKind::If { then, els, .. } => origin(then).or_else(|| origin(els)),
+        TKind::Call(_, args) => args.iter().find_map(origin),
+        _ => None,
+    }
+}
+
+fn duration_of(e: &TExpr) -> Option<(u32, Unit)> {
+    match &e.kind {
+        TKind::Const(Const::Duration { count, unit }) => Some((*count, *unit)),
+        TKind::Named { body, .. } => duration_of(body),
+        _ => None,
+    }
+}
+
+impl Builder {
+    fn push(&mut self, node: Node, span: Span) -> NodeId {
+        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(node);
+        self.spans.push(span);
+        id
+    }
+
+    fn expr(&mut self, e: &TExpr) -> NodeId {
+        let node = match &e.kind {
+            TKind::Const(c) => Node::Const(const_value(c, &e.ty)),
+            TKind::Field(f) => Node::Field(*f),
+            TKind::Builtin(b) => Node::Builtin(*b),
+            TKind::Not(x) => Node::Not(self.expr(x)),
+            TKind::Neg(x) => Node::Neg(self.expr(x)),
+            TKind::Binary(op, a, b) => return self.binary(*op, a, b, e),
+            TKind::In {
+                value,
+                list,
+                negated,
+            } => {
+                let set = enum_set(list);
+                let value = self.expr(value);
+                match set {
+                    Some(set) => Node::InSet {
+                        value,
+                        set,
+                        negated: *negated,
+                    },
+                    None => Node::In {
+                        value,
+                        list: list.iter().map(|x| self.expr(x)).collect(),
+                        negated: *negated,
+                    },
+                }
+            }
+            TKind::Is { field, present } => Node::Is {
+                field: *field,
+                present: *present,
+            },
+            TKind::Within {
+                value,
+                count,
+                unit,
+                anchor,
+            } => Node::Within {
+                value: self.expr(value),
+                count: *count,
+                unit: *unit,
+                origin: origin(anchor),
+                anchor: self.expr(anchor),
+            },
+            TKind::If { cond, then, els } => Node::If {
+                cond: self.expr(cond),
+                then: self.expr(then),
+                els: self.expr(els),
+            },
+            TKind::Match { scrutinee, arms } => Node::Match {
+                scrutinee: self.expr(scrutinee),
+                arms: arms.iter().map(|a| self.expr(a)).collect(),
+            },
+            TKind::Call(f, args) => {
+                let args = args.iter().map(|a| self.expr(a)).collect();
+                match f {
+                    Func::Max => Node::Max(args),
+                    Func::Min => Node::Min(args),
+                }
+            }
+            TKind::List(items) => {
+                // A list of constants is one constant value.
+                let values: Option<Vec<Value>> = items
+                    .iter()
+                    .map(|i| match &i.kind {
+                        TKind::Const(c) => Some(const_value(c, &i.ty)),
+                        _ => None,
+                    })
+                    .collect();
+                match values {
+                    Some(v) => Node::Const(Value::List(v.into())),
+                    None => Node::List(items.iter().map(|i| self.expr(i)).collect()),
+                }
+            }
+            TKind::Named { name, body } => {
+                // Constants fold away; predicates stay named for the trace.
+                if e.ty != Ty::Bool {
+                    return self.expr(body);
+                }
+                Node::Named {
+                    name: Arc::clone(name),
+                    body: self.expr(body),
+                }
+            }
+        };
+        self.push(node, e.span)
+    }
+
+    fn binary(&mut self, op: BinOp, a: &TExpr, b: &TExpr, e: &TExpr) -> NodeId {
+        if let Some((count, unit)) =
+            duration_of(b).filter(|_| matches!(op, BinOp::Add | BinOp::Sub))
+        {
+            let date = self.expr(a);
+            let node = Node::DateShift {
+                date,
+                count,
+                unit,
+                back: op == BinOp::Sub,
+                origin: origin(a),
+            };
+            return self.push(node, e.span);
+        }
+        let (l, r) = (self.expr(a), self.expr(b));
+        let node = match op {
+            BinOp::And => Node::And(l, r),
+            BinOp::Or => Node::Or(l, r),
+            BinOp::Eq => Node::Cmp(Cmp::Eq, l, r),
+            BinOp::Ne => Node::Cmp(Cmp::Ne, l, r),
+            BinOp::Lt => Node::Cmp(Cmp::Lt, l, r),
+            BinOp::Le => Node::Cmp(Cmp::Le, l, r),
+            BinOp::Gt => Node::Cmp(Cmp::Gt, l, r),
+            BinOp::Ge => Node::Cmp(Cmp::Ge, l, r),
+            BinOp::Add => Node::Arith(Arith::Add, l, r),
+            BinOp::Sub => Node::Arith(Arith::Sub, l, r),
+            BinOp::Mul => Node::Arith(Arith::Mul, l, r),
+            BinOp::Div => Node::Arith(Arith::Div, l, r),
+            BinOp::Range => Node::Range(l, r),
+        };
+        self.push(node, e.span)
+    }
+}
+
+/// The variants of a list of enum constants as a bit set, when they fit.
+fn enum_set(list: &[TExpr]) -> Option<u128> {
+    let mut set = 0u128;
+    for item in list {
+        let mut e = item;
+        while let TKind::Named { body, .. } = &e.kind {
+            e = body;
+        }
+        match (&e.kind, &e.ty) {
+            (TKind::Const(Const::Enum(i)), Ty::Enum(_)) if *i < 128 => set |= 1u128 << i,
+            _ => return None,
+        }
+    }
+    Some(set)
+}

@@ -1,0 +1,139 @@
+//! The library's front door: load a policy directory once, evaluate many
+//! requests, from any number of threads.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::check::{self, Diagnostic};
+use crate::compile::{self, Compiled};
+use crate::eval::{self, Decision, ErrorBody, Failure};
+use crate::request::{Rejected, Request};
+use crate::schema::Schema;
+
+/// Checked, compiled policies, ready to evaluate requests.
+///
+/// `Engine` is cheap to clone and `Send + Sync`: load it once and share it.
+///
+/// ```
+/// let engine = rpl::Engine::load(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap();
+/// let request = std::fs::read_to_string(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/examples/official_mall/01-contract-example.json"
+/// ))
+/// .unwrap();
+/// match engine.evaluate_json(&request, false) {
+///     rpl::Outcome::Decision(d) => {
+///         assert_eq!(d.decision.as_str(), "approve");
+///         assert_eq!(d.rule.as_ref(), "seven_day_no_reason");
+///         assert_eq!(d.refund.unwrap().route.as_ref(), "credit_card_next_statement");
+///     }
+///     rpl::Outcome::Failure(f) => panic!("{}", f.error.message),
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    compiled: Arc<Compiled>,
+}
+
+/// Why a policy directory could not be loaded: the checker's diagnostics.
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors = self
+            .diagnostics
+            .iter()
+            .filter(|d| check::is_error(d.as_ref()))
+            .count();
+        write!(
+            f,
+            "the policies have {errors} errors; run `rpl check` to see them"
+        )
+    }
+}
+
+impl std::error::Error for LoadFailure {}
+
+/// A decision, or the error object for a request that has none.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    Decision(Decision),
+    Failure(Failure),
+}
+
+impl Engine {
+    /// Checks and compiles the policy directory at `dir` (the folder with
+    /// `schema.toml`). Warnings are allowed; any error fails the load.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Engine, LoadFailure> {
+        let checked = check::check_paths(&[dir.as_ref().to_path_buf()]);
+        match checked.program {
+            Some(program) => Ok(Engine::from_program(&program)),
+            None => Err(LoadFailure {
+                diagnostics: checked.diagnostics,
+            }),
+        }
+    }
+
+    pub fn from_program(program: &check::hir::Program) -> Engine {
+        Engine {
+            compiled: Arc::new(compile::compile(program)),
+        }
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.compiled.schema
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// Decides a decoded request; `explain` adds the trace.
+    pub fn evaluate(&self, request: &Request, explain: bool) -> Outcome {
+        match eval::evaluate(&self.compiled, request, explain) {
+            Ok(d) => Outcome::Decision(d),
+            Err(r) => Outcome::Failure(Failure {
+                request_id: request.request_id.clone(),
+                line: None,
+                error: r.error,
+                trace: r.trace,
+            }),
+        }
+    }
+
+    /// Decodes a JSON request and decides it.
+    pub fn evaluate_json(&self, text: &str, explain: bool) -> Outcome {
+        match self.compiled.schema.decode_json(text) {
+            Ok(req) => self.evaluate(&req, explain),
+            Err(rejected) => Outcome::Failure(failure_of(rejected)),
+        }
+    }
+
+    /// Decodes a TOML request and decides it.
+    pub fn evaluate_toml(&self, text: &str, explain: bool) -> Outcome {
+        match self.compiled.schema.decode_toml(text) {
+            Ok(req) => self.evaluate(&req, explain),
+            Err(rejected) => Outcome::Failure(failure_of(rejected)),
+        }
+    }
+}
+
+/// The contract's error object for a request that could not be decoded.
+pub fn failure_of(rejected: Rejected) -> Failure {
+    let e = &rejected.error;
+    Failure {
+        request_id: rejected.request_id.map(Arc::from),
+        line: None,
+        error: ErrorBody {
+            code: e.code().to_string(),
+            path: e.path().to_string(),
+            message: e.message().to_string(),
+            help: e.help_text().map(str::to_string),
+        },
+        trace: None,
+    }
+}

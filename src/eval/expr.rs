@@ -1,0 +1,423 @@
+//! Evaluating one policy's expression arena against one request.
+//!
+//! Conditions use three-valued logic: a test that reads an absent value is
+//! unknown (`Value::Absent`), `not unknown` is unknown, `false and unknown`
+//! is false, `true or unknown` is true; a rule applies only when its
+//! condition is true.
+
+use std::cmp::Ordering;
+
+use jiff::ToSpan as _;
+use jiff::civil::Date;
+use rust_decimal::Decimal as Dec;
+
+use super::error::EvalError;
+use crate::calendar::OutOfRange;
+use crate::check::hir::Builtin;
+use crate::compile::{Arith, Cmp, CompiledPolicy, Node, NodeId};
+use crate::request::Request;
+use crate::schema::{FieldId, Schema};
+use crate::syntax::ast::{Unit, Verdict};
+use crate::value::Value;
+
+/// What `after` rules can read.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub verdict: Verdict,
+    pub refund: Value,
+    pub rule: u32,
+}
+
+/// A test evaluated while tracing: the node and its result.
+pub struct Tested {
+    pub node: NodeId,
+    pub result: Value,
+    /// For a window: its last day.
+    pub window_end: Option<Date>,
+}
+
+pub struct Evaluator<'a> {
+    pub policy: &'a CompiledPolicy,
+    pub schema: &'a Schema,
+    pub request: &'a Request,
+    pub decided: Option<Decided>,
+    /// `Some` when explaining: every test evaluated, in order.
+    pub tested: Option<Vec<Tested>>,
+}
+
+type R = Result<Value, EvalError>;
+
+impl<'a> Evaluator<'a> {
+    fn node(&self, id: NodeId) -> Result<&'a Node, EvalError> {
+        let policy: &'a CompiledPolicy = self.policy;
+        policy.node(id).ok_or(EvalError::Overflow {
+            path: String::new(),
+        })
+    }
+
+    /// Whether a rule condition holds: only `true` counts.
+    pub fn holds(&mut self, id: NodeId) -> Result<bool, EvalError> {
+        Ok(self.eval(id)? == Value::Bool(true))
+    }
+
+    pub fn eval(&mut self, id: NodeId) -> R {
+        let node = self.node(id)?;
+        let mut window_end = None;
+        let v = match node {
+            Node::Const(v) => v.clone(),
+            Node::Field(f) => self.request.get(*f).clone(),
+            Node::Builtin(b) => match (b, &self.decided) {
+                (_, None) => Value::Absent,
+                (Builtin::Decision, Some(d)) => Value::Enum(match d.verdict {
+                    Verdict::Approve => 0,
+                    Verdict::Deny => 1,
+                    Verdict::Review => 2,
+                }),
+                (Builtin::Refund, Some(d)) => d.refund.clone(),
+                (Builtin::DecidedBy, Some(d)) => Value::Enum(d.rule),
+            },
+            Node::Not(x) => match self.eval(*x)? {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Absent,
+            },
+            Node::Neg(x) => match self.eval(*x)? {
+                Value::Int(i) => i
+                    .checked_neg()
+                    .map(Value::Int)
+                    .ok_or_else(|| self.overflow(*x))?,
+                Value::Decimal(d) => Value::Decimal(-d),
+                Value::Money(d) => Value::Money(-d),
+                _ => Value::Absent,
+            },
+            Node::And(a, b) => {
+                let (a, b) = (*a, *b);
+                match self.eval(a)? {
+                    Value::Bool(false) => Value::Bool(false),
+                    l => match (l, self.eval(b)?) {
+                        (_, Value::Bool(false)) => Value::Bool(false),
+                        (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+                        _ => Value::Absent,
+                    },
+                }
+            }
+            Node::Or(a, b) => {
+                let (a, b) = (*a, *b);
+                match self.eval(a)? {
+                    Value::Bool(true) => Value::Bool(true),
+                    l => match (l, self.eval(b)?) {
+                        (_, Value::Bool(true)) => Value::Bool(true),
+                        (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+                        _ => Value::Absent,
+                    },
+                }
+            }
+            Node::Cmp(op, a, b) => {
+                let (op, a, b) = (*op, *a, *b);
+                let l = self.eval(a)?;
+                let r = self.eval(b)?;
+                match self.compare(&l, &r) {
+                    None => Value::Absent,
+                    Some(ord) => Value::Bool(match op {
+                        Cmp::Eq => ord == Ordering::Equal,
+                        Cmp::Ne => ord != Ordering::Equal,
+                        Cmp::Lt => ord == Ordering::Less,
+                        Cmp::Le => ord != Ordering::Greater,
+                        Cmp::Gt => ord == Ordering::Greater,
+                        Cmp::Ge => ord != Ordering::Less,
+                    }),
+                }
+            }
+            Node::Arith(op, a, b) => {
+                let (op, a, b) = (*op, *a, *b);
+                let l = self.eval(a)?;
+                let r = self.eval(b)?;
+                arith(op, &l, &r).ok_or_else(|| self.overflow(a))?
+            }
+            Node::DateShift {
+                date,
+                count,
+                unit,
+                back,
+                origin,
+            } => {
+                let (count, unit, back, origin) = (*count, *unit, *back, *origin);
+                match self.eval(*date)? {
+                    Value::Absent => Value::Absent,
+                    v => {
+                        let d = self.local_date(&v);
+                        Value::Date(self.shift(d, count, unit, back, origin)?)
+                    }
+                }
+            }
+            Node::InSet {
+                value,
+                set,
+                negated,
+            } => {
+                let (set, negated) = (*set, *negated);
+                match self.eval(*value)? {
+                    Value::Enum(i) => Value::Bool((i < 128 && set & (1u128 << i) != 0) != negated),
+                    _ => Value::Absent,
+                }
+            }
+            Node::In {
+                value,
+                list,
+                negated,
+            } => {
+                let negated = *negated;
+                let v = self.eval(*value)?;
+                if v == Value::Absent {
+                    Value::Absent
+                } else {
+                    let mut found = false;
+                    for item in list {
+                        let x = self.eval(*item)?;
+                        if self.compare(&v, &x) == Some(Ordering::Equal) {
+                            found = true;
+                            break;
+                        }
+                    }
+                    Value::Bool(found != negated)
+                }
+            }
+            Node::Is { field, present } => {
+                Value::Bool((*self.request.get(*field) != Value::Absent) == *present)
+            }
+            Node::Within {
+                value,
+                count,
+                unit,
+                anchor,
+                origin,
+            } => {
+                let (value, count, unit, anchor, origin) =
+                    (*value, *count, *unit, *anchor, *origin);
+                let v = self.eval(value)?;
+                let a = self.eval(anchor)?;
+                if v == Value::Absent || a == Value::Absent {
+                    Value::Absent
+                } else {
+                    let end = self.shift(self.local_date(&a), count, unit, false, origin)?;
+                    // Civil Code art. 203: a period ending on a rest day ends
+                    // on the next working day.
+                    let end = match unit {
+                        Unit::WorkingDays => end,
+                        _ => self
+                            .policy
+                            .calendar
+                            .roll_forward(end)
+                            .map_err(|e| self.out_of_range(e, origin))?,
+                    };
+                    window_end = Some(end);
+                    Value::Bool(self.local_date(&v) <= end)
+                }
+            }
+            Node::If { cond, then, els } => {
+                let (then, els) = (*then, *els);
+                if self.holds(*cond)? {
+                    self.eval(then)?
+                } else {
+                    self.eval(els)?
+                }
+            }
+            Node::Match { scrutinee, arms } => match self.eval(*scrutinee)? {
+                Value::Enum(i) => match arms.get(i as usize) {
+                    Some(arm) => self.eval(*arm)?,
+                    None => Value::Absent,
+                },
+                _ => Value::Absent,
+            },
+            Node::Max(args) | Node::Min(args) => {
+                let want = if matches!(node, Node::Max(_)) {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+                let mut best = Value::Absent;
+                for a in args {
+                    let v = self.eval(*a)?;
+                    if v == Value::Absent {
+                        return Ok(Value::Absent);
+                    }
+                    if best == Value::Absent || self.compare(&v, &best) == Some(want) {
+                        best = v;
+                    }
+                }
+                best
+            }
+            Node::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(*i)?);
+                }
+                Value::List(out.into())
+            }
+            Node::Range(a, b) => {
+                let b = *b;
+                let l = self.eval(*a)?;
+                let r = self.eval(b)?;
+                match (l, r) {
+                    (Value::Absent, _) | (_, Value::Absent) => Value::Absent,
+                    (l, r) => Value::Range(self.local_date(&l), self.local_date(&r)),
+                }
+            }
+            Node::Named { body, .. } => self.eval(*body)?,
+        };
+        if let Some(tested) = self.tested.as_mut()
+            && self.policy.node(id).is_some_and(Node::is_condition)
+        {
+            tested.push(Tested {
+                node: id,
+                result: v.clone(),
+                window_end,
+            });
+        }
+        Ok(v)
+    }
+
+    fn overflow(&self, at: NodeId) -> EvalError {
+        EvalError::Overflow {
+            path: self
+                .first_field(at)
+                .map(|f| self.schema.field(f).path.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The first request field an expression reads.
+    pub fn first_field(&self, id: NodeId) -> Option<FieldId> {
+        match self.policy.node(id)? {
+            Node::Field(f) => Some(*f),
+            Node::Is { field, .. } => Some(*field),
+            Node::Not(x) | Node::Neg(x) | Node::Named { body: x, .. } => self.first_field(*x),
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Cmp(_, a, b)
+            | Node::Arith(_, a, b)
+            | Node::Range(a, b) => self.first_field(*a).or_else(|| self.first_field(*b)),
+            Node::DateShift { date, .. } => self.first_field(*date),
+            Node::InSet { value, .. } | Node::In { value, .. } | Node::Within { value, .. } => {
+                self.first_field(*value)
+            }
+            Node::If { cond, .. } => self.first_field(*cond),
+            Node::Match { scrutinee, .. } => self.first_field(*scrutinee),
+            Node::Max(a) | Node::Min(a) | Node::List(a) => {
+                a.iter().find_map(|x| self.first_field(*x))
+            }
+            Node::Const(_) | Node::Builtin(_) => None,
+        }
+    }
+
+    fn out_of_range(&self, e: OutOfRange, origin: Option<FieldId>) -> EvalError {
+        EvalError::CalendarOutOfRange {
+            date: e.date.to_string(),
+            calendar: e.calendar,
+            first_year: e.first_year,
+            last_year: e.last_year,
+            year: e.date.year(),
+            path: origin
+                .map(|f| self.schema.field(f).path.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The local date of a timestamp in the policy's time zone; dates as is.
+    pub fn local_date(&self, v: &Value) -> Date {
+        match v {
+            Value::Timestamp(t) => self.policy.timezone.to_datetime(*t).date(),
+            Value::Date(d) => *d,
+            _ => Date::default(),
+        }
+    }
+
+    fn shift(
+        &self,
+        d: Date,
+        count: u32,
+        unit: Unit,
+        back: bool,
+        origin: Option<FieldId>,
+    ) -> Result<Date, EvalError> {
+        let date_err = || EvalError::DateRange {
+            path: origin
+                .map(|f| self.schema.field(f).path.clone())
+                .unwrap_or_default(),
+        };
+        let n = i64::from(count);
+        let n = if back { -n } else { n };
+        let span = match unit {
+            Unit::WorkingDays => {
+                if back {
+                    return Err(date_err());
+                }
+                return self
+                    .policy
+                    .calendar
+                    .nth_working_day_after(d, count)
+                    .map_err(|e| self.out_of_range(e, origin));
+            }
+            Unit::Days => n.days(),
+            Unit::Weeks => n.weeks(),
+            Unit::Months => n.months(),
+            Unit::Years => n.years(),
+        };
+        // jiff clamps 29 February + 1 year to 28 February, as the rulebook wants.
+        d.checked_add(span).map_err(|_| date_err())
+    }
+
+    /// Orders two values of the same type; `None` when either is absent.
+    pub fn compare(&self, l: &Value, r: &Value) -> Option<Ordering> {
+        use Value::*;
+        match (l, r) {
+            (Absent, _) | (_, Absent) => None,
+            (Int(a), Int(b)) => Some(a.cmp(b)),
+            (Int(a), Decimal(b)) => Some(rust_decimal::Decimal::from(*a).cmp(b)),
+            (Decimal(a), Int(b)) => Some(a.cmp(&rust_decimal::Decimal::from(*b))),
+            (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => Some(a.cmp(b)),
+            (Bool(a), Bool(b)) => Some(a.cmp(b)),
+            (Str(a), Str(b)) => Some(a.cmp(b)),
+            (Enum(a), Enum(b)) => Some(a.cmp(b)),
+            (Timestamp(a), Timestamp(b)) => Some(a.cmp(b)),
+            (Timestamp(_) | Date(_), Timestamp(_) | Date(_)) => {
+                Some(self.local_date(l).cmp(&self.local_date(r)))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn arith(op: Arith, l: &Value, r: &Value) -> Option<Value> {
+    use Value::*;
+    let dec = |v: &Value| -> Option<Dec> {
+        match v {
+            Int(i) => Some(Dec::from(*i)),
+            Decimal(d) | Money(d) => Some(*d),
+            _ => None,
+        }
+    };
+    if *l == Absent || *r == Absent {
+        return Some(Absent);
+    }
+    if let (Int(a), Int(b)) = (l, r) {
+        return match op {
+            Arith::Add => a.checked_add(*b),
+            Arith::Sub => a.checked_sub(*b),
+            Arith::Mul => a.checked_mul(*b),
+            Arith::Div => return dec(l)?.checked_div(dec(r)?).map(Decimal),
+        }
+        .map(Int);
+    }
+    let (a, b) = (dec(l)?, dec(r)?);
+    let out = match op {
+        Arith::Add => a.checked_add(b),
+        Arith::Sub => a.checked_sub(b),
+        Arith::Mul => a.checked_mul(b),
+        Arith::Div => a.checked_div(b),
+    }?;
+    Some(if matches!(l, Money(_)) || matches!(r, Money(_)) {
+        Money(out)
+    } else {
+        Decimal(out)
+    })
+}

@@ -1,0 +1,316 @@
+//! Stage 4: a decoded request + compiled policies → a decision (or the
+//! reason there is none), with an optional trace of every rule considered.
+//!
+//! Order: the channel picks the policy; the request's currency must be the
+//! policy's; `reject` rules run first (a match makes the request an error);
+//! then `rule`s in order, the first that applies decides; then `after`
+//! rules, the first that applies changes the verdict.
+
+mod error;
+mod expr;
+pub mod output;
+mod trace;
+
+use std::sync::Arc;
+
+pub use error::EvalError;
+pub use output::{ConditionTrace, Decision, ErrorBody, Failure, Refund, RuleTrace, Settlement};
+
+use crate::check::hir::OutField;
+use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
+use crate::request::Request;
+use crate::schema::FieldType;
+use crate::syntax::ast::Verdict;
+use crate::value::Value;
+use expr::{Decided, Evaluator};
+
+/// A request the policies turn away: a `reject` rule matched, or the
+/// engine could not evaluate it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub error: ErrorBody,
+    pub trace: Option<Vec<RuleTrace>>,
+}
+
+impl From<EvalError> for Rejection {
+    fn from(e: EvalError) -> Rejection {
+        let path = e.path().to_string();
+        Rejection {
+            error: ErrorBody::from_diagnostic(&e, &path),
+            trace: None,
+        }
+    }
+}
+
+/// Evaluates one request. `explain` records the trace.
+pub fn evaluate(
+    compiled: &Compiled,
+    request: &Request,
+    explain: bool,
+) -> Result<Decision, Rejection> {
+    let schema = &compiled.schema;
+    let channel = match request.get(schema.channel) {
+        Value::Enum(i) => *i,
+        _ => u32::MAX,
+    };
+    let Some(policy) = compiled.policy_for_channel(channel) else {
+        return Err(EvalError::NoPolicy {
+            channel: schema.channels.variant(channel).to_string(),
+            path: schema.field(schema.channel).path.clone(),
+        }
+        .into());
+    };
+    check_currency(compiled, policy, request)?;
+    let mut ev = Evaluator {
+        policy,
+        schema,
+        request,
+        decided: None,
+        tested: explain.then(Vec::new),
+    };
+    let mut trace: Option<Vec<RuleTrace>> = explain.then(Vec::new);
+
+    for rule in &policy.rejects {
+        let matched = applies(&mut ev, rule, &mut trace, compiled)?;
+        if matched {
+            let path = rule
+                .when
+                .and_then(|w| ev.first_field(w))
+                .map(|f| schema.field(f).path.clone())
+                .unwrap_or_default();
+            let message = rule
+                .label
+                .as_deref()
+                .map_or_else(|| format!("rejected by `{}`", rule.name), str::to_string);
+            return Err(Rejection {
+                error: ErrorBody {
+                    code: format!("rpl::policy::{}", rule.name),
+                    path,
+                    message,
+                    help: None,
+                },
+                trace,
+            });
+        }
+    }
+
+    let mut decided_by = None;
+    for (i, rule) in policy.rules.iter().enumerate() {
+        if applies(&mut ev, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
+            decided_by = Some((i, rule));
+            break;
+        }
+    }
+    // The checker guarantees a rule without `when`, so this is unreachable
+    // for checked policies; a decision is still owed, so a person decides.
+    let Some((index, rule)) = decided_by else {
+        return Err(Rejection {
+            error: ErrorBody {
+                code: "rpl::eval::no_rule".into(),
+                path: String::new(),
+                message: format!("no rule of policy `{}` applies", policy.name),
+                help: None,
+            },
+            trace,
+        });
+    };
+    let mut decision =
+        build(compiled, policy, &mut ev, rule, request).map_err(|e| with_trace(e, &trace))?;
+
+    ev.decided = Some(Decided {
+        verdict: decision.decision,
+        refund: decision
+            .refund
+            .as_ref()
+            .map_or(Value::Absent, |r| Value::Money(r.amount)),
+        rule: u32::try_from(index).unwrap_or(u32::MAX),
+    });
+    for after in &policy.afters {
+        if applies(&mut ev, after, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
+            apply_after(compiled, policy, &mut ev, after, &mut decision)
+                .map_err(|e| with_trace(e, &trace))?;
+            break;
+        }
+    }
+    decision.trace = trace;
+    Ok(decision)
+}
+
+fn with_trace(e: EvalError, trace: &Option<Vec<RuleTrace>>) -> Rejection {
+    Rejection {
+        trace: trace.clone(),
+        ..Rejection::from(e)
+    }
+}
+
+/// Every money field's currency must be the policy's.
+fn check_currency(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    request: &Request,
+) -> Result<(), EvalError> {
+    for f in &compiled.schema.fields {
+        if let FieldType::Money { currency_field, .. } = &f.ty
+            && let Value::Str(c) = request.get(*currency_field)
+            && **c != *policy.currency
+        {
+            return Err(EvalError::CurrencyMismatch {
+                found: c.to_string(),
+                expected: policy.currency.to_string(),
+                policy: policy.name.to_string(),
+                path: compiled.schema.field(*currency_field).path.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn applies(
+    ev: &mut Evaluator<'_>,
+    rule: &CompiledRule,
+    trace: &mut Option<Vec<RuleTrace>>,
+    compiled: &Compiled,
+) -> Result<bool, EvalError> {
+    if let Some(t) = ev.tested.as_mut() {
+        t.clear();
+    }
+    let result = match rule.when {
+        None => Ok(true),
+        Some(w) => ev.holds(w),
+    };
+    if let Some(trace) = trace.as_mut() {
+        let tested = ev.tested.take().unwrap_or_default();
+        trace.push(trace::rule_trace(
+            compiled,
+            ev,
+            rule,
+            &tested,
+            *result.as_ref().unwrap_or(&false),
+        ));
+        ev.tested = Some(tested);
+    }
+    result
+}
+
+fn enum_name(e: &crate::schema::EnumType, v: &Value) -> Option<Arc<str>> {
+    match v {
+        Value::Enum(i) => Some(Arc::from(e.variant(*i))),
+        _ => None,
+    }
+}
+
+fn names(e: &crate::schema::EnumType, v: &Value) -> Vec<Arc<str>> {
+    match v {
+        Value::List(items) => items.iter().filter_map(|i| enum_name(e, i)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn build(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    ev: &mut Evaluator<'_>,
+    rule: &CompiledRule,
+    request: &Request,
+) -> Result<Decision, EvalError> {
+    let verdict = rule.verdict.unwrap_or(Verdict::Review);
+    let mut d = Decision {
+        request_id: request.request_id.clone(),
+        decision: verdict,
+        policy: Arc::clone(&policy.name),
+        rule: Arc::clone(&rule.name),
+        refund: None,
+        installments: None,
+        return_shipping_paid_by: None,
+        settlement: None,
+        documents: Vec::new(),
+        offers: Vec::new(),
+        message: rule.label.clone().unwrap_or_else(|| Arc::from("")),
+        trace: None,
+    };
+    set_fields(compiled, policy, ev, rule, &mut d)?;
+    Ok(d)
+}
+
+fn set_fields(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    ev: &mut Evaluator<'_>,
+    rule: &CompiledRule,
+    d: &mut Decision,
+) -> Result<(), EvalError> {
+    // Outcome fields need no trace of their own.
+    let tested = ev.tested.take();
+    let v = &compiled.vocab;
+    let mut amount = None;
+    let mut route = None;
+    for (field, node) in &rule.outcome {
+        let value = ev.eval(*node)?;
+        match field {
+            OutField::Refund => {
+                amount = match value {
+                    Value::Money(m) => Some(m.max(rust_decimal::Decimal::ZERO)),
+                    _ => None,
+                }
+            }
+            OutField::Route => route = enum_name(&v.route, &value),
+            OutField::Installments => d.installments = enum_name(&v.installments, &value),
+            OutField::ReturnShipping => {
+                d.return_shipping_paid_by = enum_name(&v.return_shipping, &value)
+            }
+            OutField::Settlement => {
+                d.settlement = match value {
+                    Value::Range(earliest, latest) => Some(Settlement { earliest, latest }),
+                    _ => None,
+                }
+            }
+            OutField::Documents => d.documents = names(&v.documents, &value),
+            OutField::Offers => d.offers = names(&v.offers, &value),
+            OutField::Message => {
+                if let Value::Str(s) = value {
+                    d.message = s;
+                }
+            }
+        }
+    }
+    if let (Some(amount), Some(route)) = (amount, route) {
+        d.refund = Some(Refund {
+            amount,
+            currency: Arc::clone(&policy.currency),
+            route,
+        });
+    }
+    ev.tested = tested;
+    Ok(())
+}
+
+fn apply_after(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    ev: &mut Evaluator<'_>,
+    after: &CompiledRule,
+    d: &mut Decision,
+) -> Result<(), EvalError> {
+    let verdict = after.verdict.unwrap_or(Verdict::Review);
+    d.decision = verdict;
+    d.rule = Arc::clone(&after.name);
+    if let Some(label) = &after.label {
+        d.message = Arc::clone(label);
+    }
+    // A review settles nothing until a person approves; a denial pays nothing.
+    d.settlement = None;
+    if verdict == Verdict::Deny {
+        d.refund = None;
+        d.installments = None;
+        d.return_shipping_paid_by = None;
+        d.documents.clear();
+    }
+    if !after.outcome.is_empty() {
+        let refund = d.refund.take();
+        set_fields(compiled, policy, ev, after, d)?;
+        if d.refund.is_none() {
+            d.refund = refund;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! What evaluation produces: the contract's decision object, its trace,
+//! and the error object for requests that cannot be decided.
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+
+use crate::syntax::ast::Verdict;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub request_id: Option<Arc<str>>,
+    #[serde(serialize_with = "verdict")]
+    pub decision: Verdict,
+    pub policy: Arc<str>,
+    pub rule: Arc<str>,
+    pub refund: Option<Refund>,
+    pub installments: Option<Arc<str>>,
+    pub return_shipping_paid_by: Option<Arc<str>>,
+    pub settlement: Option<Settlement>,
+    pub documents: Vec<Arc<str>>,
+    pub offers: Vec<Arc<str>>,
+    pub message: Arc<str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<RuleTrace>>,
+}
+
+fn verdict<S: Serializer>(v: &Verdict, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refund {
+    #[serde(serialize_with = "amount")]
+    pub amount: Decimal,
+    pub currency: Arc<str>,
+    pub route: Arc<str>,
+}
+
+/// Money as the contract writes it: a string with two decimal places.
+pub fn format_amount(d: &Decimal) -> String {
+    let rounded = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{rounded:.2}")
+}
+
+fn amount<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_amount(d))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Settlement {
+    #[serde(serialize_with = "date")]
+    pub earliest: Date,
+    #[serde(serialize_with = "date")]
+    pub latest: Date,
+}
+
+fn date<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
+/// One rule considered, in evaluation order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleTrace {
+    /// `reject`, `rule` or `after`.
+    pub kind: &'static str,
+    pub name: Arc<str>,
+    pub label: Option<Arc<str>>,
+    /// `file:line:column` of the rule.
+    pub location: String,
+    /// Whether the rule applied.
+    pub matched: bool,
+    /// Each test evaluated, in order; evaluation stops at the first that
+    /// decides the condition, so later tests are not listed.
+    pub conditions: Vec<ConditionTrace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionTrace {
+    pub location: String,
+    /// The test as written in the policy.
+    pub condition: String,
+    /// The request values it read, by field path, as written in the request.
+    pub values: Vec<FieldValue>,
+    /// `true`, `false`, or `null` when a value it needs is absent.
+    pub result: Option<bool>,
+    /// For a failed date window: what would have passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldValue {
+    pub field: String,
+    pub value: String,
+}
+
+/// The contract's error object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    pub request_id: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub error: ErrorBody,
+    /// Only when explaining: the rules considered before the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<RuleTrace>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub path: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn from_diagnostic(d: &dyn miette::Diagnostic, path: &str) -> ErrorBody {
+        ErrorBody {
+            code: d.code().map(|c| c.to_string()).unwrap_or_default(),
+            path: path.to_string(),
+            message: d.to_string(),
+            help: d.help().map(|h| h.to_string()),
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Turning what the evaluator tested into the trace people read: where
+//! each test is written, the request values it read, and its result.
+
+use super::expr::{Evaluator, Tested};
+use super::output::{ConditionTrace, FieldValue, RuleTrace, format_amount};
+use crate::check::hir::Builtin;
+use crate::compile::{Compiled, CompiledRule, Node, NodeId};
+use crate::schema::{FieldId, FieldType};
+use crate::source::Span;
+use crate::syntax::ast::RuleKind;
+use crate::value::Value;
+
+pub fn location(compiled: &Compiled, span: Span) -> String {
+    match compiled.sources.get(span.file) {
+        Some(f) => {
+            let (line, col) = f.line_col(span.start);
+            format!("{}:{line}:{col}", f.name)
+        }
+        None => String::new(),
+    }
+}
+
+pub fn rule_trace(
+    compiled: &Compiled,
+    ev: &Evaluator<'_>,
+    rule: &CompiledRule,
+    tested: &[Tested],
+    matched: bool,
+) -> RuleTrace {
+    RuleTrace {
+        kind: match rule.kind {
+            RuleKind::Rule => "rule",
+            RuleKind::Reject => "reject",
+            RuleKind::After => "after",
+        },
+        name: rule.name.clone(),
+        label: rule.label.clone(),
+        location: location(compiled, rule.name_span),
+        matched,
+        conditions: outermost(ev, tested)
+            .map(|t| condition(compiled, ev, t))
+            .collect(),
+    }
+}
+
+/// Tests nested in another test (a field inside a comparison) are shown
+/// as that test's values, not as tests of their own.
+fn outermost<'t>(ev: &Evaluator<'_>, tested: &'t [Tested]) -> impl Iterator<Item = &'t Tested> {
+    let spans: Vec<Span> = tested.iter().map(|t| ev.policy.span(t.node)).collect();
+    tested.iter().enumerate().filter_map(move |(i, t)| {
+        let s = spans.get(i)?;
+        let inside = spans.iter().enumerate().any(|(j, o)| {
+            j != i
+                && o.file == s.file
+                && o.start <= s.start
+                && s.end <= o.end
+                && (o.start, o.end) != (s.start, s.end)
+        });
+        (!inside).then_some(t)
+    })
+}
+
+fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTrace {
+    let span = ev.policy.span(t.node);
+    let mut fields = Vec::new();
+    collect_fields(ev, t.node, &mut fields);
+    let mut values: Vec<FieldValue> = fields
+        .iter()
+        .map(|f| FieldValue {
+            field: compiled.schema.field(*f).path.clone(),
+            value: show_field(compiled, ev, *f),
+        })
+        .collect();
+    let mut builtins = Vec::new();
+    collect_builtins(ev, t.node, &mut builtins);
+    for b in builtins {
+        if let Some(d) = &ev.decided {
+            let (name, value) = match b {
+                Builtin::Decision => ("decision", d.verdict.as_str().to_string()),
+                Builtin::Refund => ("refund", show(compiled, ev, &d.refund, None)),
+                Builtin::DecidedBy => (
+                    "decided_by",
+                    ev.policy
+                        .rule_names
+                        .get(d.rule as usize)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                ),
+            };
+            values.push(FieldValue {
+                field: name.to_string(),
+                value,
+            });
+        }
+    }
+    let mut note = None;
+    if let Some(end) = t.window_end {
+        values.push(FieldValue {
+            field: "window ends".into(),
+            value: end.to_string(),
+        });
+        if t.result == Value::Bool(false)
+            && let Some(Node::Within { value, .. }) = ev.policy.node(t.node)
+            && let Some(f) = ev.first_field(*value)
+        {
+            let asked = ev.local_date(ev.request.get(f));
+            note = Some(format!(
+                "{} {asked}, window ended {end}",
+                compiled.schema.field(f).path
+            ));
+        }
+    }
+    ConditionTrace {
+        location: location(compiled, span),
+        condition: compiled
+            .sources
+            .slice(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        values,
+        result: match t.result {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        },
+        note,
+    }
+}
+
+fn children(node: &Node) -> Vec<NodeId> {
+    match node {
+        Node::Const(_) | Node::Field(_) | Node::Builtin(_) | Node::Is { .. } => vec![],
+        Node::Not(x) | Node::Neg(x) | Node::Named { body: x, .. } => vec![*x],
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Cmp(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::Range(a, b) => vec![*a, *b],
+        Node::DateShift { date, .. } => vec![*date],
+        Node::InSet { value, .. } => vec![*value],
+        Node::In { value, list, .. } => std::iter::once(*value)
+            .chain(list.iter().copied())
+            .collect(),
+        Node::Within { value, anchor, .. } => vec![*value, *anchor],
+        Node::If { cond, then, els } => vec![*cond, *then, *els],
+        Node::Match { scrutinee, arms } => std::iter::once(*scrutinee)
+            .chain(arms.iter().copied())
+            .collect(),
+        Node::Max(a) | Node::Min(a) | Node::List(a) => a.clone(),
+    }
+}
+
+fn collect_fields(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<FieldId>) {
+    let Some(node) = ev.policy.node(id) else {
+        return;
+    };
+    match node {
+        Node::Field(f) | Node::Is { field: f, .. } if !out.contains(f) => out.push(*f),
+        _ => {}
+    }
+    for c in children(node) {
+        collect_fields(ev, c, out);
+    }
+}
+
+fn collect_builtins(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<Builtin>) {
+    let Some(node) = ev.policy.node(id) else {
+        return;
+    };
+    if let Node::Builtin(b) = node
+        && !out.contains(b)
+    {
+        out.push(*b);
+    }
+    for c in children(node) {
+        collect_builtins(ev, c, out);
+    }
+}
+
+fn show_field(compiled: &Compiled, ev: &Evaluator<'_>, f: FieldId) -> String {
+    show(
+        compiled,
+        ev,
+        ev.request.get(f),
+        Some(&compiled.schema.field(f).ty),
+    )
+}
+
+/// A value as a person reads it: enum names, local times with their
+/// offset, money with its currency.
+pub fn show(compiled: &Compiled, ev: &Evaluator<'_>, v: &Value, ty: Option<&FieldType>) -> String {
+    match v {
+        Value::Absent => "absent".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Decimal(d) => d.to_string(),
+        Value::Money(m) => format!("{} {}", format_amount(m), ev.policy.currency),
+        Value::Str(s) => format!("{s:?}"),
+        Value::Enum(i) => match ty {
+            Some(FieldType::Enum(e)) => e.variant(*i).to_string(),
+            _ => i.to_string(),
+        },
+        Value::Timestamp(t) => {
+            let offset = ev.policy.timezone.to_offset(*t);
+            t.display_with_offset(offset).to_string()
+        }
+        Value::Date(d) => d.to_string(),
+        Value::Range(a, b) => format!("{a} .. {b}"),
+        Value::List(items) => {
+            let inner: Vec<String> = items.iter().map(|i| show(compiled, ev, i, ty)).collect();
+            format!("[{}]", inner.join(", "))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Decisions for people: a short summary, and the trace as a list of
+//! rules with each test, its values and where it is written.
+
+use std::fmt::Write as _;
+
+use crate::engine::Outcome;
+use crate::eval::output::format_amount;
+use crate::eval::{Decision, Failure, RuleTrace};
+
+/// A few lines: verdict, amount and route, settlement, documents, message.
+pub fn summary(outcome: &Outcome) -> String {
+    let mut s = String::new();
+    match outcome {
+        Outcome::Decision(d) => decision_summary(&mut s, d),
+        Outcome::Failure(f) => failure_summary(&mut s, f),
+    }
+    s
+}
+
+fn id(request_id: Option<&str>) -> &str {
+    request_id.unwrap_or("(no request id)")
+}
+
+fn decision_summary(s: &mut String, d: &Decision) {
+    let _ = writeln!(
+        s,
+        "{}: {} by rule `{}` of policy `{}`",
+        id(d.request_id.as_deref()),
+        d.decision.as_str().to_uppercase(),
+        d.rule,
+        d.policy
+    );
+    if let Some(r) = &d.refund {
+        let _ = writeln!(
+            s,
+            "  refund        {} {} via {}",
+            format_amount(&r.amount),
+            r.currency,
+            r.route
+        );
+    }
+    if let Some(i) = &d.installments {
+        let _ = writeln!(s, "  installments  {i}");
+    }
+    if let Some(r) = &d.return_shipping_paid_by {
+        let _ = writeln!(s, "  shipping      return shipping paid by {r}");
+    }
+    if let Some(st) = &d.settlement {
+        let _ = writeln!(s, "  settlement    {} to {}", st.earliest, st.latest);
+    }
+    if !d.documents.is_empty() {
+        let _ = writeln!(s, "  documents     {}", join(&d.documents));
+    }
+    if !d.offers.is_empty() {
+        let _ = writeln!(s, "  offers        {}", join(&d.offers));
+    }
+    if !d.message.is_empty() {
+        let _ = writeln!(s, "  message       {}", d.message);
+    }
+}
+
+fn join(items: &[std::sync::Arc<str>]) -> String {
+    items
+        .iter()
+        .map(|i| i.as_ref())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn failure_summary(s: &mut String, f: &Failure) {
+    let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "{}{line}: ERROR {}",
+        id(f.request_id.as_deref()),
+        f.error.code
+    );
+    let at = if f.error.path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", f.error.path)
+    };
+    let _ = writeln!(s, "  {}{at}", f.error.message);
+    if let Some(h) = &f.error.help {
+        let _ = writeln!(s, "  help: {h}");
+    }
+}
+
+/// The trace for people: each rule in order, matched or not, and under it
+/// each test with its values and location.
+pub fn explain(outcome: &Outcome) -> String {
+    let mut s = summary(outcome);
+    let trace = match outcome {
+        Outcome::Decision(d) => d.trace.as_deref(),
+        Outcome::Failure(f) => f.trace.as_deref(),
+    };
+    let Some(trace) = trace else { return s };
+    let _ = writeln!(s, "\nrules considered, in order:");
+    for r in trace {
+        rule(&mut s, r);
+    }
+    s
+}
+
+fn rule(s: &mut String, r: &RuleTrace) {
+    let mark = if r.matched { "✓" } else { "✗" };
+    let label = r
+        .label
+        .as_deref()
+        .map(|l| format!(" \"{l}\""))
+        .unwrap_or_default();
+    let kind = if r.kind == "rule" {
+        String::new()
+    } else {
+        format!("{} ", r.kind)
+    };
+    let _ = writeln!(s, "{mark} {kind}{}{label}  {}", r.name, r.location);
+    if r.conditions.is_empty() {
+        let _ = writeln!(s, "    (no condition: applies to every request)");
+    }
+    for c in &r.conditions {
+        let result = match c.result {
+            Some(true) => "true ",
+            Some(false) => "false",
+            None => "unknown",
+        };
+        let values: Vec<String> = c
+            .values
+            .iter()
+            .map(|v| format!("{} = {}", v.field, v.value))
+            .collect();
+        let _ = writeln!(s, "    {result}  {}", c.condition);
+        if !values.is_empty() {
+            let _ = writeln!(s, "           {}", values.join(", "));
+        }
+        if let Some(n) = &c.note {
+            let _ = writeln!(s, "           {n}");
+        }
+        let _ = writeln!(s, "           at {}", c.location);
+    }
+}
