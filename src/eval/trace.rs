@@ -77,7 +77,7 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
         if let Some(d) = &ev.decided {
             let (name, value) = match b {
                 Builtin::Decision => ("decision", d.verdict.as_str().to_string()),
-                Builtin::Refund => ("refund", show(compiled, ev, &d.refund, None)),
+                Builtin::Refund => ("refund", show(ev, &d.refund, None)),
                 Builtin::DecidedBy => (
                     "decided_by",
                     ev.policy
@@ -188,7 +188,7 @@ fn show_field(compiled: &Compiled, ev: &Evaluator<'_>, f: FieldId) -> String {
 
 /// A value as a person reads it: enum names, local times with their
 /// offset, money with its currency.
-pub fn show(compiled: &Compiled, ev: &Evaluator<'_>, v: &Value, ty: Option<&FieldType>) -> String {
+pub fn show(ev: &Evaluator<'_>, v: &Value, ty: Option<&FieldType>) -> String {
     match v {
         Value::Absent => "absent".into(),
         Value::Bool(b) => b.to_string(),
@@ -207,7 +207,7 @@ pub fn show(compiled: &Compiled, ev: &Evaluator<'_>, v: &Value, ty: Option<&Fiel
         Value::Date(d) => d.to_string(),
         Value::Range(a, b) => format!("{a} .. {b}"),
         Value::List(items) => {
-            let inner: Vec<String> = items.iter().map(|i| show(compiled, ev, i, ty)).collect();
+            let inner: Vec<String> = items.iter().map(|i| show(ev, i, ty)).collect();
             format!("[{}]", inner.join(", "))
         }
     }

@@ -209,7 +209,9 @@ pub enum SchemaError {
     #[error("`{variant}` in `{set}` is not a valid name")]
     #[diagnostic(
         code(rpl::schema::bad_variant),
-        help("use ASCII letters, digits and `_`, not starting with a digit, such as `opened_intact`")
+        help(
+            "use ASCII letters, digits and `_`, not starting with a digit, such as `opened_intact`"
+        )
     )]
     BadVariant {
         variant: String,
@@ -241,6 +243,13 @@ impl SchemaError {
         "rpl::schema::empty_enum",
         "rpl::schema::bad_variant",
     ];
+
+    /// Byte offset of the main label (0 when there is none), to sort by.
+    pub fn offset(&self) -> usize {
+        self.labels()
+            .and_then(|mut labels| labels.next())
+            .map_or(0, |l| l.offset())
+    }
 
     /// The stable code, such as `rpl::schema::unknown_type`.
     pub fn code(&self) -> &'static str {

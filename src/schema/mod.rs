@@ -1,14 +1,24 @@
 //! The request schema: field paths, their types, defaults, data-validity
 //! constraints and the decision vocabulary. Loaded from TOML; the single
 //! source of truth for the checker, the compiler and the request decoder.
+//!
+//! The file format is documented in `policies/schema.toml` itself; the
+//! loader is in `load`, its errors in `error`.
+
+mod error;
+mod load;
+pub(crate) mod scalar;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 use crate::value::Value;
+
+pub use error::SchemaError;
 
 /// Index of a field in [`Schema::fields`]; also its slot in a decoded request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,6 +74,22 @@ pub enum FieldType {
     Currency,
 }
 
+impl FieldType {
+    /// The type's name as written in `schema.toml`: `money`, `enum`, ...
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Int { .. } => "int",
+            FieldType::Decimal { .. } => "decimal",
+            FieldType::Money { .. } => "money",
+            FieldType::Bool => "bool",
+            FieldType::Enum(_) => "enum",
+            FieldType::Timestamp => "timestamp",
+            FieldType::Currency => "currency",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Field {
     /// Dotted path as written in requests and policies: `item.condition`.
@@ -101,6 +127,9 @@ pub struct DecisionVocab {
 pub struct Schema {
     pub fields: Vec<Field>,
     by_path: HashMap<String, FieldId>,
+    /// Every group path (`""` for the request itself, `item`, ...) and the
+    /// names directly inside it, fields and groups, in declaration order.
+    groups: HashMap<String, Vec<String>>,
     /// The enum field that selects the policy, and its values.
     pub channel: FieldId,
     pub channels: Arc<EnumType>,
@@ -111,7 +140,35 @@ pub struct Schema {
     pub source: SourceFile,
 }
 
+/// The schema shipped in `policies/schema.toml`, built into the binary.
+const BUILTIN: &str = include_str!("../../policies/schema.toml");
+
 impl Schema {
+    /// Parses a schema file's text. `name` is shown in diagnostics and kept
+    /// as [`SourceFile::path`] too; spans carry `file`. Returns every error
+    /// found, not only the first.
+    pub fn parse(file: FileId, name: &str, text: &str) -> Result<Schema, Vec<SchemaError>> {
+        load::parse(file, name, PathBuf::from(name), text)
+    }
+
+    /// Reads and parses a schema file, as `FileId(0)`, named by its path.
+    pub fn load(path: &Path) -> Result<Schema, Vec<SchemaError>> {
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => load::parse(FileId(0), &name, path.to_path_buf(), &text),
+            Err(e) => Err(vec![SchemaError::Io {
+                path: name,
+                reason: e.to_string(),
+            }]),
+        }
+    }
+
+    /// The request schema of the interface contract (`policies/schema.toml`
+    /// as of this build), as `FileId(0)`.
+    pub fn builtin() -> Result<Schema, Vec<SchemaError>> {
+        Schema::parse(FileId(0), "policies/schema.toml", BUILTIN)
+    }
+
     pub fn field(&self, id: FieldId) -> &Field {
         // Ids are only ever made by this schema, so the index is in range.
         #[expect(clippy::indexing_slicing, reason = "FieldIds come from this schema")]
@@ -125,4 +182,40 @@ impl Schema {
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.path.as_str())
     }
+
+    /// The names directly inside a group, in declaration order: for `""`
+    /// (the whole request) `request_id`, `channel`, ..., `order`, `item`;
+    /// for `item` `sku`, `category`, .... `None` when `group` is not a group
+    /// (a field path or nothing).
+    pub fn children(&self, group: &str) -> Option<&[String]> {
+        self.groups.get(group).map(Vec::as_slice)
+    }
+
+    /// Whether `path` is a group of fields (`item`), as opposed to a field.
+    pub fn is_group(&self, path: &str) -> bool {
+        self.groups.contains_key(path)
+    }
 }
+
+/// The group table of [`Schema::children`], from the field paths.
+fn groups(fields: &[Field]) -> HashMap<String, Vec<String>> {
+    let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+    groups.insert(String::new(), Vec::new());
+    for f in fields {
+        let mut parent = String::new();
+        for seg in f.path.split('.') {
+            let children = groups.entry(parent.clone()).or_default();
+            if !children.iter().any(|c| c == seg) {
+                children.push(seg.to_owned());
+            }
+            if !parent.is_empty() {
+                parent.push('.');
+            }
+            parent.push_str(seg);
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests;

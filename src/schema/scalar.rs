@@ -113,6 +113,40 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
         .map_err(|e| TimestampError::Invalid(e.to_string()))
 }
 
+/// A TOML datetime written out in the request form, so that it goes through
+/// [`parse_timestamp`] like a string: seconds default to `00` (TOML 1.1 may
+/// omit them); a local date-time comes out without offset, a local date or
+/// time as just that.
+pub(crate) fn toml_datetime_text(d: &toml::value::Datetime) -> String {
+    let mut out = String::new();
+    if let Some(date) = d.date {
+        out.push_str(&format!(
+            "{:04}-{:02}-{:02}",
+            date.year, date.month, date.day
+        ));
+    }
+    if let Some(time) = d.time {
+        if d.date.is_some() {
+            out.push('T');
+        }
+        let second = time.second.unwrap_or(0);
+        out.push_str(&format!("{:02}:{:02}:{second:02}", time.hour, time.minute));
+        if let Some(ns) = time.nanosecond {
+            out.push_str(&format!(".{ns:09}"));
+        }
+    }
+    match d.offset {
+        Some(toml::value::Offset::Z) => out.push('Z'),
+        Some(toml::value::Offset::Custom { minutes }) => {
+            let sign = if minutes < 0 { '-' } else { '+' };
+            let m = minutes.unsigned_abs();
+            out.push_str(&format!("{sign}{:02}:{:02}", m / 60, m % 60));
+        }
+        None => {}
+    }
+    out
+}
+
 struct Cursor<'a> {
     rest: &'a str,
 }
@@ -166,7 +200,10 @@ pub(crate) fn is_name(text: &str) -> bool {
 }
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .filter(|c| *c != word)
@@ -195,7 +232,9 @@ mod tests {
         assert_eq!(parse_decimal("4999", 2).unwrap().to_string(), "4999");
         assert_eq!(parse_decimal("-0.00", 2).unwrap().to_string(), "0.00");
         assert!(!parse_decimal("-0.00", 2).unwrap().is_sign_negative());
-        for bad in ["", "-", "1.", ".5", "+1", "1e3", "1_000", " 1", "1,00", "NaN", "--1", "1.2.3"] {
+        for bad in [
+            "", "-", "1.", ".5", "+1", "1e3", "1_000", " 1", "1,00", "NaN", "--1", "1.2.3",
+        ] {
             assert_eq!(parse_decimal(bad, 2), Err(AmountError::NotDecimal), "{bad}");
         }
         assert_eq!(parse_decimal("1.000", 2), Err(AmountError::Precision(3)));
