@@ -178,12 +178,7 @@ fn collect_builtins(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<Builtin>) {
 }
 
 fn show_field(compiled: &Compiled, ev: &Evaluator<'_>, f: FieldId) -> String {
-    show(
-        compiled,
-        ev,
-        ev.request.get(f),
-        Some(&compiled.schema.field(f).ty),
-    )
+    show(ev, ev.request.get(f), Some(&compiled.schema.field(f).ty))
 }
 
 /// A value as a person reads it: enum names, local times with their
