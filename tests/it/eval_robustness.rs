@@ -1,0 +1,176 @@
+//! Requests of any shape never panic the engine, every error names the
+//! field at fault, and every decision keeps the contract's invariants.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn engine() -> &'static rpl::Engine {
+    static ENGINE: OnceLock<rpl::Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| rpl::Engine::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap())
+}
+
+fn seeds() -> &'static Vec<Value> {
+    static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut out = Vec::new();
+        for channel in ["official_mall", "partner_platform", "offline_store"] {
+            for f in std::fs::read_dir(root.join(channel)).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.to_str().unwrap();
+                if name.ends_with(".json") && !name.ends_with(".expected.json") {
+                    out.push(serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap());
+                }
+            }
+        }
+        out
+    })
+}
+
+const PATHS: &[&str] = &[
+    "request_id",
+    "channel",
+    "requested_at",
+    "reason",
+    "order",
+    "order.order_id",
+    "order.placed_at",
+    "order.delivered_at",
+    "item",
+    "item.category",
+    "item.paid_amount",
+    "item.quantity",
+    "item.condition",
+    "item.activated",
+    "item.gift_value",
+    "item.gift_returned",
+    "payment.method",
+    "payment.currency",
+    "payment.installments",
+    "payment.installments_billed",
+    "item.colour",
+];
+
+fn odd_values() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        Just(json!(4999.5)),
+        Just(json!(1e300)),
+        Just(json!(-1)),
+        Just(json!(0)),
+        Just(json!(u64::MAX)),
+        Just(json!("99999999999999999999999999999999.99")),
+        Just(json!("-0.00")),
+        Just(json!("1e3")),
+        Just(json!("0.001")),
+        Just(json!("2027-01-04T10:00:00+08:00")),
+        Just(json!("2023-12-31T23:59:59Z")),
+        Just(json!("-009999-01-01T00:00:00Z")),
+        Just(json!("9999-12-31T23:59:59-23:59")),
+        Just(json!("2025-02-29T10:00:00+08:00")),
+        Just(json!("2025-01-03T10:20:00")),
+        Just(json!("USD")),
+        Just(json!("cash")),
+        Just(json!("used")),
+        Just(json!(true)),
+        Just(json!([1, 2])),
+        Just(json!({"nested": {"deep": []}})),
+        ".{0,12}".prop_map(Value::String),
+    ]
+}
+
+fn set_path(v: &mut Value, path: &str, new: Option<Value>) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().unwrap();
+    let mut cur = v;
+    for p in parts {
+        if !cur.get(p).is_some_and(Value::is_object) {
+            cur[p] = json!({});
+        }
+        cur = cur.get_mut(p).unwrap();
+    }
+    let obj = cur.as_object_mut().unwrap();
+    match new {
+        Some(n) => {
+            obj.insert(last.to_string(), n);
+        }
+        None => {
+            obj.remove(last);
+        }
+    }
+}
+
+/// The invariants every decision of the shipped policies keeps.
+fn assert_contract(out: &Value) {
+    if let Some(err) = out.get("error") {
+        let code = err["code"].as_str().unwrap();
+        assert!(code.starts_with("rpl::"), "{out}");
+        assert!(!err["message"].as_str().unwrap().is_empty(), "{out}");
+        if code != "rpl::request::syntax" && code != "rpl::request::wrong_type" {
+            assert!(!err["path"].as_str().unwrap().is_empty(), "an error names the field at fault: {out}");
+        }
+        return;
+    }
+    match out["decision"].as_str().unwrap() {
+        "approve" => {
+            assert!(out["refund"].is_object() && out["settlement"].is_object(), "{out}");
+            let s = &out["settlement"];
+            assert!(s["earliest"].as_str() <= s["latest"].as_str(), "{out}");
+        }
+        "review" => assert!(out["refund"].is_object() && out["settlement"].is_null(), "{out}"),
+        "deny" => {
+            assert!(out["refund"].is_null() && out["settlement"].is_null(), "{out}");
+            assert_eq!(out["documents"], json!([]), "{out}");
+            assert!(out["installments"].is_null() && out["return_shipping_paid_by"].is_null(), "{out}");
+        }
+        other => panic!("verdict {other}"),
+    }
+    if let Some(amount) = out["refund"]["amount"].as_str() {
+        let (int, frac) = amount.split_once('.').unwrap();
+        assert!(!int.starts_with('-') && frac.len() == 2, "{out}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_requests_never_panic_and_errors_name_the_field(
+        seed in 0usize..1000,
+        edits in prop::collection::vec((prop::sample::select(PATHS), prop::option::of(odd_values())), 1..4),
+    ) {
+        let seeds = seeds();
+        let mut req = seeds[seed % seeds.len()].clone();
+        for (path, value) in edits {
+            set_path(&mut req, path, value);
+        }
+        let out = serde_json::to_value(engine().evaluate_json(&req.to_string(), true)).unwrap();
+        assert_contract(&out);
+    }
+
+    #[test]
+    fn arbitrary_text_is_an_error_not_a_panic(text in ".{0,200}") {
+        let out = serde_json::to_value(engine().evaluate_json(&text, false)).unwrap();
+        prop_assert!(out.get("error").is_some() || out.get("decision").is_some());
+        let out = serde_json::to_value(engine().evaluate_toml(&text, false)).unwrap();
+        prop_assert!(out.get("error").is_some() || out.get("decision").is_some());
+    }
+}
+
+#[test]
+fn every_example_keeps_the_contract_invariants() {
+    for seed in seeds() {
+        let out = serde_json::to_value(engine().evaluate_json(&seed.to_string(), false)).unwrap();
+        assert_contract(&out);
+    }
+}
+
+#[test]
+fn deeply_nested_json_is_an_error() {
+    let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let out = serde_json::to_value(engine().evaluate_json(&text, false)).unwrap();
+    assert_eq!(out["error"]["code"], "rpl::request::syntax");
+}
