@@ -24,11 +24,6 @@ pub struct Env<'a> {
     pub calendars: &'a mut HashMap<PathBuf, Option<Arc<Calendar>>>,
 }
 
-/// A rule as spliced into the policy, with the `use` that brought it.
-struct Spliced<'a> {
-    rule: &'a ast::Rule,
-}
-
 pub fn check_policy(
     policy: &ast::Policy,
     scope: &Scope<'_>,
@@ -38,7 +33,7 @@ pub fn check_policy(
     let src = |span: Span| env.sources.named_source(span.file);
     let mut settings: HashMap<&str, &ast::Setting> = HashMap::new();
     let mut locals: HashMap<String, &ast::ConstDef> = HashMap::new();
-    let mut rules: Vec<Spliced<'_>> = Vec::new();
+    let mut rules: Vec<&ast::Rule> = Vec::new();
     let mut defaults: Vec<&ast::Assign> = Vec::new();
     for item in &policy.items {
         match item {
@@ -76,7 +71,7 @@ pub fn check_policy(
             PolicyItem::Use(name) => match scope.get(&name.name) {
                 Some(Def::Rules(group)) => {
                     scope.mark_used(group.name.span);
-                    rules.extend(group.rules.iter().map(|rule| Spliced { rule }));
+                    rules.extend(&group.rules);
                 }
                 Some(Def::Defaults(d)) => {
                     scope.mark_used(d.name.span);
@@ -107,7 +102,7 @@ pub fn check_policy(
                 }
             },
             PolicyItem::Defaults { fields, .. } => defaults.extend(fields),
-            PolicyItem::Rule(rule) => rules.push(Spliced { rule }),
+            PolicyItem::Rule(rule) => rules.push(rule),
         }
     }
 
@@ -213,14 +208,14 @@ pub fn check_policy(
     // Rule names are unique within the policy, whatever group they came from.
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for s in &rules {
-        if let Some(first) = seen.insert(s.rule.name.name.as_str(), s.rule.name.span) {
+        if let Some(first) = seen.insert(s.name.name.as_str(), s.name.span) {
             diags.push(CheckError::DuplicateName {
                 what: "rule",
-                name: s.rule.name.name.clone(),
+                name: s.name.name.clone(),
                 scope: "in a policy, including the groups it uses",
-                src: src(s.rule.name.span),
-                span: s.rule.name.span.into(),
-                first: (first.file == s.rule.name.span.file).then(|| first.into()),
+                src: src(s.name.span),
+                span: s.name.span.into(),
+                first: (first.file == s.name.span.file).then(|| first.into()),
             });
         }
     }
@@ -228,8 +223,8 @@ pub fn check_policy(
         name: format!("rules of `{}`", policy.name.name),
         variants: rules
             .iter()
-            .filter(|s| s.rule.kind == RuleKind::Rule)
-            .map(|s| s.rule.name.name.clone())
+            .filter(|s| s.kind == RuleKind::Rule)
+            .map(|s| s.name.name.clone())
             .collect(),
     });
     let verdicts = Arc::new(EnumType {
@@ -266,8 +261,7 @@ pub fn check_policy(
 
     let mut checked_rules = Vec::new();
     let mut unconditional: Option<&ast::Rule> = None;
-    for s in &rules {
-        let rule = s.rule;
+    for &rule in &rules {
         if rule.kind == RuleKind::Rule {
             if let Some(earlier) = unconditional {
                 ctx.diags.push(CheckError::UnreachableRule {
@@ -449,17 +443,15 @@ fn check_outcome(
     out_ty: &dyn Fn(OutField) -> Ty,
 ) -> CheckedOutcome {
     let src = ctx.sources.named_source(o.verdict_span.file);
-    match (rule.kind, o.verdict) {
-        (RuleKind::After, Verdict::Approve) => ctx.diags.push(CheckError::BadVerdict {
+    if rule.kind == RuleKind::After && o.verdict == Verdict::Approve {
+        ctx.diags.push(CheckError::BadVerdict {
             kind: "after",
             rule: rule.name.name.clone(),
             verdict: "approve",
             help: "an `after` rule only tightens a decision: `review` or `deny`",
             src: src.clone(),
             span: o.verdict_span.into(),
-        }),
-        (RuleKind::Reject, _) => {}
-        _ => {}
+        });
     }
     let fields: Vec<&ast::Assign> = o.fields.iter().collect();
     let own = check_fields(ctx, &fields, out_ty);

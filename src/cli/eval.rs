@@ -3,7 +3,6 @@
 
 use std::io::{BufRead as _, Read as _, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
@@ -258,10 +257,7 @@ fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {
         Ok(text) if text.trim().is_empty() => syntax("empty line"),
         Ok(text) => match engine.schema().decode_json(text) {
             Ok(req) => engine.evaluate(&req, explain),
-            Err(rejected) => Outcome::Failure(Failure {
-                request_id: rejected.request_id.clone().map(Arc::from),
-                ..failure_of(rejected)
-            }),
+            Err(rejected) => Outcome::Failure(failure_of(rejected)),
         },
     }
 }
