@@ -1,7 +1,7 @@
 //! Finding and reading the files of a policy directory: the schema, every
 //! `.rpl` file named or found, and everything they import.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::diags::Diags;
@@ -19,9 +19,17 @@ pub struct Loaded {
     pub files: Vec<(FileId, Option<ast::File>)>,
     /// The files each file imports, by id.
     pub imports: HashMap<FileId, Vec<FileId>>,
+    /// Files with an import that could not be followed (missing, a
+    /// directory, outside the policy directory).
+    pub broken_imports: HashSet<FileId>,
 }
 
 impl Loaded {
+    /// Whether the file parsed and every import it names was followed.
+    pub fn is_complete(&self, id: FileId) -> bool {
+        self.file(id).is_some() && !self.broken_imports.contains(&id)
+    }
+
     pub fn file(&self, id: FileId) -> Option<&ast::File> {
         self.files
             .iter()
@@ -169,6 +177,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
         root,
         files: Vec::new(),
         imports: HashMap::new(),
+        broken_imports: HashSet::new(),
     };
     let mut by_path: HashMap<PathBuf, FileId> = HashMap::new();
     let mut pending: Vec<(FileId, Vec<(PathBuf, Span)>)> = Vec::new();
@@ -214,31 +223,42 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
             let dir = canon.parent().unwrap_or(&loaded.root);
             let target = dir.join(&imp.path.value);
             let src = loaded.sources.named_source(id);
-            match target.canonicalize() {
+            let followed = match target.canonicalize() {
                 Ok(t) if !t.starts_with(&loaded.root) => {
                     diags.push(CheckError::ImportOutsideRoot {
                         path: imp.path.value.clone(),
                         root: display_name(&loaded.root),
                         src,
                         span: imp.path.span.into(),
-                    })
+                    });
+                    false
                 }
-                Ok(t) if t.is_dir() => diags.push(CheckError::MissingImport {
-                    path: imp.path.value.clone(),
-                    reason: "it is a directory".into(),
-                    src,
-                    span: imp.path.span.into(),
-                }),
+                Ok(t) if t.is_dir() => {
+                    diags.push(CheckError::MissingImport {
+                        path: imp.path.value.clone(),
+                        reason: "it is a directory".into(),
+                        src,
+                        span: imp.path.span.into(),
+                    });
+                    false
+                }
                 Ok(t) => {
                     imported.push((t.clone(), imp.path.span));
                     queue.push(t);
+                    true
                 }
-                Err(e) => diags.push(CheckError::MissingImport {
-                    path: imp.path.value.clone(),
-                    reason: e.to_string().to_lowercase(),
-                    src,
-                    span: imp.path.span.into(),
-                }),
+                Err(e) => {
+                    diags.push(CheckError::MissingImport {
+                        path: imp.path.value.clone(),
+                        reason: e.to_string().to_lowercase(),
+                        src,
+                        span: imp.path.span.into(),
+                    });
+                    false
+                }
+            };
+            if !followed {
+                loaded.broken_imports.insert(id);
             }
         }
         loaded.files.push((id, parsed));

@@ -69,8 +69,9 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
     for (id, file) in &loaded.files {
         let Some(file) = file else { continue };
         let closure = loaded.closure(*id);
-        // A broken import would only cause follow-on errors here.
-        if closure.iter().any(|f| loaded.file(*f).is_none()) {
+        // A file that did not parse or an import that could not be followed
+        // would only cause follow-on errors here.
+        if !closure.iter().all(|f| loaded.is_complete(*f)) {
             continue;
         }
         checked_files.extend(closure.iter().copied());
@@ -183,6 +184,11 @@ fn whole_set_lints(
                 });
             }
         }
+    }
+    // What a file left unchecked uses is unknown: no definition can be
+    // called unused then.
+    if !loaded.files.iter().all(|(id, _)| loaded.is_complete(*id)) {
+        return;
     }
     for (id, file) in &loaded.files {
         if !checked_files.contains(id) {

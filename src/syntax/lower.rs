@@ -86,7 +86,34 @@ impl<'a> Lowerer<'a> {
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, s.start(), self.trivia_start(s.start(), s.end()))
+    }
+
+    /// Where the whitespace and comments at the end of `start..end` begin.
+    /// A rule that ends in a repetition (`expr`, and so `const`, `pred`,
+    /// `if`, an assignment) keeps what pest skipped before the repetition
+    /// stopped: the rest of the line, the next line's `///` doc, ...
+    fn trivia_start(&self, start: usize, end: usize) -> usize {
+        const TRIVIA: [char; 5] = [' ', '\t', '\r', '\n', '\u{FEFF}'];
+        let text: &str = &self.source.text;
+        let mut end = end;
+        loop {
+            end = text
+                .get(start..end)
+                .map_or(end, |t| start + t.trim_end_matches(TRIVIA).len());
+            // The comment the text now ends in, if any (comments are in order).
+            let before = self
+                .comments
+                .partition_point(|c| (c.span.start as usize) < end);
+            let comment = before
+                .checked_sub(1)
+                .and_then(|i| self.comments.get(i))
+                .filter(|c| c.span.start as usize >= start && c.span.end as usize >= end);
+            match comment {
+                Some(c) => end = c.span.start as usize,
+                None => return end,
+            }
+        }
     }
 
     fn internal(&self, span: Span, what: impl Into<String>) -> Box<SyntaxError> {

@@ -94,7 +94,11 @@ fn found_at(text: &str, pos: usize) -> (String, usize) {
 }
 
 fn help_for(expected: &str, found: &str) -> String {
-    if expected.contains("comparison") {
+    // Checked first: a lone `=` in a condition is where a comparison is
+    // expected, and the general advice would not name the mistake.
+    if found == "`=`" && expected.contains("comparison") {
+        "to compare two values write `==`, e.g. `item.condition == unopened`".to_string()
+    } else if expected.contains("comparison") {
         "a condition compares a field with a value, e.g. `item.condition == unopened` or `reason in [wrong_item, damaged_in_transit]`".to_string()
     } else if expected.starts_with("a verdict") {
         "a rule ends with its verdict: `approve`, `deny` or `review`, optionally followed by `{ field = value ... }`".to_string()

@@ -138,6 +138,29 @@ fn spans_cover_the_exact_text() {
     assert_eq!(e.span.start, off);
 }
 
+/// Regression: a rule ending in a repetition (`expr`, and so `if`, `const`,
+/// `pred`, a bare verdict) used to keep the whitespace and comments pest
+/// skipped after it, up to and including the next item's `///` doc, so a
+/// label on such a node ran over the following lines.
+#[test]
+fn spans_end_at_the_last_token_not_after_trailing_comments() {
+    let text = "const x = if a then b else c   // why\r\n/// doc of y\nconst y = 1 + 2 // z\npolicy p { rule r { when a\n deny   // done\n } }";
+    let f = parse_str(text).unwrap();
+    let slice = |s: crate::source::Span| &text[s.start as usize..s.end as usize];
+    let (Item::Const(x), Item::Const(y), Item::Policy(p)) = (&f.items[0], &f.items[1], &f.items[2])
+    else {
+        panic!("{:?}", f.items)
+    };
+    assert_eq!(slice(x.span), "const x = if a then b else c");
+    assert_eq!(slice(x.value.span), "if a then b else c");
+    assert_eq!(slice(y.span), "const y = 1 + 2");
+    assert_eq!(y.doc.as_deref(), Some("doc of y"));
+    let PolicyItem::Rule(r) = &p.items[0] else {
+        panic!()
+    };
+    assert_eq!(slice(r.outcome.as_ref().unwrap().span), "deny");
+}
+
 #[test]
 fn doc_comments_attach_to_the_next_item_only() {
     let f = parse_str("//! file doc\n/// first\n/// second\nconst a = 1\n// plain\nconst b = 2\n/// detached\n\n// x\nconst c = 3").unwrap();

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 fn engine() -> &'static rpl::Engine {
     static ENGINE: OnceLock<rpl::Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| rpl::Engine::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap())
+    ENGINE.get_or_init(|| {
+        rpl::Engine::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap()
+    })
 }
 
 fn seeds() -> &'static Vec<Value> {
@@ -110,21 +112,36 @@ fn assert_contract(out: &Value) {
         assert!(code.starts_with("rpl::"), "{out}");
         assert!(!err["message"].as_str().unwrap().is_empty(), "{out}");
         if code != "rpl::request::syntax" && code != "rpl::request::wrong_type" {
-            assert!(!err["path"].as_str().unwrap().is_empty(), "an error names the field at fault: {out}");
+            assert!(
+                !err["path"].as_str().unwrap().is_empty(),
+                "an error names the field at fault: {out}"
+            );
         }
         return;
     }
     match out["decision"].as_str().unwrap() {
         "approve" => {
-            assert!(out["refund"].is_object() && out["settlement"].is_object(), "{out}");
+            assert!(
+                out["refund"].is_object() && out["settlement"].is_object(),
+                "{out}"
+            );
             let s = &out["settlement"];
             assert!(s["earliest"].as_str() <= s["latest"].as_str(), "{out}");
         }
-        "review" => assert!(out["refund"].is_object() && out["settlement"].is_null(), "{out}"),
+        "review" => assert!(
+            out["refund"].is_object() && out["settlement"].is_null(),
+            "{out}"
+        ),
         "deny" => {
-            assert!(out["refund"].is_null() && out["settlement"].is_null(), "{out}");
+            assert!(
+                out["refund"].is_null() && out["settlement"].is_null(),
+                "{out}"
+            );
             assert_eq!(out["documents"], json!([]), "{out}");
-            assert!(out["installments"].is_null() && out["return_shipping_paid_by"].is_null(), "{out}");
+            assert!(
+                out["installments"].is_null() && out["return_shipping_paid_by"].is_null(),
+                "{out}"
+            );
         }
         other => panic!("verdict {other}"),
     }

@@ -1,0 +1,24 @@
+//! The integration tests, in one binary (ripgrep's layout): each module
+//! lives in `tests/it/`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
+#[path = "it/util.rs"]
+mod util;
+
+#[path = "it/cli_check.rs"]
+mod cli_check;
+#[path = "it/diagnostics.rs"]
+mod diagnostics;
+#[path = "it/eval_robustness.rs"]
+mod eval_robustness;
+#[path = "it/examples.rs"]
+mod examples;
+#[path = "it/robustness.rs"]
+mod robustness;
