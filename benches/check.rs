@@ -26,7 +26,6 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
@@ -359,11 +358,7 @@ fn parse_all(files: &[PathBuf]) -> usize {
     let mut items = 0;
     for (i, p) in files.iter().enumerate() {
         let text = std::fs::read_to_string(p).unwrap();
-        let source = rpl::source::SourceFile {
-            path: p.clone(),
-            name: p.display().to_string(),
-            text: Arc::from(text),
-        };
+        let source = rpl::source::SourceFile::new(p.clone(), p.display().to_string(), text);
         let file = rpl::syntax::parse(rpl::source::FileId(i as u32), &source).unwrap();
         items += file.items.len();
     }

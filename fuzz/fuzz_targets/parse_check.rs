@@ -51,11 +51,7 @@ fn scratch() -> &'static Scratch {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let source = SourceFile {
-        path: "fuzz.rpl".into(),
-        name: "fuzz.rpl".into(),
-        text: text.as_ref().into(),
-    };
+    let source = SourceFile::new("fuzz.rpl".into(), "fuzz.rpl".into(), text.as_ref());
     if let Err(e) = rpl::syntax::parse(FileId(0), &source) {
         render_human(e.as_ref(), false, 80);
         record(e.as_ref());

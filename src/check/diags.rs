@@ -13,6 +13,9 @@ pub struct Diags {
     // A constant used in three rules is checked three times; its mistakes
     // are reported once.
     seen: HashSet<(String, String, Option<usize>)>,
+    /// Set when checking stopped short somewhere (an expression too deep to
+    /// expand): what it did not reach would wrongly look unused.
+    pub incomplete: bool,
 }
 
 impl Diags {

@@ -1,12 +1,10 @@
 //! Diagnostics of the checker. Codes are stable: once shipped, a code keeps
-//! its meaning. `tests/check/<code>.rpl` holds one failing policy per code.
+//! its meaning. `tests/diagnostics/check/<code>.rpl` holds one failing policy per code.
 
-use std::sync::Arc;
-
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
-type Src = NamedSource<Arc<str>>;
+type Src = crate::source::Source;
 
 /// "did you mean `x`?" or a fallback hint.
 pub fn did_you_mean<'a>(
@@ -92,10 +90,12 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
-    #[error("`{op}` cannot combine {left} and {right}")]
+    #[error("`{op}` {what}")]
     #[diagnostic(code(rpl::check::bad_operands), help("{help}"))]
     BadOperands {
         op: String,
+        /// "cannot combine X and Y", or "does not apply to X" when both are alike.
+        what: String,
         left: String,
         right: String,
         help: String,
@@ -396,6 +396,23 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("this expression nests too deeply once predicates and constants are expanded")]
+    #[diagnostic(
+        code(rpl::check::too_deep),
+        help(
+            "predicates that use predicates nest; at most {max} levels are allowed: flatten a chain of predicates into one, or test fewer things in one condition"
+        )
+    )]
+    TooDeep {
+        max: usize,
+        #[source_code]
+        src: Src,
+        #[label("nesting goes past {max} levels here")]
+        span: SourceSpan,
+        #[label("in this expression")]
+        root: Option<SourceSpan>,
+    },
+
     #[error("import cycle: {cycle}")]
     #[diagnostic(
         code(rpl::check::import_cycle),
@@ -412,11 +429,12 @@ pub enum CheckError {
     #[error("cannot import `{path}`: {reason}")]
     #[diagnostic(
         code(rpl::check::missing_import),
-        help("the path is relative to the importing file; check the spelling")
+        help("{}the path is relative to the importing file", suggest(suggestion).replace('?', "? "))
     )]
     MissingImport {
         path: String,
         reason: String,
+        suggestion: Option<String>,
         #[source_code]
         src: Src,
         #[label("not found")]

@@ -228,6 +228,8 @@ pub struct CheckedPolicy {
     pub version: Option<Arc<str>>,
     /// Variant index of the schema's channel enum.
     pub channel: u32,
+    /// Where the policy names its channel.
+    pub channel_span: Span,
     pub currency: Arc<str>,
     pub timezone: TimeZone,
     pub calendar: Arc<Calendar>,

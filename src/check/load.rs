@@ -85,6 +85,23 @@ fn display_name(path: &Path) -> String {
     }
 }
 
+/// A policy file beside `missing` whose name is close to its name, as the
+/// import would spell it.
+fn similar_file(missing: &Path, written: &str) -> Option<String> {
+    let wanted = missing.file_name()?.to_str()?;
+    let dir = missing.parent()?;
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".rpl"))
+        .collect();
+    let found = super::error::did_you_mean(wanted, names.iter().map(String::as_str))?;
+    Some(format!(
+        "{}{found}",
+        written.strip_suffix(wanted).unwrap_or("")
+    ))
+}
+
 fn rpl_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -237,6 +254,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
                     diags.push(CheckError::MissingImport {
                         path: imp.path.value.clone(),
                         reason: "it is a directory".into(),
+                        suggestion: None,
                         src,
                         span: imp.path.span.into(),
                     });
@@ -248,9 +266,18 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
                     true
                 }
                 Err(e) => {
+                    let (reason, suggestion) = if e.kind() == std::io::ErrorKind::NotFound {
+                        (
+                            "no such file".to_string(),
+                            similar_file(&target, &imp.path.value),
+                        )
+                    } else {
+                        (e.to_string().to_lowercase(), None)
+                    };
                     diags.push(CheckError::MissingImport {
                         path: imp.path.value.clone(),
-                        reason: e.to_string().to_lowercase(),
+                        reason,
+                        suggestion,
                         src,
                         span: imp.path.span.into(),
                     });

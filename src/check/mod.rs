@@ -109,10 +109,13 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
     }
     // Only a whole directory is expected to cover every channel.
     let whole_dir = paths.iter().all(|p| p.is_dir());
+    // A duplicate is never looked up, so it is not "unused" as well.
+    let mut used = used.into_inner();
+    used.extend(reported_dups);
     whole_set_lints(
         &loaded,
         &checked_files,
-        &used.borrow(),
+        &used,
         &policies,
         whole_dir,
         &mut diags,
@@ -167,8 +170,8 @@ fn whole_set_lints(
         if channels.insert(p.channel, p).is_some() {
             diags.push(CheckError::DuplicateChannel {
                 channel: schema.channels.variant(p.channel).to_string(),
-                src: loaded.sources.named_source(p.span.file),
-                span: p.span.into(),
+                src: loaded.sources.named_source(p.channel_span.file),
+                span: p.channel_span.into(),
             });
         }
     }
@@ -187,7 +190,7 @@ fn whole_set_lints(
     }
     // What a file left unchecked uses is unknown: no definition can be
     // called unused then.
-    if !loaded.files.iter().all(|(id, _)| loaded.is_complete(*id)) {
+    if diags.incomplete || !loaded.files.iter().all(|(id, _)| loaded.is_complete(*id)) {
         return;
     }
     for (id, file) in &loaded.files {

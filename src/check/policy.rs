@@ -77,16 +77,19 @@ pub fn check_policy(
                     scope.mark_used(d.name.span);
                     defaults.extend(&d.fields);
                 }
-                Some(other) => diags.push(CheckError::BadUse {
-                    name: name.name.clone(),
-                    found: if matches!(other, Def::Const(_)) {
-                        "a constant"
-                    } else {
-                        "a predicate"
-                    },
-                    src: src(name.span),
-                    span: name.span.into(),
-                }),
+                Some(other) => {
+                    scope.mark_used(other.name().span);
+                    diags.push(CheckError::BadUse {
+                        name: name.name.clone(),
+                        found: if matches!(other, Def::Const(_)) {
+                            "a constant"
+                        } else {
+                            "a predicate"
+                        },
+                        src: src(name.span),
+                        span: name.span.into(),
+                    });
+                }
                 None => {
                     let groups: Vec<&str> = scope
                         .names()
@@ -106,7 +109,22 @@ pub fn check_policy(
         }
     }
 
+    // A misspelt setting is reported as such, not also as missing.
+    let misspelt: Vec<&str> = policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            PolicyItem::Setting(s) if !SETTINGS.contains(&s.key.name.as_str()) => {
+                did_you_mean(&s.key.name, SETTINGS)
+            }
+            _ => None,
+        })
+        .filter_map(|s| SETTINGS.iter().copied().find(|k| **k == *s))
+        .collect();
     let missing = |setting: &'static str, example: &'static str, diags: &mut Diags| {
+        if misspelt.contains(&setting) {
+            return;
+        }
         diags.push(CheckError::MissingSetting {
             policy: policy.name.name.clone(),
             setting,
@@ -243,6 +261,9 @@ pub fn check_policy(
         verdicts,
         diags,
         expanding: Vec::new(),
+        depth: 0,
+        root: Span::default(),
+        cut_root: u32::MAX,
     };
     let vocab = &env.schema.decision;
     let out_ty = |f: OutField| -> Ty {
@@ -297,6 +318,9 @@ pub fn check_policy(
             span: policy.name.span.into(),
         });
     }
+    let channel_span = settings
+        .get("channel")
+        .map_or(policy.name.span, |s| s.value.span);
     let (channel, currency, timezone, (calendar, calendar_path)) =
         (channel?, currency?, timezone?, calendar?);
     Some(CheckedPolicy {
@@ -304,6 +328,7 @@ pub fn check_policy(
         label: policy.label.as_ref().map(|l| Arc::from(l.value.as_str())),
         version,
         channel,
+        channel_span,
         currency: Arc::from(currency.as_str()),
         timezone,
         calendar,

@@ -27,14 +27,25 @@ pub struct Ctx<'a> {
     pub diags: &'a mut Diags,
     /// Names being expanded, to catch definitions that refer to themselves.
     pub expanding: Vec<String>,
+    /// How deep the typed tree being built is (see [`MAX_TYPED_DEPTH`]).
+    pub depth: usize,
+    /// The outermost expression being typed, and where it starts when it
+    /// was cut for being too deep.
+    pub root: Span,
+    pub cut_root: u32,
 }
+
+/// How deep a typed expression may be once constants and predicates are
+/// expanded where they are used. Every later stage recurses over this tree,
+/// so the bound is what keeps them within any thread's stack.
+pub const MAX_TYPED_DEPTH: usize = 128;
 
 fn err_ty() -> Ty {
     Ty::Error
 }
 
 impl Ctx<'_> {
-    fn src(&self, span: Span) -> miette::NamedSource<Arc<str>> {
+    fn src(&self, span: Span) -> crate::source::Source {
         self.sources.named_source(span.file)
     }
 
@@ -98,6 +109,30 @@ impl Ctx<'_> {
     }
 
     pub fn infer(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> TExpr {
+        if self.depth == 0 {
+            self.root = e.span;
+        }
+        if self.depth >= MAX_TYPED_DEPTH {
+            // Once per condition: every branch of it would cross the limit.
+            if !self.diags.incomplete || self.root.start != self.cut_root {
+                self.diags.push(CheckError::TooDeep {
+                    max: MAX_TYPED_DEPTH,
+                    src: self.src(e.span),
+                    span: e.span.into(),
+                    root: (self.root.file == e.span.file).then(|| self.root.into()),
+                });
+            }
+            self.diags.incomplete = true;
+            self.cut_root = self.root.start;
+            return self.error(e.span);
+        }
+        self.depth += 1;
+        let t = self.infer_here(e, hint);
+        self.depth -= 1;
+        t
+    }
+
+    fn infer_here(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> TExpr {
         let span = e.span;
         match &e.kind {
             ExprKind::Paren(inner) => self.infer(inner, hint),
@@ -310,6 +345,8 @@ impl Ctx<'_> {
             && cur != self.currency
         {
             self.currency_mismatch(cur, self.currency, span);
+            // Reported here; the comparison around it need not say it again.
+            return self.expr(TKind::Const(c), Ty::Error, span);
         }
         self.expr(TKind::Const(c), ty, span)
     }
@@ -518,8 +555,14 @@ impl Ctx<'_> {
     }
 
     fn bad_operands(&mut self, op: BinOp, l: &Ty, r: &Ty, span: Span, help: String) {
+        let what = if l == r {
+            format!("does not apply to {}", l.describe())
+        } else {
+            format!("cannot combine {} and {}", l.describe(), r.describe())
+        };
         self.diags.push(CheckError::BadOperands {
             op: op.symbol().to_string(),
+            what,
             left: l.describe(),
             right: r.describe(),
             help,

@@ -61,7 +61,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     } else {
                         writeln!(
                             stderr,
-                            "checked {files} policy files: {errors} errors, {warnings} warnings"
+                            "checked {files} policy files: {}, {}",
+                            plural(errors, "error"),
+                            plural(warnings, "warning")
                         )
                     }
                 })
@@ -82,5 +84,13 @@ pub fn run(args: CheckArgs) -> ExitCode {
         ExitCode::Failure
     } else {
         ExitCode::Ok
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }

@@ -46,7 +46,7 @@ pub fn record(d: &dyn Diagnostic) -> DiagnosticRecord {
         if let Ok(contents) = src.read_span(label.inner(), 0, 0) {
             rec.file = contents.name().map(str::to_string);
             rec.line = Some(contents.line() + 1);
-            rec.column = Some(contents.column() + 1);
+            rec.column = Some(char_column(src, label.offset(), contents.column()) + 1);
             rec.span = Some([label.offset(), label.offset() + label.len()]);
         }
     } else if let Some(src) = d.source_code() {
@@ -56,6 +56,19 @@ pub fn record(d: &dyn Diagnostic) -> DiagnosticRecord {
             .and_then(|c| c.name().map(str::to_string));
     }
     rec
+}
+
+/// miette counts columns in bytes; people and editors count characters.
+fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) -> usize {
+    let line_start = offset.saturating_sub(byte_column);
+    src.read_span(&(line_start, byte_column).into(), 0, 0)
+        .ok()
+        .and_then(|c| {
+            c.data()
+                .get(..byte_column)
+                .map(|b| String::from_utf8_lossy(b).chars().count())
+        })
+        .unwrap_or(byte_column)
 }
 
 /// Human rendering; `color` picks the graphical theme with colours,

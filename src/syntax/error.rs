@@ -1,8 +1,6 @@
 //! Syntax errors: what the parser expected, in words an author reads.
 
-use std::sync::Arc;
-
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -14,7 +12,7 @@ pub enum SyntaxError {
         found: String,
         help: String,
         #[source_code]
-        src: NamedSource<Arc<str>>,
+        src: crate::source::Source,
         #[label("expected {expected} here")]
         span: SourceSpan,
     },
@@ -23,13 +21,13 @@ pub enum SyntaxError {
     #[diagnostic(
         code(rpl::syntax::too_deep),
         help(
-            "split the condition into named predicates (`pred name = ...`); at most {max} levels of brackets, `if`, `match` or `not` may nest"
+            "split the condition into named predicates (`pred name = ...`) or use `in [..]`; at most {max} levels of brackets, `if`, `match`, `not` and operators in one chain may nest"
         )
     )]
     TooDeep {
         max: usize,
         #[source_code]
-        src: NamedSource<Arc<str>>,
+        src: crate::source::Source,
         #[label("nesting goes past {max} levels here")]
         span: SourceSpan,
     },
@@ -41,7 +39,7 @@ pub enum SyntaxError {
         text: String,
         help: &'static str,
         #[source_code]
-        src: NamedSource<Arc<str>>,
+        src: crate::source::Source,
         #[label("not a valid {what}")]
         span: SourceSpan,
     },
@@ -56,7 +54,7 @@ pub enum SyntaxError {
     BadEscape {
         text: String,
         #[source_code]
-        src: NamedSource<Arc<str>>,
+        src: crate::source::Source,
         #[label("unknown escape")]
         span: SourceSpan,
     },
@@ -69,7 +67,7 @@ pub enum SyntaxError {
     Internal {
         what: String,
         #[source_code]
-        src: NamedSource<Arc<str>>,
+        src: crate::source::Source,
         #[label("here")]
         span: SourceSpan,
     },

@@ -1,13 +1,14 @@
 //! A small pass over the raw text, before pest: it collects comments (pest
 //! skips them) and bounds how deeply expressions nest, so that neither the
 //! parser nor the later recursive passes can overflow the stack on hostile
-//! input.
+//! input. The bound is on the syntax tree, not only on brackets: a flat
+//! chain `a and b and c ...` parses into a tree as deep as it is long.
 
 use super::ast::{Comment, CommentKind};
 use crate::source::{FileId, Span};
 
-/// How deeply expressions may nest: brackets, `if`/`match`, and runs of
-/// `not`/`-`. Real policies stay far below it.
+/// How deeply expressions may nest: brackets, `if`/`match`, runs of
+/// `not`/`-`, and chains of operators. Real policies stay far below it.
 pub const MAX_NESTING: usize = 64;
 
 pub struct Scanned {
@@ -23,6 +24,9 @@ struct Frame {
     prefix: usize,
     /// `if` and `match` since the frame opened or the last separator.
     cond: usize,
+    /// Operators joining operands since the frame opened or the last
+    /// separator: each makes the tree one level deeper.
+    chain: usize,
 }
 
 const RESET_WORDS: &[&str] = &[
@@ -94,6 +98,14 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
             b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'.' | b'|' => {
                 if let Some(f) = frames.last_mut() {
                     f.prefix = 0;
+                    // `==`, `<=`, `..`, `=>` are one operator: counted at their first character.
+                    let continues = matches!(
+                        i.checked_sub(1).and_then(|j| bytes.get(j)),
+                        Some(b'=' | b'<' | b'>' | b'!' | b'.')
+                    );
+                    if !continues {
+                        f.chain += 1;
+                    }
                     // A lone `=` starts a new definition or outcome field.
                     let lone_assign = b == b'='
                         && !matches!(rest.get(1), Some(b'=' | b'>'))
@@ -103,6 +115,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                         );
                     if lone_assign {
                         f.cond = 0;
+                        f.chain = 0;
                     }
                 }
                 after_operand = false;
@@ -120,7 +133,12 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                             f.prefix += 1;
                             after_operand = false;
                         }
-                        "and" | "or" | "in" | "is" | "within" | "after" | "then" | "else" => {
+                        "and" | "or" | "in" | "is" | "within" => {
+                            f.prefix = 0;
+                            f.chain += 1;
+                            after_operand = false;
+                        }
+                        "after" | "then" | "else" => {
                             f.prefix = 0;
                             after_operand = false;
                         }
@@ -155,7 +173,11 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
 }
 
 fn depth(frames: &[Frame]) -> usize {
-    frames.len() - 1 + frames.iter().map(|f| f.prefix + f.cond).sum::<usize>()
+    frames.len() - 1
+        + frames
+            .iter()
+            .map(|f| f.prefix + f.cond + f.chain)
+            .sum::<usize>()
 }
 
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
@@ -219,19 +241,35 @@ mod tests {
     }
 
     #[test]
-    fn long_flat_expressions_are_not_deep() {
-        // Many operands joined by operators nest no deeper than one.
-        let flat = (0..500)
-            .map(|i| format!("not a{i}"))
-            .collect::<Vec<_>>()
-            .join(" and ");
-        assert!(!deep(&format!("const x = {flat}")));
-        let sum = (0..500)
-            .map(|i| format!("a{i}"))
-            .collect::<Vec<_>>()
-            .join(" - ");
-        assert!(!deep(&format!("const x = {sum}")));
-        let rules = "rule r { when if a then b else c approve }\n".repeat(500);
+    fn operator_chains_count_as_nesting() {
+        // `a and b and ...` parses left-deep: a chain is as deep as it is long.
+        let chain = |n: usize, op: &str| {
+            (0..n)
+                .map(|i| format!("not a{i}"))
+                .collect::<Vec<_>>()
+                .join(op)
+        };
+        assert!(deep(&format!("const x = {}", chain(100, " and "))));
+        assert!(deep(&format!("const x = {}", chain(100, " - "))));
+        assert!(deep(&format!("const x = {}", chain(100, " == "))));
+        assert!(!deep(&format!("const x = {}", chain(20, " and "))));
+        assert!(!deep(&format!("const x = {}", chain(20, " <= "))));
+    }
+
+    #[test]
+    fn separate_statements_do_not_add_up() {
+        let rules =
+            "rule r { when if a then b and c else c approve { refund = x + y } }\n".repeat(500);
         assert!(!deep(&rules));
+        let consts = (0..500)
+            .map(|i| format!("const c{i} = a - b * c"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!deep(&consts));
+        let items = (0..500)
+            .map(|i| format!("a{i} + 1"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(!deep(&format!("const l = [{items}]")));
     }
 }

@@ -3,11 +3,7 @@ use super::*;
 use crate::source::SourceFile;
 
 fn source(text: &str) -> SourceFile {
-    SourceFile {
-        path: "t.rpl".into(),
-        name: "t.rpl".into(),
-        text: text.into(),
-    }
+    SourceFile::new("t.rpl".into(), "t.rpl".into(), text)
 }
 
 fn parse_str(text: &str) -> Result<File, Box<SyntaxError>> {

@@ -73,11 +73,7 @@ pub(super) fn parse(
         src,
         errors: Vec::new(),
     };
-    let source = SourceFile {
-        path,
-        name: name.to_owned(),
-        text: text_arc,
-    };
+    let source = SourceFile::new(path, name.to_owned(), text_arc);
     let schema = loader.schema(root.get_ref(), source);
     // Report in file order, whatever order the passes found them in.
     loader.errors.sort_by_key(SchemaError::offset);
