@@ -4,11 +4,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::diags::Diags;
 use super::error::{CheckError, LoadError};
 use crate::schema::Schema;
 use crate::source::{FileId, SourceMap, Span};
-use crate::syntax::{self, ast};
+use crate::syntax::{self, SyntaxError, ast};
 
 pub struct Loaded {
     pub sources: SourceMap,
@@ -198,102 +200,125 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
     };
     let mut by_path: HashMap<PathBuf, FileId> = HashMap::new();
     let mut pending: Vec<(FileId, Vec<(PathBuf, Span)>)> = Vec::new();
-    let mut queue: Vec<PathBuf> = wanted;
-    let mut i = 0;
-    while let Some(path) = queue.get(i).cloned() {
-        i += 1;
-        let Ok(canon) = path.canonicalize() else {
-            continue;
-        };
-        if by_path.contains_key(&canon) {
-            continue;
-        }
-        let text = match std::fs::read(&canon) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) => {
-                diags.push(LoadError::Io {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let id = loaded
-            .sources
-            .add(canon.clone(), display_name(&canon), text);
-        by_path.insert(canon.clone(), id);
-        let Some(source) = loaded.sources.get(id) else {
-            continue;
-        };
-        let parsed = match syntax::parse(id, source) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                diags.push(*e);
-                None
-            }
-        };
-        let mut imported = Vec::new();
-        for import in parsed.iter().flat_map(|f| &f.items) {
-            let ast::Item::Import(imp) = import else {
+    // Files are read in waves: those named, then what they import, and so
+    // on; each wave is parsed in parallel, then its imports are followed in
+    // file order so that diagnostics come out the same on every run.
+    let mut wave: Vec<PathBuf> = wanted;
+    while !wave.is_empty() {
+        let mut fresh: Vec<(FileId, PathBuf)> = Vec::new();
+        for path in std::mem::take(&mut wave) {
+            let Ok(canon) = path.canonicalize() else {
                 continue;
             };
-            let dir = canon.parent().unwrap_or(&loaded.root);
-            let target = dir.join(&imp.path.value);
-            let src = loaded.sources.named_source(id);
-            let followed = match target.canonicalize() {
-                Ok(t) if !t.starts_with(&loaded.root) => {
-                    diags.push(CheckError::ImportOutsideRoot {
-                        path: imp.path.value.clone(),
-                        root: display_name(&loaded.root),
-                        src,
-                        span: imp.path.span.into(),
-                    });
-                    false
-                }
-                Ok(t) if t.is_dir() => {
-                    diags.push(CheckError::MissingImport {
-                        path: imp.path.value.clone(),
-                        reason: "it is a directory".into(),
-                        suggestion: None,
-                        src,
-                        span: imp.path.span.into(),
-                    });
-                    false
-                }
-                Ok(t) => {
-                    imported.push((t.clone(), imp.path.span));
-                    queue.push(t);
-                    true
-                }
+            if by_path.contains_key(&canon) {
+                continue;
+            }
+            let text = match std::fs::read(&canon) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(e) => {
-                    let (reason, suggestion) = if e.kind() == std::io::ErrorKind::NotFound {
-                        (
-                            "no such file".to_string(),
-                            similar_file(&target, &imp.path.value),
-                        )
-                    } else {
-                        (e.to_string().to_lowercase(), None)
-                    };
-                    diags.push(CheckError::MissingImport {
-                        path: imp.path.value.clone(),
-                        reason,
-                        suggestion,
-                        src,
-                        span: imp.path.span.into(),
+                    diags.push(LoadError::Io {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
                     });
-                    false
+                    continue;
                 }
             };
-            if !followed {
-                loaded.broken_imports.insert(id);
-            }
+            let id = loaded
+                .sources
+                .add(canon.clone(), display_name(&canon), text);
+            by_path.insert(canon.clone(), id);
+            fresh.push((id, canon));
         }
-        loaded.files.push((id, parsed));
-        // Resolved once every file has an id, below.
-        pending.push((id, imported));
+        let sources = &loaded.sources;
+        let parsed: Vec<Option<Result<ast::File, Box<SyntaxError>>>> = fresh
+            .par_iter()
+            .map(|(id, _)| sources.get(*id).map(|source| syntax::parse(*id, source)))
+            .collect();
+        for ((id, canon), parsed) in fresh.into_iter().zip(parsed) {
+            let parsed = match parsed {
+                Some(Ok(f)) => Some(f),
+                Some(Err(e)) => {
+                    diags.push(*e);
+                    None
+                }
+                None => None,
+            };
+            let imported = follow_imports(&mut loaded, id, &canon, parsed.as_ref(), diags);
+            wave.extend(imported.iter().map(|(t, _)| t.clone()));
+            loaded.files.push((id, parsed));
+            // Resolved once every file has an id, below.
+            pending.push((id, imported));
+        }
     }
     resolve_imports(&mut loaded, pending, &by_path, diags);
     Some(loaded)
+}
+
+/// Resolves a file's imports: the files to read next, with the span of each
+/// import; imports that cannot be followed are reported and mark the file.
+fn follow_imports(
+    loaded: &mut Loaded,
+    id: FileId,
+    canon: &Path,
+    parsed: Option<&ast::File>,
+    diags: &mut Diags,
+) -> Vec<(PathBuf, Span)> {
+    let mut imported = Vec::new();
+    for import in parsed.iter().flat_map(|f| &f.items) {
+        let ast::Item::Import(imp) = import else {
+            continue;
+        };
+        let dir = canon.parent().unwrap_or(&loaded.root);
+        let target = dir.join(&imp.path.value);
+        let src = loaded.sources.named_source(id);
+        let followed = match target.canonicalize() {
+            Ok(t) if !t.starts_with(&loaded.root) => {
+                diags.push(CheckError::ImportOutsideRoot {
+                    path: imp.path.value.clone(),
+                    root: display_name(&loaded.root),
+                    src,
+                    span: imp.path.span.into(),
+                });
+                false
+            }
+            Ok(t) if t.is_dir() => {
+                diags.push(CheckError::MissingImport {
+                    path: imp.path.value.clone(),
+                    reason: "it is a directory".into(),
+                    suggestion: None,
+                    src,
+                    span: imp.path.span.into(),
+                });
+                false
+            }
+            Ok(t) => {
+                imported.push((t.clone(), imp.path.span));
+                true
+            }
+            Err(e) => {
+                let (reason, suggestion) = if e.kind() == std::io::ErrorKind::NotFound {
+                    (
+                        "no such file".to_string(),
+                        similar_file(&target, &imp.path.value),
+                    )
+                } else {
+                    (e.to_string().to_lowercase(), None)
+                };
+                diags.push(CheckError::MissingImport {
+                    path: imp.path.value.clone(),
+                    reason,
+                    suggestion,
+                    src,
+                    span: imp.path.span.into(),
+                });
+                false
+            }
+        };
+        if !followed {
+            loaded.broken_imports.insert(id);
+        }
+    }
+    imported
 }
 
 fn resolve_imports(
