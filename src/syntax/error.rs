@@ -59,6 +59,21 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("`{word}` is a reserved word")]
+    #[diagnostic(
+        code(rpl::syntax::reserved),
+        help(
+            "`{word}` is part of the language and cannot name anything; choose another name, e.g. `{word}_`"
+        )
+    )]
+    Reserved {
+        word: &'static str,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("reserved word")]
+        span: SourceSpan,
+    },
+
     #[error("internal error: the parser met a shape it did not expect ({what})")]
     #[diagnostic(
         code(rpl::syntax::internal),

@@ -10,15 +10,15 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
     use Rule::*;
     Some(match r {
         eq | ne | le | ge | lt | gt | in_list | not_in_list | is_test | within | kw_in | kw_is
-        | kw_within => (0, "a comparison such as `==` or `<=`"),
+        | operator_start | test_start | kw_within => (0, "a comparison such as `==` or `<=`"),
         verdict | outcome => (1, "a verdict (`approve`, `deny` or `review`)"),
         when => (2, "`when`"),
         assignment => (2, "an outcome field such as `refund = ...`"),
         and | or => (3, "`and` or `or`"),
         add | sub | mul | div => (4, "an operator such as `+` or `*`"),
         range => (5, "`..`"),
-        expr | paren | if_expr | match_expr | call | list | date | duration | money | number
-        | string | boolean | none | path | not | neg => {
+        expr | paren | if_expr | match_expr | reference | list | date | duration | money
+        | number | string | boolean | none | path | not | neg => {
             (1, "a value or a field such as `item.condition`")
         }
         ident => (1, "a name"),
@@ -51,7 +51,7 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
         kw_else => (0, "`else`"),
         kw_match => (1, "`match`"),
         kw_not => (5, "`not`"),
-        lparen => (1, "`(`"),
+        lparen => (6, "`(`"),
         rparen => (0, "`)`"),
         lbracket => (1, "`[`"),
         rbracket => (0, "`]`"),
@@ -63,8 +63,9 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
         arrow => (0, "`=>`"),
         outcome_block => (2, "`{`"),
         EOI => (6, "the end of the file"),
-        keyword | string_inner | number_part | file | WHITESPACE | COMMENT | ident_char | infix
-        | prefix | postfix | primary | rule_item | policy_item | item => return None,
+        // A call is rarely what an author meant after a name.
+        arguments | string_inner | number_part | file | WHITESPACE | COMMENT | ident_char
+        | infix | prefix | postfix | primary | rule_item | policy_item | item => return None,
     })
 }
 

@@ -17,6 +17,12 @@ use crate::source::{FileId, SourceFile, Span};
 // Boxed: the error is large and the happy path should not pay for it.
 type Result<T> = std::result::Result<T, Box<SyntaxError>>;
 
+/// Words of the language that cannot name a rule, constant, field or value.
+pub const RESERVED: [&str; 15] = [
+    "and", "or", "not", "in", "is", "within", "after", "if", "then", "else", "match", "true",
+    "false", "none", "when",
+];
+
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::range, Assoc::Left))
@@ -185,12 +191,12 @@ impl<'a> Lowerer<'a> {
             }),
             Rule::const_def => Item::Const(ConstDef {
                 doc,
-                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?,
                 value: self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?,
                 span,
             }),
             Rule::pred_def => {
-                let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+                let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?;
                 let (label, next) = self.optional_label(&mut it, span)?;
                 Item::Pred(PredDef {
                     doc,
@@ -202,13 +208,13 @@ impl<'a> Lowerer<'a> {
             }
             Rule::rules_def => Item::Rules(RulesDef {
                 doc,
-                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?,
                 rules: it.map(|p| self.lower_rule(p)).collect::<Result<_>>()?,
                 span,
             }),
             Rule::defaults_def => Item::Defaults(DefaultsDef {
                 doc,
-                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                name: self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?,
                 fields: self.lower_outcome_block(self.expect(
                     &mut it,
                     Rule::outcome_block,
@@ -217,7 +223,7 @@ impl<'a> Lowerer<'a> {
                 span,
             }),
             Rule::policy => {
-                let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+                let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?;
                 let mut label = None;
                 let mut items = Vec::new();
                 for p in it {
@@ -271,7 +277,7 @@ impl<'a> Lowerer<'a> {
             }
             Rule::use_item => {
                 let ident = self.expect(&mut children(pair), Rule::ident, span)?;
-                Ok(PolicyItem::Use(self.lower_ident(ident)))
+                Ok(PolicyItem::Use(self.lower_ident(ident)?))
             }
             Rule::inline_defaults => {
                 let block = self.expect(&mut children(pair), Rule::outcome_block, span)?;
@@ -287,7 +293,7 @@ impl<'a> Lowerer<'a> {
             Rule::setting => {
                 let mut it = children(pair);
                 Ok(PolicyItem::Setting(Setting {
-                    key: self.lower_ident(self.expect(&mut it, Rule::ident, span)?),
+                    key: self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?,
                     value: self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?,
                     span,
                 }))
@@ -306,7 +312,7 @@ impl<'a> Lowerer<'a> {
             other => return Err(self.internal(span, format!("{other:?} as a rule"))),
         };
         let mut it = children(pair);
-        let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
+        let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?;
         let mut label = None;
         let mut when = None;
         let mut outcome = None;
@@ -367,7 +373,7 @@ impl<'a> Lowerer<'a> {
         let mut value = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::ident => field = Some(self.lower_ident(p)),
+                Rule::ident => field = Some(self.lower_ident(p)?),
                 Rule::append => append = true,
                 Rule::assign => {}
                 Rule::expr => value = Some(self.lower_expr(p)?),
@@ -385,10 +391,24 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident {
+    fn lower_ident(&self, pair: Pair<'_, Rule>) -> Result<Ident> {
+        let span = self.span(&pair);
+        self.not_reserved(pair.as_str(), span)?;
+        Ok(Ident {
             name: pair.as_str().to_string(),
-            span: self.span(&pair),
+            span,
+        })
+    }
+
+    /// Reserved words may not name anything (see [`RESERVED`]).
+    fn not_reserved(&self, name: &str, span: Span) -> Result<()> {
+        match RESERVED.iter().find(|r| **r == name) {
+            None => Ok(()),
+            Some(word) => Err(Box::new(SyntaxError::Reserved {
+                word,
+                src: self.source.named_source(),
+                span: span.into(),
+            })),
         }
     }
 
@@ -522,11 +542,26 @@ impl<'a> Lowerer<'a> {
                     arms,
                 }
             }
-            Rule::call => {
+            Rule::reference => {
                 let mut it = children(pair);
-                let func = self.lower_ident(self.expect(&mut it, Rule::ident, span)?);
-                let args = it.map(|a| self.lower_expr(a)).collect::<Result<_>>()?;
-                ExprKind::Call { func, args }
+                let path = self.expect(&mut it, Rule::path, span)?;
+                let path_span = self.span(&path);
+                let name = path.as_str();
+                for segment in name.split('.') {
+                    self.not_reserved(segment, path_span)?;
+                }
+                match it.next() {
+                    None => ExprKind::Path(name.to_string()),
+                    Some(args) => ExprKind::Call {
+                        func: Ident {
+                            name: name.to_string(),
+                            span: path_span,
+                        },
+                        args: children(args)
+                            .map(|a| self.lower_expr(a))
+                            .collect::<Result<_>>()?,
+                    },
+                }
             }
             Rule::list => ExprKind::List(
                 children(pair)
@@ -577,7 +612,6 @@ impl<'a> Lowerer<'a> {
             Rule::string => ExprKind::Lit(Lit::Str(self.lower_string(pair)?.value)),
             Rule::boolean => ExprKind::Lit(Lit::Bool(text == "true")),
             Rule::none => ExprKind::Lit(Lit::None),
-            Rule::path => ExprKind::Path(text.to_string()),
             other => return Err(self.internal(span, format!("{other:?} as an operand"))),
         };
         Ok(Expr { kind, span })
@@ -589,6 +623,8 @@ impl<'a> Lowerer<'a> {
         let pattern = self.expect(&mut it, Rule::pattern, span)?;
         let patterns: Vec<Ident> = children(pattern)
             .map(|p| self.lower_ident(p))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
             .filter(|i| i.name != "_")
             .collect();
         let value = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
