@@ -256,3 +256,19 @@ fn usage_errors_exit_2() {
     let out = rpl_cmd().args(["eval"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_toml_request_file_decides_like_its_json_twin() {
+    let run = |path: &str| {
+        let out = rpl_cmd()
+            .args(["eval", "--format", "json", path])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{path}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        run("examples/toml/01-contract-example.toml"),
+        run("examples/official_mall/01-contract-example.json")
+    );
+}
