@@ -648,7 +648,8 @@ impl Decoder<'_> {
 
     /// Step 4: one field's value.
     fn field<N: Node>(&self, field: &Field, root: &N) -> Result<Value, RequestError> {
-        let path = field.path.clone();
+        // Borrowed: a decoded request builds no text, only an error does.
+        let path = field.path.as_str();
         let node = match lookup(root, &field.path) {
             Some(n) if !matches!(n.kind(), Kind::Null) => n,
             present => {
@@ -662,7 +663,7 @@ impl Decoder<'_> {
                 };
                 let help = Some(format!("give `{path}`: {}", expected(field)));
                 return Err(RequestError::MissingField {
-                    path,
+                    path: path.to_owned(),
                     message,
                     help,
                 });
@@ -685,7 +686,7 @@ impl Decoder<'_> {
             (FieldType::Int { .. }, Kind::BigInt) => Err(RequestError::OutOfRange {
                 message: format!("`{path}` is too large: `{}`", node.number_text()),
                 help: None,
-                path,
+                path: path.to_owned(),
             }),
             (FieldType::Decimal { min, max_scale }, Kind::Str(s)) => {
                 amount(path, s, *min, *max_scale).map(Value::Decimal)
@@ -706,7 +707,7 @@ impl Decoder<'_> {
                     help: Some(format!(
                         "quote the amount: `\"{n}\"`; a number may already have lost cents"
                     )),
-                    path,
+                    path: path.to_owned(),
                 })
             }
             (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
@@ -722,7 +723,7 @@ impl Decoder<'_> {
                     Err(RequestError::UnknownVariant {
                         message: format!("unknown value `{}` for `{path}`", clip(s)),
                         help: Some(help),
-                        path,
+                        path: path.to_owned(),
                     })
                 }
             },
@@ -736,7 +737,7 @@ impl Decoder<'_> {
                 help: Some(
                     "write the ISO 4217 code in three capital letters, such as `CNY`".to_owned(),
                 ),
-                path,
+                path: path.to_owned(),
             }),
             _ => Err(wrong_type()),
         }
@@ -802,7 +803,7 @@ fn expected(field: &Field) -> String {
     }
 }
 
-fn int(path: String, n: i64, min: Option<i64>, max: Option<i64>) -> Result<Value, RequestError> {
+fn int(path: &str, n: i64, min: Option<i64>, max: Option<i64>) -> Result<Value, RequestError> {
     let bound = match (min, max) {
         (Some(lo), _) if n < lo => Some(format!("at least {lo}")),
         (_, Some(hi)) if n > hi => Some(format!("at most {hi}")),
@@ -813,67 +814,68 @@ fn int(path: String, n: i64, min: Option<i64>, max: Option<i64>) -> Result<Value
         Some(bound) => Err(RequestError::OutOfRange {
             message: format!("`{path}` must be {bound}, found `{n}`"),
             help: None,
-            path,
+            path: path.to_owned(),
         }),
     }
 }
 
 fn amount(
-    path: String,
+    path: &str,
     text: &str,
     min: Option<rust_decimal::Decimal>,
     max_scale: u32,
 ) -> Result<rust_decimal::Decimal, RequestError> {
-    let shown = quote(text);
+    let shown = || quote(text);
     match parse_decimal(text, max_scale) {
         Ok(d) => match min {
             Some(m) if d < m => Err(RequestError::OutOfRange {
-                message: format!("`{path}` must be at least {m}, found {shown}"),
+                message: format!("`{path}` must be at least {m}, found {}", shown()),
                 help: None,
-                path,
+                path: path.to_owned(),
             }),
             _ => Ok(d),
         },
         Err(AmountError::NotDecimal) => Err(RequestError::BadAmount {
-            message: format!("`{path}` is not a decimal amount: {shown}"),
+            message: format!("`{path}` is not a decimal amount: {}", shown()),
             help: Some(
                 "write digits with an optional point, such as `\"4999.00\"` or `\"4999\"`"
                     .to_owned(),
             ),
-            path,
+            path: path.to_owned(),
         }),
         Err(AmountError::Precision(n)) => Err(RequestError::AmountPrecision {
             message: format!(
-                "`{path}` has {n} digits after the point, at most {max_scale} are allowed: {shown}"
+                "`{path}` has {n} digits after the point, at most {max_scale} are allowed: {}",
+                shown()
             ),
             help: Some("give the amount in cents, such as `\"4999.00\"`".to_owned()),
-            path,
+            path: path.to_owned(),
         }),
         Err(AmountError::TooLarge) => Err(RequestError::OutOfRange {
-            message: format!("`{path}` has too many digits: {shown}"),
+            message: format!("`{path}` has too many digits: {}", shown()),
             help: None,
-            path,
+            path: path.to_owned(),
         }),
     }
 }
 
-fn timestamp(path: String, text: &str) -> Result<Value, RequestError> {
-    let shown = quote(text);
+fn timestamp(path: &str, text: &str) -> Result<Value, RequestError> {
+    let shown = || quote(text);
     match parse_timestamp(text) {
         Ok(t) => Ok(Value::Timestamp(t)),
         Err(TimestampError::MissingOffset) => Err(RequestError::MissingOffset {
-            message: format!("`{path}` has no offset: {shown}"),
+            message: format!("`{path}` has no offset: {}", shown()),
             help: Some(format!(
                 "add the offset from UTC, such as `{TIMESTAMP_EXAMPLE}`; a time without one is ambiguous"
             )),
-            path,
+            path: path.to_owned(),
         }),
         Err(TimestampError::Invalid(why)) => Err(RequestError::BadTimestamp {
-            message: format!("`{path}` is not a valid timestamp: {shown}"),
+            message: format!("`{path}` is not a valid timestamp: {}", shown()),
             help: Some(format!(
                 "{why}; write RFC 3339, such as `{TIMESTAMP_EXAMPLE}`"
             )),
-            path,
+            path: path.to_owned(),
         }),
     }
 }
