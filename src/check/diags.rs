@@ -20,6 +20,10 @@ pub struct Diags {
 
 impl Diags {
     pub fn push<D: Diagnostic + Send + Sync + 'static>(&mut self, d: D) {
+        self.push_boxed(Box::new(d));
+    }
+
+    fn push_boxed(&mut self, d: Diagnostic_) {
         let code = d.code().map(|c| c.to_string()).unwrap_or_default();
         let at = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
         let source = d
@@ -32,7 +36,15 @@ impl Diags {
             .unwrap_or_default();
         let key = (format!("{code} {source}"), d.to_string(), at);
         if self.seen.insert(key) {
-            self.list.push(Box::new(d));
+            self.list.push(d);
+        }
+    }
+
+    /// Takes over what another collector found, after what this one has.
+    pub fn absorb(&mut self, other: Diags) {
+        self.incomplete |= other.incomplete;
+        for d in other.list {
+            self.push_boxed(d);
         }
     }
 

@@ -17,6 +17,8 @@ mod types;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+
+use rayon::prelude::*;
 use std::sync::Arc;
 
 pub use diags::{Diagnostic_ as Diagnostic, is_error};
@@ -26,7 +28,8 @@ pub use load::find_root;
 use diags::Diags;
 use scope::{Def, Scope};
 
-use crate::source::SourceMap;
+use crate::schema::Schema;
+use crate::source::{FileId, SourceMap};
 use crate::syntax::ast;
 
 /// The result of checking: diagnostics (errors and warnings, in the order
@@ -35,6 +38,9 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     pub program: Option<hir::Program>,
     pub sources: Arc<SourceMap>,
+    /// The syntax tree of every file read (with its comments), `None`
+    /// where the file did not parse: what a formatter or an editor needs.
+    pub files: Vec<(FileId, Option<ast::File>)>,
 }
 
 impl Checked {
@@ -52,6 +58,7 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
             diagnostics: diags.into_vec(),
             program: None,
             sources: Arc::default(),
+            files: Vec::new(),
         };
     };
     let Some(schema) = loaded.schema.as_ref() else {
@@ -59,58 +66,35 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
             diagnostics: diags.into_vec(),
             program: None,
             sources: Arc::new(loaded.sources),
+            files: loaded.files,
         };
     };
-    let used = RefCell::new(HashSet::new());
-    let mut calendars = HashMap::new();
+    // Files are checked on rayon's pool, each with its own scope and
+    // collector; the results are merged in file order, so the output does
+    // not depend on scheduling.
+    let results: Vec<FileResult> = loaded
+        .files
+        .par_iter()
+        .filter_map(|(id, file)| check_file(&loaded, schema, *id, file.as_ref()?))
+        .collect();
     let mut policies: Vec<hir::CheckedPolicy> = Vec::new();
     let mut checked_files = HashSet::new();
+    let mut used = HashSet::new();
     let mut reported_dups = HashSet::new();
-    for (id, file) in &loaded.files {
-        let Some(file) = file else { continue };
-        let closure = loaded.closure(*id);
-        // A file that did not parse or an import that could not be followed
-        // would only cause follow-on errors here.
-        if !closure.iter().all(|f| loaded.is_complete(*f)) {
-            continue;
-        }
-        checked_files.extend(closure.iter().copied());
-        let defs = closure
-            .iter()
-            .filter_map(|f| loaded.file(*f))
-            .flat_map(|f| f.items.iter().filter_map(Def::of));
-        let (scope, dups) = Scope::new(defs, &used);
-        for (first, second) in dups {
-            if reported_dups.insert(scope::key(second.name().span)) {
-                diags.push(CheckError::DuplicateName {
-                    what: second.what(),
-                    name: second.name().name.clone(),
-                    scope: "across a file and the files it imports",
-                    src: loaded.sources.named_source(second.name().span.file),
-                    span: second.name().span.into(),
-                    first: (first.name().span.file == second.name().span.file)
-                        .then(|| first.name().span.into()),
-                });
+    for r in results {
+        checked_files.extend(r.closure);
+        for (key, d) in r.duplicates {
+            if reported_dups.insert(key) {
+                diags.push(d);
             }
         }
-        let mut env = policy::Env {
-            schema,
-            sources: &loaded.sources,
-            root: &loaded.root,
-            calendars: &mut calendars,
-        };
-        for item in &file.items {
-            if let ast::Item::Policy(p) = item
-                && let Some(checked) = policy::check_policy(p, &scope, &mut env, &mut diags)
-            {
-                policies.push(checked);
-            }
-        }
+        diags.absorb(r.diags);
+        used.extend(r.used);
+        policies.extend(r.policies);
     }
     // Only a whole directory is expected to cover every channel.
     let whole_dir = paths.iter().all(|p| p.is_dir());
     // A duplicate is never looked up, so it is not "unused" as well.
-    let mut used = used.into_inner();
     used.extend(reported_dups);
     whole_set_lints(
         &loaded,
@@ -130,7 +114,76 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         diagnostics: diags.into_vec(),
         program,
         sources,
+        files: loaded.files,
     }
+}
+
+/// What checking one file found.
+struct FileResult {
+    closure: Vec<FileId>,
+    duplicates: Vec<(scope::DefKey, CheckError)>,
+    diags: Diags,
+    used: HashSet<scope::DefKey>,
+    policies: Vec<hir::CheckedPolicy>,
+}
+
+/// Checks the policies of one file against what it and its imports define;
+/// `None` when an import is broken (that would only cause follow-on errors).
+fn check_file(
+    loaded: &load::Loaded,
+    schema: &Schema,
+    id: FileId,
+    file: &ast::File,
+) -> Option<FileResult> {
+    let closure = loaded.closure(id);
+    if !closure.iter().all(|f| loaded.is_complete(*f)) {
+        return None;
+    }
+    let used = RefCell::new(HashSet::new());
+    let defs = closure
+        .iter()
+        .filter_map(|f| loaded.file(*f))
+        .flat_map(|f| f.items.iter().filter_map(Def::of));
+    let (scope, dups) = Scope::new(defs, &used);
+    let duplicates = dups
+        .into_iter()
+        .map(|(first, second)| {
+            let error = CheckError::DuplicateName {
+                what: second.what(),
+                name: second.name().name.clone(),
+                scope: "across a file and the files it imports",
+                src: loaded.sources.named_source(second.name().span.file),
+                span: second.name().span.into(),
+                first: (first.name().span.file == second.name().span.file)
+                    .then(|| first.name().span.into()),
+            };
+            (scope::key(second.name().span), error)
+        })
+        .collect();
+    let mut diags = Diags::default();
+    let mut calendars = HashMap::new();
+    let mut env = policy::Env {
+        schema,
+        sources: &loaded.sources,
+        root: &loaded.root,
+        calendars: &mut calendars,
+    };
+    let policies = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            ast::Item::Policy(p) => policy::check_policy(p, &scope, &mut env, &mut diags),
+            _ => None,
+        })
+        .collect();
+    drop(scope);
+    Some(FileResult {
+        closure,
+        duplicates,
+        diags,
+        used: used.into_inner(),
+        policies,
+    })
 }
 
 /// Lints over the whole directory: one policy per channel, every channel
