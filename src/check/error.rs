@@ -413,6 +413,23 @@ pub enum CheckError {
         root: Option<SourceSpan>,
     },
 
+    #[error("this expression grows too large once predicates and constants are expanded")]
+    #[diagnostic(
+        code(rpl::check::too_large),
+        help(
+            "a predicate or constant is copied wherever it is used, so one used twice in another doubles it; at most {max} parts are allowed: use each predicate once per condition"
+        )
+    )]
+    TooLarge {
+        max: usize,
+        #[source_code]
+        src: Src,
+        #[label("the expression passes {max} parts here")]
+        span: SourceSpan,
+        #[label("in this expression")]
+        root: Option<SourceSpan>,
+    },
+
     #[error("import cycle: {cycle}")]
     #[diagnostic(
         code(rpl::check::import_cycle),

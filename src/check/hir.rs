@@ -130,8 +130,10 @@ pub enum TKind {
     },
     Match {
         scrutinee: Box<TExpr>,
-        /// Result of each variant of the scrutinee's enum, by index.
+        /// The arms as written, each once.
         arms: Vec<TExpr>,
+        /// For each variant of the scrutinee's enum, the index of its arm.
+        by_variant: Vec<u32>,
     },
     Call(Func, Vec<TExpr>),
     List(Vec<TExpr>),

@@ -339,62 +339,84 @@ fn resolve_imports(
             .collect();
         loaded.imports.insert(id, targets);
     }
-    // A cycle is reported at the import that closes it, once per cycle.
-    let mut reported = std::collections::HashSet::new();
-    for &(start, _) in &loaded.files {
-        let mut path = vec![start];
-        find_cycle(loaded, start, &mut path, &mut |cycle: &[FileId]| {
-            let mut key = cycle.to_vec();
-            key.sort();
-            if !reported.insert(key) {
-                return;
-            }
-            let (Some(&last), Some(&first)) = (cycle.last(), cycle.first()) else {
-                return;
-            };
-            let Some(span) = spans.get(&(last, first)).copied() else {
-                return;
-            };
-            let names: Vec<String> = cycle
-                .iter()
-                .chain(std::iter::once(&first))
-                .map(|f| {
-                    loaded
-                        .sources
-                        .get(*f)
-                        .map(|s| s.name.clone())
-                        .unwrap_or_default()
-                })
-                .collect();
-            diags.push(CheckError::ImportCycle {
-                cycle: names.join(" → "),
-                src: loaded.sources.named_source(last),
-                span: span.into(),
-            });
+    // A cycle is reported at the import that closes it: one per import
+    // that leads back to a file still being followed.
+    for cycle in find_cycles(loaded) {
+        let (Some(&last), Some(&first)) = (cycle.last(), cycle.first()) else {
+            continue;
+        };
+        let Some(span) = spans.get(&(last, first)).copied() else {
+            continue;
+        };
+        let names: Vec<String> = cycle
+            .iter()
+            .chain(std::iter::once(&first))
+            .map(|f| {
+                loaded
+                    .sources
+                    .get(*f)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        diags.push(CheckError::ImportCycle {
+            cycle: names.join(" → "),
+            src: loaded.sources.named_source(last),
+            span: span.into(),
         });
     }
 }
 
-fn find_cycle(
-    loaded: &Loaded,
-    start: FileId,
-    path: &mut Vec<FileId>,
-    found: &mut impl FnMut(&[FileId]),
-) {
-    let Some(&at) = path.last() else { return };
-    for &next in loaded
-        .imports
-        .get(&at)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        if next == start {
-            found(path);
-        } else if !path.contains(&next) && next > start {
-            // Only cycles whose smallest file is `start` are walked from it.
-            path.push(next);
-            find_cycle(loaded, start, path, found);
-            path.pop();
+/// The import cycles, each as the files on it from the one first reached:
+/// a depth-first walk that visits every file and import once (a walk of
+/// every path would take exponential time on layered imports), written
+/// without recursion so a long chain of imports cannot exhaust the stack.
+fn find_cycles(loaded: &Loaded) -> Vec<Vec<FileId>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut marks: HashMap<FileId, Mark> = HashMap::new();
+    let mut cycles = Vec::new();
+    let no_imports: &[FileId] = &[];
+    for &(root, _) in &loaded.files {
+        if marks.get(&root).copied().unwrap_or(Mark::New) != Mark::New {
+            continue;
+        }
+        // The files being followed, each with how many of its imports are done.
+        let mut stack: Vec<(FileId, usize)> = vec![(root, 0)];
+        marks.insert(root, Mark::Open);
+        while let Some((file, next)) = stack.last().copied() {
+            let imports = loaded.imports.get(&file).map_or(no_imports, Vec::as_slice);
+            let Some(&target) = imports.get(next) else {
+                marks.insert(file, Mark::Done);
+                stack.pop();
+                continue;
+            };
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            match marks.get(&target).copied().unwrap_or(Mark::New) {
+                Mark::New => {
+                    marks.insert(target, Mark::Open);
+                    stack.push((target, 0));
+                }
+                Mark::Open => {
+                    let from = stack.iter().position(|(f, _)| *f == target).unwrap_or(0);
+                    cycles.push(
+                        stack
+                            .get(from..)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|(f, _)| *f)
+                            .collect(),
+                    );
+                }
+                Mark::Done => {}
+            }
         }
     }
+    cycles
 }

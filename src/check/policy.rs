@@ -262,6 +262,7 @@ pub fn check_policy(
         diags,
         expanding: Vec::new(),
         depth: 0,
+        nodes: 0,
         root: Span::default(),
         cut_root: u32::MAX,
     };

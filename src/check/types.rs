@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub expanding: Vec<String>,
     /// How deep the typed tree being built is (see [`MAX_TYPED_DEPTH`]).
     pub depth: usize,
+    /// How many parts the outermost expression has so far ([`MAX_TYPED_NODES`]).
+    pub nodes: usize,
     /// The outermost expression being typed, and where it starts when it
     /// was cut for being too deep.
     pub root: Span,
@@ -39,6 +41,11 @@ pub struct Ctx<'a> {
 /// expanded where they are used. Every later stage recurses over this tree,
 /// so the bound is what keeps them within any thread's stack.
 pub const MAX_TYPED_DEPTH: usize = 128;
+
+/// How many parts one expression may have once expanded. A predicate used
+/// twice in the one it defines doubles with every level; without a bound a
+/// few lines would take the checker (and the evaluator) forever.
+pub const MAX_TYPED_NODES: usize = 10_000;
 
 fn err_ty() -> Ty {
     Ty::Error
@@ -111,15 +118,28 @@ impl Ctx<'_> {
     pub fn infer(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> TExpr {
         if self.depth == 0 {
             self.root = e.span;
+            self.nodes = 0;
         }
-        if self.depth >= MAX_TYPED_DEPTH {
+        self.nodes += 1;
+        if self.depth >= MAX_TYPED_DEPTH || self.nodes > MAX_TYPED_NODES {
             // Once per condition: every branch of it would cross the limit.
             if !self.diags.incomplete || self.root.start != self.cut_root {
-                self.diags.push(CheckError::TooDeep {
-                    max: MAX_TYPED_DEPTH,
-                    src: self.src(e.span),
-                    span: e.span.into(),
-                    root: (self.root.file == e.span.file).then(|| self.root.into()),
+                let root = (self.root.file == e.span.file).then(|| self.root.into());
+                let (src, span) = (self.src(e.span), e.span.into());
+                self.diags.push(if self.depth >= MAX_TYPED_DEPTH {
+                    CheckError::TooDeep {
+                        max: MAX_TYPED_DEPTH,
+                        src,
+                        span,
+                        root,
+                    }
+                } else {
+                    CheckError::TooLarge {
+                        max: MAX_TYPED_NODES,
+                        src,
+                        span,
+                        root,
+                    }
                 });
             }
             self.diags.incomplete = true;
@@ -698,8 +718,11 @@ impl Ctx<'_> {
                 return self.error(span);
             }
         };
-        let mut results: Vec<Option<TExpr>> = vec![None; e.variants.len()];
-        let mut wildcard: Option<TExpr> = None;
+        // Each arm is typed and kept once; variants point at their arm, so a
+        // `_` arm is not copied for every value it covers.
+        let mut typed: Vec<TExpr> = Vec::new();
+        let mut results: Vec<Option<u32>> = vec![None; e.variants.len()];
+        let mut wildcard: Option<u32> = None;
         let mut result_ty: Option<Ty> = hint.cloned();
         for arm in arms {
             let v = self.infer(&arm.value, result_ty.as_ref());
@@ -720,8 +743,10 @@ impl Ctx<'_> {
                     }
                 }
             }
+            let index = u32::try_from(typed.len()).unwrap_or(u32::MAX);
+            typed.push(v);
             if arm.patterns.is_empty() {
-                wildcard = Some(v.clone());
+                wildcard = Some(index);
             }
             for p in &arm.patterns {
                 match e.index_of(&p.name) {
@@ -737,7 +762,7 @@ impl Ctx<'_> {
                                     first: None,
                                 });
                             }
-                            *slot = Some(v.clone());
+                            *slot = Some(index);
                         }
                     }
                     None => {
@@ -772,16 +797,18 @@ impl Ctx<'_> {
                 span: span.into(),
             });
         }
-        let fallback = wildcard.unwrap_or_else(|| self.error(span));
-        let arms: Vec<TExpr> = results
+        // A value with no arm was reported above; it points at arm 0 so the
+        // (unused) tree stays well formed.
+        let by_variant = results
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| fallback.clone()))
+            .map(|r| r.or(wildcard).unwrap_or(0))
             .collect();
         let ty = result_ty.unwrap_or(Ty::Error);
         self.expr(
             TKind::Match {
                 scrutinee: Box::new(s),
-                arms,
+                arms: typed,
+                by_variant,
             },
             ty,
             span,

@@ -57,11 +57,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         .filter(|(_, f)| f.name.ends_with(".rpl"))
                         .count();
                     if errors + warnings == 0 {
-                        writeln!(stderr, "checked {files} policy files: no problems")
+                        writeln!(
+                            stderr,
+                            "checked {}: no problems",
+                            plural(files, "policy file")
+                        )
                     } else {
                         writeln!(
                             stderr,
-                            "checked {files} policy files: {}, {}",
+                            "checked {}: {}, {}",
+                            plural(files, "policy file"),
                             plural(errors, "error"),
                             plural(warnings, "warning")
                         )

@@ -84,6 +84,8 @@ pub enum Node {
     },
     Match {
         scrutinee: NodeId,
+        /// The node for each variant of the scrutinee's enum (arms covering
+        /// several variants are one shared node).
         arms: Vec<NodeId>,
     },
     Max(Vec<NodeId>),
@@ -359,10 +361,20 @@ impl Builder {
                 then: self.expr(then),
                 els: self.expr(els),
             },
-            TKind::Match { scrutinee, arms } => Node::Match {
-                scrutinee: self.expr(scrutinee),
-                arms: arms.iter().map(|a| self.expr(a)).collect(),
-            },
+            TKind::Match {
+                scrutinee,
+                arms,
+                by_variant,
+            } => {
+                let scrutinee = self.expr(scrutinee);
+                // Each arm compiles once; variants that share it share its node.
+                let compiled: Vec<NodeId> = arms.iter().map(|a| self.expr(a)).collect();
+                let arms = by_variant
+                    .iter()
+                    .filter_map(|i| compiled.get(*i as usize).copied())
+                    .collect();
+                Node::Match { scrutinee, arms }
+            }
             TKind::Call(f, args) => {
                 let args = args.iter().map(|a| self.expr(a)).collect();
                 match f {

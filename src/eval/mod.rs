@@ -225,7 +225,8 @@ fn build(
         settlement: None,
         documents: Vec::new(),
         offers: Vec::new(),
-        message: rule.label.clone().unwrap_or_else(|| Arc::from("")),
+        // Without a message of its own, a decision says which rule decided.
+        message: rule.label.clone().unwrap_or_else(|| Arc::clone(&rule.name)),
         trace: None,
     };
     set_fields(compiled, policy, ev, rule, &mut d)?;
