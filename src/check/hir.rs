@@ -100,6 +100,18 @@ pub struct TExpr {
     pub span: Span,
 }
 
+impl TExpr {
+    /// What a named constant or predicate stands for, through any number
+    /// of names (`const b = a`).
+    pub fn unnamed(&self) -> &TExpr {
+        let mut e = self;
+        while let TKind::Named { body, .. } = &e.kind {
+            e = body;
+        }
+        e
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TKind {
     Const(Const),
@@ -184,6 +196,14 @@ impl OutField {
 
     pub fn from_name(name: &str) -> Option<OutField> {
         OutField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the field may be left empty with `none`.
+    pub fn nullable(self) -> bool {
+        matches!(
+            self,
+            OutField::Installments | OutField::ReturnShipping | OutField::Settlement
+        )
     }
 
     /// Whether a verdict may carry this field.

@@ -9,7 +9,7 @@ use super::diags::Diags;
 use super::error::{CheckError, did_you_mean};
 use super::hir::*;
 use super::scope::{Def, Scope};
-use super::types::{Ctx, const_of, fits};
+use super::types::Ctx;
 use crate::calendar::Calendar;
 use crate::schema::{EnumType, Schema};
 use crate::source::{SourceMap, Span};
@@ -451,7 +451,11 @@ fn check_fields(
                 span: a.field.span.into(),
             });
         }
-        let value = ctx.check(&a.value, &want);
+        let value = ctx.infer(&a.value, Some(&want));
+        // `none` leaves an output empty, which only some outputs may be.
+        if !(value.ty == Ty::None && field.nullable()) {
+            ctx.expect_ty(&value, &want, "");
+        }
         out.push(OutValue {
             field,
             value,
@@ -543,39 +547,28 @@ fn check_outcome(
     }
 }
 
-/// `documents += [x]`: the default list followed by the rule's.
+/// `documents += [x]`: the default list followed by the rule's. Both must
+/// be lists written out, so the result is known when checking.
 fn append_lists(ctx: &mut Ctx<'_>, base: &TExpr, extra: &TExpr) -> TExpr {
-    let items = |e: &TExpr| -> Option<Vec<TExpr>> {
-        let mut e = e;
-        while let TKind::Named { body, .. } = &e.kind {
-            e = body;
-        }
-        match &e.kind {
-            TKind::List(items) => Some(items.clone()),
-            _ => None,
-        }
-    };
-    match (items(base), items(extra)) {
-        (Some(mut a), Some(b)) => {
-            a.extend(b);
-            TExpr {
-                kind: TKind::List(a),
-                ty: base.ty.clone(),
-                span: extra.span,
-            }
-        }
-        _ => {
-            if base.ty != Ty::Error
-                && extra.ty != Ty::Error
-                && const_of(extra).is_none()
-                && fits(&extra.ty, &base.ty)
-            {
+    match (&base.unnamed().kind, &extra.unnamed().kind) {
+        (TKind::List(a), TKind::List(b)) => TExpr {
+            kind: TKind::List(a.iter().chain(b).cloned().collect()),
+            ty: base.ty.clone(),
+            span: extra.span,
+        },
+        (a, _) => {
+            let not_a_list = if matches!(a, TKind::List(_)) {
+                extra
+            } else {
+                base
+            };
+            if not_a_list.ty != Ty::Error {
                 ctx.diags.push(CheckError::TypeMismatch {
                     expected: "a list in brackets".into(),
-                    found: extra.ty.describe(),
+                    found: not_a_list.ty.describe(),
                     help: "`+=` appends a bracketed list to a bracketed default, e.g. `documents += [photos]`".into(),
-                    src: ctx.sources.named_source(extra.span.file),
-                    span: extra.span.into(),
+                    src: ctx.sources.named_source(not_a_list.span.file),
+                    span: not_a_list.span.into(),
                 });
             }
             extra.clone()

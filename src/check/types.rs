@@ -179,19 +179,19 @@ impl Ctx<'_> {
                 let v = self.infer(value, None);
                 let want = Ty::List(Box::new(v.ty.clone()));
                 let l = self.infer(list, Some(&want));
-                let items = match l.kind {
-                    TKind::List(items) => items,
-                    TKind::Named { body, .. } => match body.kind {
-                        TKind::List(items) => items,
-                        _ => Vec::new(),
-                    },
+                // Only a list written out (directly or by a constant) can be
+                // tested; anything else would silently match nothing.
+                let items = match &l.unnamed().kind {
+                    TKind::List(items) => items.clone(),
                     _ => {
                         if l.ty != Ty::Error {
-                            self.expect_ty(
-                                &l,
-                                &want,
-                                "write the values in brackets: `x in [a, b]`",
-                            );
+                            self.diags.push(CheckError::TypeMismatch {
+                                expected: "a list written in brackets".into(),
+                                found: l.ty.describe(),
+                                help: "write the values in brackets, `x in [a, b]`, or name such a list with `const`".into(),
+                                src: self.src(l.span),
+                                span: l.span.into(),
+                            });
                         }
                         Vec::new()
                     }
@@ -620,7 +620,9 @@ impl Ctx<'_> {
             _ => false,
         };
         if !ok {
-            let help = if ordered && matches!(l.ty, Enum(_) | Bool | Str) {
+            let help = if matches!(l.ty, None) || matches!(r.ty, None) {
+                "test for a missing value with `is absent` (or `is present`)".to_string()
+            } else if ordered && matches!(l.ty, Enum(_) | Bool | Str) {
                 format!(
                     "`{}` only compares numbers, money and dates; use `==` or `in [..]`",
                     op.symbol()
@@ -655,7 +657,22 @@ impl Ctx<'_> {
                 self.nonzero_divisor(r);
                 Some(Decimal)
             }
-            (BinOp::Add | BinOp::Sub, Timestamp | Date, Duration) => Some(Date),
+            (BinOp::Add | BinOp::Sub, Timestamp | Date, Duration) => match const_of(r) {
+                Some(Const::Duration {
+                    unit: Unit::WorkingDays,
+                    ..
+                }) if op == BinOp::Sub => {
+                    let help = "working days count forward only: write `date + N working days`";
+                    self.bad_operands(op, &l.ty, &r.ty, span, help.into());
+                    Some(Error)
+                }
+                Some(Const::Duration { .. }) => Some(Date),
+                _ => {
+                    let help = "add a fixed duration such as `3 working days`; to choose one, write the whole date in each branch of an `if`";
+                    self.bad_operands(op, &l.ty, &r.ty, span, help.into());
+                    Some(Error)
+                }
+            },
             _ => Option::None,
         };
         res.unwrap_or_else(|| {
@@ -883,9 +900,8 @@ impl Ctx<'_> {
 /// The constant an expression stands for, when it is a literal or a named
 /// constant of one.
 pub fn const_of(e: &TExpr) -> Option<&Const> {
-    match &e.kind {
+    match &e.unnamed().kind {
         TKind::Const(c) => Some(c),
-        TKind::Named { body, .. } => const_of(body),
         _ => None,
     }
 }
@@ -894,7 +910,6 @@ pub fn const_of(e: &TExpr) -> Option<&Const> {
 pub fn fits(have: &Ty, want: &Ty) -> bool {
     match (have, want) {
         (Ty::Error, _) | (_, Ty::Error) => true,
-        (Ty::None, _) => true,
         (Ty::Int, Ty::Decimal) => true,
         (Ty::Timestamp, Ty::Date) => true,
         (Ty::List(a), Ty::List(b)) => fits(a, b),

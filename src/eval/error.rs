@@ -40,6 +40,15 @@ pub enum EvalError {
         path: String,
     },
 
+    #[error("rule `{rule}` decided without a refund")]
+    #[diagnostic(
+        code(rpl::eval::incomplete_outcome),
+        help(
+            "an approval or review pays a refund: make sure the rule's `refund` and `route` give a value for every request (an `if` or `match` that can yield `none` does not)"
+        )
+    )]
+    IncompleteOutcome { rule: String, path: String },
+
     #[error("the amount is too large to compute")]
     #[diagnostic(code(rpl::eval::overflow), help("check the amounts in the request"))]
     Overflow { path: String },
@@ -54,6 +63,7 @@ impl EvalError {
         match self {
             EvalError::NoPolicy { path, .. }
             | EvalError::CurrencyMismatch { path, .. }
+            | EvalError::IncompleteOutcome { path, .. }
             | EvalError::CalendarOutOfRange { path, .. }
             | EvalError::Overflow { path }
             | EvalError::DateRange { path } => path,

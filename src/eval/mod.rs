@@ -71,7 +71,8 @@ pub fn evaluate(
     let mut trace: Option<Vec<RuleTrace>> = explain.then(Vec::new);
 
     for rule in &policy.rejects {
-        let matched = applies(&mut ev, rule, &mut trace, compiled)?;
+        let matched =
+            applies(&mut ev, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))?;
         if matched {
             let path = rule
                 .when
@@ -116,6 +117,13 @@ pub fn evaluate(
     };
     let mut decision =
         build(compiled, policy, &mut ev, rule, request).map_err(|e| with_trace(e, &trace))?;
+    if decision.decision != Verdict::Deny && decision.refund.is_none() {
+        let e = EvalError::IncompleteOutcome {
+            rule: rule.name.to_string(),
+            path: String::new(),
+        };
+        return Err(with_trace(e, &trace));
+    }
 
     ev.decided = Some(Decided {
         verdict: decision.decision,
@@ -126,11 +134,20 @@ pub fn evaluate(
         rule: u32::try_from(index).unwrap_or(u32::MAX),
     });
     for after in &policy.afters {
+        // A denial has no refund for a person to review.
+        if decision.decision == Verdict::Deny && after.verdict == Some(Verdict::Review) {
+            continue;
+        }
         if applies(&mut ev, after, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
             apply_after(compiled, policy, &mut ev, after, &mut decision)
                 .map_err(|e| with_trace(e, &trace))?;
             break;
         }
+    }
+    // Settled last: only an approval has a settlement, and its dates may
+    // need the calendar, which must not fail a decision that has none.
+    if decision.decision == Verdict::Approve {
+        decision.settlement = settlement(&mut ev, rule).map_err(|e| with_trace(e, &trace))?;
     }
     decision.trace = trace;
     Ok(decision)
@@ -246,11 +263,18 @@ fn set_fields(
     let mut amount = None;
     let mut route = None;
     for (field, node) in &rule.outcome {
+        if *field == OutField::Settlement {
+            continue;
+        }
         let value = ev.eval(*node)?;
         match field {
             OutField::Refund => {
+                // Never below zero, and in cents: what `after` rules compare
+                // is what the decision pays.
                 amount = match value {
-                    Value::Money(m) => Some(m.max(rust_decimal::Decimal::ZERO)),
+                    Value::Money(m) => {
+                        Some(output::round_cents(m.max(rust_decimal::Decimal::ZERO)))
+                    }
                     _ => None,
                 }
             }
@@ -259,12 +283,8 @@ fn set_fields(
             OutField::ReturnShipping => {
                 d.return_shipping_paid_by = enum_name(&v.return_shipping, &value)
             }
-            OutField::Settlement => {
-                d.settlement = match value {
-                    Value::Range(earliest, latest) => Some(Settlement { earliest, latest }),
-                    _ => None,
-                }
-            }
+            // Evaluated once the verdict is final (see `settlement`).
+            OutField::Settlement => {}
             OutField::Documents => d.documents = names(&v.documents, &value),
             OutField::Offers => d.offers = names(&v.offers, &value),
             OutField::Message => {
@@ -285,6 +305,27 @@ fn set_fields(
     Ok(())
 }
 
+/// The deciding rule's settlement window, if it has one.
+fn settlement(
+    ev: &mut Evaluator<'_>,
+    rule: &CompiledRule,
+) -> Result<Option<Settlement>, EvalError> {
+    let Some((_, node)) = rule
+        .outcome
+        .iter()
+        .find(|(f, _)| *f == OutField::Settlement)
+    else {
+        return Ok(None);
+    };
+    let tested = ev.tested.take();
+    let value = ev.eval(*node);
+    ev.tested = tested;
+    Ok(match value? {
+        Value::Range(earliest, latest) => Some(Settlement { earliest, latest }),
+        _ => None,
+    })
+}
+
 fn apply_after(
     compiled: &Compiled,
     policy: &CompiledPolicy,
@@ -295,9 +336,10 @@ fn apply_after(
     let verdict = after.verdict.unwrap_or(Verdict::Review);
     d.decision = verdict;
     d.rule = Arc::clone(&after.name);
-    if let Some(label) = &after.label {
-        d.message = Arc::clone(label);
-    }
+    d.message = after
+        .label
+        .clone()
+        .unwrap_or_else(|| Arc::clone(&after.name));
     // A review settles nothing until a person approves; a denial pays nothing.
     d.settlement = None;
     if verdict == Verdict::Deny {

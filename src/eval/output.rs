@@ -39,10 +39,14 @@ pub struct Refund {
     pub route: Arc<str>,
 }
 
+/// An amount in whole cents, half a cent rounding away from zero.
+pub fn round_cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// Money as the contract writes it: a string with two decimal places.
 pub fn format_amount(d: &Decimal) -> String {
-    let rounded = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    format!("{rounded:.2}")
+    format!("{:.2}", round_cents(*d))
 }
 
 fn amount<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
