@@ -317,6 +317,21 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("`+=` in an `after` rule")]
+    #[diagnostic(
+        code(rpl::check::append_in_after),
+        help(
+            "`+=` extends the policy's defaults, which `after` rules do not start from; write the whole list: `{field} = [...]`"
+        )
+    )]
+    AppendInAfter {
+        field: String,
+        #[source_code]
+        src: Src,
+        #[label("appends to nothing")]
+        span: SourceSpan,
+    },
+
     #[error("`match` does not cover {missing}")]
     #[diagnostic(
         code(rpl::check::non_exhaustive_match),

@@ -250,7 +250,20 @@ fn whole_set_lints(
         if !checked_files.contains(id) {
             continue;
         }
-        for def in file.iter().flat_map(|f| f.items.iter().filter_map(Def::of)) {
+        let items = file.iter().flat_map(|f| &f.items);
+        let top_level = items.clone().filter_map(Def::of);
+        // Constants declared inside a policy count too.
+        let in_policies = items
+            .filter_map(|i| match i {
+                ast::Item::Policy(p) => Some(&p.items),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|i| match i {
+                ast::PolicyItem::Const(c) => Some(Def::Const(c)),
+                _ => None,
+            });
+        for def in top_level.chain(in_policies) {
             if !used.contains(&scope::key(def.name().span)) {
                 diags.push(CheckError::Unused {
                     what: def.what(),

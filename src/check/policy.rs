@@ -484,6 +484,15 @@ fn check_outcome(
         });
     }
     let fields: Vec<&ast::Assign> = o.fields.iter().collect();
+    if rule.kind == RuleKind::After {
+        for a in fields.iter().filter(|a| a.append) {
+            ctx.diags.push(CheckError::AppendInAfter {
+                field: a.field.name.clone(),
+                src: ctx.sources.named_source(a.span.file),
+                span: a.span.into(),
+            });
+        }
+    }
     let own = check_fields(ctx, &fields, out_ty);
     for v in &own {
         if !v.field.allowed(o.verdict) {

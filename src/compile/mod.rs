@@ -99,23 +99,6 @@ pub enum Node {
     },
 }
 
-impl Node {
-    /// Whether the node is a single test worth a line in a trace (as
-    /// opposed to `and`/`or`/`not`, which only combine tests).
-    pub fn is_condition(&self) -> bool {
-        matches!(
-            self,
-            Node::Field(_)
-                | Node::Builtin(_)
-                | Node::Cmp(..)
-                | Node::InSet { .. }
-                | Node::In { .. }
-                | Node::Is { .. }
-                | Node::Within { .. }
-        )
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub kind: RuleKind,

@@ -41,8 +41,10 @@ pub struct Evaluator<'a> {
     pub schema: &'a Schema,
     pub request: &'a Request,
     pub decided: Option<Decided>,
-    /// `Some` when explaining: every test evaluated, in order.
+    /// `Some` when explaining: every outermost test evaluated, in order.
     pub tested: Option<Vec<Tested>>,
+    /// How many tests enclose the node being evaluated.
+    pub test_depth: usize,
 }
 
 type R = Result<Value, EvalError>;
@@ -63,6 +65,12 @@ impl<'a> Evaluator<'a> {
     pub fn eval(&mut self, id: NodeId) -> R {
         let node = self.node(id)?;
         let mut window_end = None;
+        // A test inside another (a field inside a comparison) is shown as
+        // that test's value, not as a test of its own.
+        let traced = self.tested.is_some() && self.is_test(node);
+        if traced {
+            self.test_depth += 1;
+        }
         let v = match node {
             Node::Const(v) => v.clone(),
             Node::Field(f) => self.request.get(*f).clone(),
@@ -264,16 +272,33 @@ impl<'a> Evaluator<'a> {
             }
             Node::Named { body, .. } => self.eval(*body)?,
         };
-        if let Some(tested) = self.tested.as_mut()
-            && self.policy.node(id).is_some_and(Node::is_condition)
-        {
-            tested.push(Tested {
-                node: id,
-                result: v.clone(),
-                window_end,
-            });
+        if traced {
+            self.test_depth -= 1;
+            if let Some(tested) = self.tested.as_mut()
+                && self.test_depth == 0
+            {
+                tested.push(Tested {
+                    node: id,
+                    result: v.clone(),
+                    window_end,
+                });
+            }
         }
         Ok(v)
+    }
+
+    /// Whether a node is a single yes-or-no test, worth a line in a trace
+    /// (`and`, `or` and `not` only combine tests).
+    fn is_test(&self, node: &Node) -> bool {
+        match node {
+            Node::Cmp(..)
+            | Node::InSet { .. }
+            | Node::In { .. }
+            | Node::Is { .. }
+            | Node::Within { .. } => true,
+            Node::Field(f) => self.schema.field(*f).ty == crate::schema::FieldType::Bool,
+            _ => false,
+        }
     }
 
     fn overflow(&self, at: NodeId) -> EvalError {

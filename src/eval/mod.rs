@@ -67,6 +67,7 @@ pub fn evaluate(
         request,
         decided: None,
         tested: explain.then(Vec::new),
+        test_depth: 0,
     };
     let mut trace: Option<Vec<RuleTrace>> = explain.then(Vec::new);
 
@@ -191,6 +192,7 @@ fn applies(
     if let Some(t) = ev.tested.as_mut() {
         t.clear();
     }
+    ev.test_depth = 0;
     let result = match rule.when {
         None => Ok(true),
         Some(w) => ev.holds(w),

@@ -37,27 +37,8 @@ pub fn rule_trace(
         label: rule.label.clone(),
         location: location(compiled, rule.name_span),
         matched,
-        conditions: outermost(ev, tested)
-            .map(|t| condition(compiled, ev, t))
-            .collect(),
+        conditions: tested.iter().map(|t| condition(compiled, ev, t)).collect(),
     }
-}
-
-/// Tests nested in another test (a field inside a comparison) are shown
-/// as that test's values, not as tests of their own.
-fn outermost<'t>(ev: &Evaluator<'_>, tested: &'t [Tested]) -> impl Iterator<Item = &'t Tested> {
-    let spans: Vec<Span> = tested.iter().map(|t| ev.policy.span(t.node)).collect();
-    tested.iter().enumerate().filter_map(move |(i, t)| {
-        let s = spans.get(i)?;
-        let inside = spans.iter().enumerate().any(|(j, o)| {
-            j != i
-                && o.file == s.file
-                && o.start <= s.start
-                && s.end <= o.end
-                && (o.start, o.end) != (s.start, s.end)
-        });
-        (!inside).then_some(t)
-    })
 }
 
 fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTrace {

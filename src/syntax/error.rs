@@ -74,6 +74,22 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("comparisons do not chain: `{first}` and then `{second}`")]
+    #[diagnostic(
+        code(rpl::syntax::chained_comparison),
+        help(
+            "join two comparisons with `and`, e.g. `a < b and b < c`; to compare a condition, put it in parentheses"
+        )
+    )]
+    ChainedComparison {
+        first: &'static str,
+        second: &'static str,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("two comparisons in a row")]
+        span: SourceSpan,
+    },
+
     #[error("internal error: the parser met a shape it did not expect ({what})")]
     #[diagnostic(
         code(rpl::syntax::internal),

@@ -465,6 +465,19 @@ impl<'a> Lowerer<'a> {
                     Rule::range => BinOp::Range,
                     other => return Err(self.internal(span, format!("{other:?} as an operator"))),
                 };
+                // `a < b < c` reads as a range test but would compare a
+                // condition with `c`: comparisons do not chain.
+                if let ExprKind::Binary(first, ..) = &lhs.kind
+                    && first.is_comparison()
+                    && op.is_comparison()
+                {
+                    return Err(Box::new(SyntaxError::ChainedComparison {
+                        first: first.symbol(),
+                        second: op.symbol(),
+                        src: self.source.named_source(),
+                        span: span.into(),
+                    }));
+                }
                 Ok(Expr {
                     kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                     span,
