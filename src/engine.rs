@@ -48,10 +48,10 @@ impl std::fmt::Display for LoadFailure {
             .iter()
             .filter(|d| check::is_error(d.as_ref()))
             .count();
-        write!(
-            f,
-            "the policies have {errors} errors; run `rpl check` to see them"
-        )
+        match errors {
+            1 => write!(f, "the policies have an error"),
+            n => write!(f, "the policies have {n} errors"),
+        }
     }
 }
 

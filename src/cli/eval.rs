@@ -32,7 +32,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE.jsonl")]
     pub batch: Option<PathBuf>,
     /// Where the batch output goes [default: stdout]
-    #[arg(short, long, value_name = "OUT.jsonl", requires = "batch")]
+    #[arg(short, long, value_name = "OUT.jsonl")]
     pub output: Option<PathBuf>,
     /// Add the trace: every rule considered, each test with its values
     #[arg(long)]
@@ -75,6 +75,12 @@ fn engine(policies: &Path) -> Result<Engine, ExitCode> {
 }
 
 pub fn run_eval(args: EvalArgs) -> ExitCode {
+    if args.output.is_some() && args.batch.is_none() {
+        eprintln!(
+            "error: `-o` writes the output of `--batch`; without it, redirect stdout instead"
+        );
+        return ExitCode::Usage;
+    }
     let engine = match engine(&args.policies) {
         Ok(e) => e,
         Err(code) => return code,
@@ -84,12 +90,16 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
     }
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
+    // A file that cannot be read does not stop the others (as in ripgrep);
+    // it makes the run end with 2.
+    let mut unreadable = false;
     for path in &args.requests {
         let outcome = match read_request(path) {
             Ok((text, toml)) => evaluate(&engine, &text, toml, args.explain),
             Err(e) => {
                 eprintln!("error: cannot read `{}`: {e}", path.display());
-                return ExitCode::Usage;
+                unreadable = true;
+                continue;
             }
         };
         failed |= matches!(outcome, Outcome::Failure(_));
@@ -102,7 +112,9 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
             return write_failed(&e);
         }
     }
-    if failed {
+    if unreadable {
+        ExitCode::Usage
+    } else if failed {
         ExitCode::Failure
     } else {
         ExitCode::Ok
@@ -151,14 +163,23 @@ fn read_request(path: &Path) -> std::io::Result<(String, bool)> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
-        let toml = !text.trim_start().starts_with('{');
+        let text = without_bom(text);
+        let toml = !text.trim_start().starts_with(['{', '[']) && !text.trim().is_empty();
         return Ok((text, toml));
     }
-    let text = std::fs::read_to_string(path)?;
+    let text = without_bom(std::fs::read_to_string(path)?);
     let toml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     Ok((text, toml))
+}
+
+/// Editors on Windows like to start UTF-8 files with a byte-order mark.
+fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
 }
 
 fn evaluate(engine: &Engine, text: &str, toml: bool, explain: bool) -> Outcome {
