@@ -26,14 +26,7 @@ impl Diags {
     fn push_boxed(&mut self, d: Diagnostic_) {
         let code = d.code().map(|c| c.to_string()).unwrap_or_default();
         let at = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
-        let source = d
-            .source_code()
-            .and_then(|s| {
-                s.read_span(&(0, 0).into(), 0, 0)
-                    .ok()
-                    .and_then(|c| c.name().map(str::to_string))
-            })
-            .unwrap_or_default();
+        let source = source_name(d.as_ref()).unwrap_or_default();
         let key = (format!("{code} {source}"), d.to_string(), at);
         if self.seen.insert(key) {
             self.list.push(d);
@@ -55,6 +48,12 @@ impl Diags {
     pub fn into_vec(self) -> Vec<Diagnostic_> {
         self.list
     }
+}
+
+/// The name of the file a diagnostic points into, if any.
+pub fn source_name(d: &(dyn Diagnostic + Send + Sync)) -> Option<String> {
+    let contents = d.source_code()?.read_span(&(0, 0).into(), 0, 0).ok()?;
+    contents.name().map(str::to_string)
 }
 
 pub fn is_error(d: &(dyn Diagnostic + Send + Sync)) -> bool {

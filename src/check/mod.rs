@@ -52,8 +52,17 @@ impl Checked {
 /// Checks the policy files at `paths` (files or directories; the policy
 /// directory is the nearest one holding `schema.toml`).
 pub fn check_paths(paths: &[PathBuf]) -> Checked {
+    // Named files are checked as part of their directory, since what a
+    // shared file defines is only checked where a policy uses it; only
+    // what concerns them (and their imports) is reported.
+    let focus = paths.iter().all(|p| p.is_file()).then(|| paths.to_vec());
+    let whole = focus
+        .as_ref()
+        .and_then(|files| files.first())
+        .and_then(|f| load::find_root(f))
+        .map(|root| vec![root]);
     let mut diags = Diags::default();
-    let Some(loaded) = load::load(paths, &mut diags) else {
+    let Some(loaded) = load::load(whole.as_deref().unwrap_or(paths), &mut diags) else {
         return Checked {
             diagnostics: diags.into_vec(),
             program: None,
@@ -104,18 +113,48 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         whole_dir,
         &mut diags,
     );
+    // The program is the whole directory's: an error anywhere withholds it.
+    let has_errors = diags.has_errors();
+    let schema = Arc::new(schema.clone());
+    let diagnostics = match focus {
+        Some(files) => focused(&loaded, &files, diags.into_vec()),
+        None => diags.into_vec(),
+    };
     let sources = Arc::new(loaded.sources);
-    let program = (!diags.has_errors()).then(|| hir::Program {
-        schema: Arc::new(schema.clone()),
+    let program = (!has_errors).then(|| hir::Program {
+        schema,
         policies,
         sources: Arc::clone(&sources),
     });
     Checked {
-        diagnostics: diags.into_vec(),
+        diagnostics,
         program,
         sources,
         files: loaded.files,
     }
+}
+
+/// The diagnostics about the named files and what they import: those in
+/// other policy files of the directory are left out.
+fn focused(loaded: &load::Loaded, files: &[PathBuf], all: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let wanted: HashSet<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
+    let named: Vec<FileId> = loaded
+        .sources
+        .iter()
+        .filter(|(_, f)| wanted.contains(&f.path))
+        .map(|(id, _)| id)
+        .collect();
+    let keep: HashSet<&str> = named
+        .iter()
+        .flat_map(|id| loaded.closure(*id))
+        .filter_map(|id| loaded.sources.get(id).map(|f| f.name.as_str()))
+        .collect();
+    all.into_iter()
+        .filter(|d| match diags::source_name(d.as_ref()) {
+            Some(name) if name.ends_with(".rpl") => keep.contains(name.as_str()),
+            _ => true,
+        })
+        .collect()
 }
 
 /// What checking one file found.

@@ -155,3 +155,25 @@ fn unknown_flag_is_a_usage_error() {
     let out = rpl(util::manifest_dir(), &["check", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// Regression: a shared file checked on its own used to report only that
+/// its rule groups were unused, since groups are checked where a policy
+/// uses them; it is now checked as part of its directory.
+#[test]
+fn a_named_shared_file_is_checked_where_its_policies_use_it() {
+    let (tmp, line, _) = misspelt();
+    for file in ["policies/common.rpl", "policies/offline_store.rpl"] {
+        let out = rpl(tmp.path(), &["check", "--format", "json", file]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let records: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let records = records.as_array().unwrap();
+        assert_eq!(records.len(), 1, "{file}: {records:?}");
+        assert_eq!(records[0]["code"], "rpl::check::unknown_field");
+        assert_eq!(records[0]["line"], line as u64);
+    }
+    let shipped = rpl(
+        util::manifest_dir(),
+        &["check", "--deny-warnings", "policies/common.rpl"],
+    );
+    assert_eq!(shipped.status.code(), Some(0), "{}", text(&shipped.stderr));
+}
