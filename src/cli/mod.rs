@@ -57,7 +57,7 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-/// Width for rendering diagnostics: the terminal's when known, else 100.
+/// Width for rendering diagnostics: `$COLUMNS` when set, else 100.
 pub fn term_width() -> usize {
     std::env::var("COLUMNS")
         .ok()

@@ -86,7 +86,8 @@ pub struct ConditionTrace {
     pub location: String,
     /// The test as written in the policy.
     pub condition: String,
-    /// The request values it read, by field path, as written in the request.
+    /// The request values it read, by field path; timestamps in the
+    /// policy's time zone.
     pub values: Vec<FieldValue>,
     /// `true`, `false`, or `null` when a value it needs is absent.
     pub result: Option<bool>,

@@ -72,7 +72,7 @@ fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) 
 }
 
 /// Human rendering; `color` picks the graphical theme with colours,
-/// otherwise plain unicode-free text that is stable for snapshots.
+/// otherwise the same drawing without colour, stable for snapshots.
 pub fn render_human(d: &dyn Diagnostic, color: bool, width: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
