@@ -3,7 +3,6 @@
 //! used, keeping the spans of their definitions, so a trace can point at
 //! the comparison that actually failed.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -239,7 +238,6 @@ pub struct CheckedRule {
     pub label: Option<Arc<str>>,
     pub when: Option<TExpr>,
     pub outcome: Option<CheckedOutcome>,
-    pub span: Span,
     pub name_span: Span,
 }
 
@@ -255,10 +253,8 @@ pub struct CheckedPolicy {
     pub currency: Arc<str>,
     pub timezone: TimeZone,
     pub calendar: Arc<Calendar>,
-    pub calendar_path: PathBuf,
     /// `rule`, `reject` and `after` items in source order after `use`.
     pub rules: Vec<CheckedRule>,
-    pub span: Span,
 }
 
 /// Everything a checked policy directory holds.

@@ -308,7 +308,6 @@ pub fn check_policy(
             label: rule.label.as_ref().map(|l| Arc::from(l.value.as_str())),
             when,
             outcome,
-            span: rule.span,
             name_span: rule.name.span,
         });
     }
@@ -322,8 +321,7 @@ pub fn check_policy(
     let channel_span = settings
         .get("channel")
         .map_or(policy.name.span, |s| s.value.span);
-    let (channel, currency, timezone, (calendar, calendar_path)) =
-        (channel?, currency?, timezone?, calendar?);
+    let (channel, currency, timezone, calendar) = (channel?, currency?, timezone?, calendar?);
     Some(CheckedPolicy {
         name: Arc::from(policy.name.name.as_str()),
         label: policy.label.as_ref().map(|l| Arc::from(l.value.as_str())),
@@ -333,9 +331,7 @@ pub fn check_policy(
         currency: Arc::from(currency.as_str()),
         timezone,
         calendar,
-        calendar_path,
         rules: checked_rules,
-        span: policy.span,
     })
 }
 
@@ -369,11 +365,7 @@ fn bad_setting(
     });
 }
 
-fn load_calendar(
-    s: &ast::Setting,
-    env: &mut Env<'_>,
-    diags: &mut Diags,
-) -> Option<(Arc<Calendar>, PathBuf)> {
+fn load_calendar(s: &ast::Setting, env: &mut Env<'_>, diags: &mut Diags) -> Option<Arc<Calendar>> {
     let Some(rel) = string_value(&s.value) else {
         bad_setting(
             diags,
@@ -414,7 +406,7 @@ fn load_calendar(
                 None
             }
         });
-    entry.clone().map(|c| (c, path))
+    entry.clone()
 }
 
 fn check_fields(

@@ -47,10 +47,6 @@ pub const MAX_TYPED_DEPTH: usize = 128;
 /// few lines would take the checker (and the evaluator) forever.
 pub const MAX_TYPED_NODES: usize = 10_000;
 
-fn err_ty() -> Ty {
-    Ty::Error
-}
-
 impl Ctx<'_> {
     fn src(&self, span: Span) -> crate::source::Source {
         self.sources.named_source(span.file)
@@ -61,7 +57,7 @@ impl Ctx<'_> {
     }
 
     fn error(&self, span: Span) -> TExpr {
-        self.expr(TKind::Const(Const::None), err_ty(), span)
+        self.expr(TKind::Const(Const::None), Ty::Error, span)
     }
 
     pub fn field_ty(&self, ft: &FieldType) -> Ty {

@@ -107,7 +107,6 @@ pub struct CompiledRule {
     pub when: Option<NodeId>,
     pub verdict: Option<Verdict>,
     pub outcome: Vec<(OutField, NodeId)>,
-    pub span: Span,
     pub name_span: Span,
 }
 
@@ -222,7 +221,6 @@ fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
                 .flat_map(|o| &o.fields)
                 .map(|(f, e)| (*f, b.expr(e)))
                 .collect(),
-            span: r.span,
             name_span: r.name_span,
         };
         match r.kind {
