@@ -1,5 +1,6 @@
 //! Arbitrary bytes as a policy file: the parser must not panic, and when
-//! they parse, neither may the checker nor any diagnostic's rendering.
+//! they parse, neither may the checker nor any diagnostic's rendering; when
+//! they check, neither may compiling nor deciding the example requests.
 //!
 //! The checker reads a policy directory from disk, so the input is written
 //! as `fuzz.rpl` into a copy of the shipped `policies/` (made once): it can
@@ -66,4 +67,30 @@ fuzz_target!(|data: &[u8]| {
         record(d.as_ref());
     }
     assert_eq!(checked.program.is_some(), !checked.has_errors());
+    // Whatever checks must also compile and decide every example request
+    // without panicking.
+    if let Some(program) = &checked.program {
+        let engine = rpl::Engine::from_program(program);
+        for request in examples() {
+            let _ = engine.evaluate_json(request, true);
+        }
+    }
 });
+
+fn examples() -> &'static [String] {
+    static EXAMPLES: OnceLock<Vec<String>> = OnceLock::new();
+    EXAMPLES.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let mut out = Vec::new();
+        for dir in ["official_mall", "partner_platform", "offline_store"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("read the examples") {
+                let path = entry.expect("read the examples").path();
+                let name = path.to_string_lossy();
+                if name.ends_with(".json") && !name.ends_with(".expected.json") {
+                    out.push(std::fs::read_to_string(&path).expect("read an example"));
+                }
+            }
+        }
+        out
+    })
+}

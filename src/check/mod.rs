@@ -134,8 +134,10 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
     }
 }
 
-/// The diagnostics about the named files and what they import: those in
-/// other policy files of the directory are left out.
+/// The diagnostics for named files: every error (an error anywhere in the
+/// directory withholds the program, and may come from the named file, as a
+/// second policy for a channel does), but warnings only about the named
+/// files and what they import.
 fn focused(loaded: &load::Loaded, files: &[PathBuf], all: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let wanted: HashSet<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
     let named: Vec<FileId> = loaded
@@ -150,9 +152,12 @@ fn focused(loaded: &load::Loaded, files: &[PathBuf], all: Vec<Diagnostic>) -> Ve
         .filter_map(|id| loaded.sources.get(id).map(|f| f.name.as_str()))
         .collect();
     all.into_iter()
-        .filter(|d| match diags::source_name(d.as_ref()) {
-            Some(name) if name.ends_with(".rpl") => keep.contains(name.as_str()),
-            _ => true,
+        .filter(|d| {
+            is_error(d.as_ref())
+                || match diags::source_name(d.as_ref()) {
+                    Some(name) if name.ends_with(".rpl") => keep.contains(name.as_str()),
+                    _ => true,
+                }
         })
         .collect()
 }
