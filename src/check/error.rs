@@ -332,6 +332,19 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("`{value}` has two arms in one `match`")]
+    #[diagnostic(
+        code(rpl::check::duplicate_arm),
+        help("only the first arm for a value is ever taken; remove `{value}` from one of them")
+    )]
+    DuplicateArm {
+        value: String,
+        #[source_code]
+        src: Src,
+        #[label("second arm for `{value}`")]
+        span: SourceSpan,
+    },
+
     #[error("`match` does not cover {missing}")]
     #[diagnostic(
         code(rpl::check::non_exhaustive_match),

@@ -766,16 +766,14 @@ impl Ctx<'_> {
                     Some(i) => {
                         if let Some(slot) = results.get_mut(i as usize) {
                             if slot.is_some() {
-                                self.diags.push(CheckError::DuplicateName {
-                                    what: "match arm for",
-                                    name: p.name.clone(),
-                                    scope: "within one `match`",
+                                self.diags.push(CheckError::DuplicateArm {
+                                    value: p.name.clone(),
                                     src: self.src(p.span),
                                     span: p.span.into(),
-                                    first: None,
                                 });
+                            } else {
+                                *slot = Some(index);
                             }
-                            *slot = Some(index);
                         }
                     }
                     None => {
