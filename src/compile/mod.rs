@@ -147,16 +147,23 @@ pub struct Compiled {
     by_channel: Vec<Option<usize>>,
     pub sources: Arc<SourceMap>,
     pub vocab: Vocab,
+    /// The fields that name the currency of a money field, each once.
+    pub currency_fields: Vec<FieldId>,
 }
 
-/// The output vocabularies, for turning enum indices into names.
+/// The output vocabularies as shared names, indexed by enum value, so a
+/// decision names its route or documents without allocating.
 #[derive(Debug, Clone)]
 pub struct Vocab {
-    pub route: Arc<EnumType>,
-    pub documents: Arc<EnumType>,
-    pub offers: Arc<EnumType>,
-    pub return_shipping: Arc<EnumType>,
-    pub installments: Arc<EnumType>,
+    pub route: Vec<Arc<str>>,
+    pub documents: Vec<Arc<str>>,
+    pub offers: Vec<Arc<str>>,
+    pub return_shipping: Vec<Arc<str>>,
+    pub installments: Vec<Arc<str>>,
+}
+
+fn names(e: &EnumType) -> Vec<Arc<str>> {
+    e.variants.iter().map(|v| Arc::from(v.as_str())).collect()
 }
 
 impl Compiled {
@@ -180,18 +187,27 @@ pub fn compile(program: &hir::Program) -> Compiled {
     }
     let d = &schema.decision;
     let vocab = Vocab {
-        route: Arc::clone(&d.route),
-        documents: Arc::clone(&d.documents),
-        offers: Arc::clone(&d.offers),
-        return_shipping: Arc::clone(&d.return_shipping),
-        installments: Arc::clone(&d.installments),
+        route: names(&d.route),
+        documents: names(&d.documents),
+        offers: names(&d.offers),
+        return_shipping: names(&d.return_shipping),
+        installments: names(&d.installments),
     };
+    let mut currency_fields = Vec::new();
+    for f in &schema.fields {
+        if let crate::schema::FieldType::Money { currency_field, .. } = &f.ty
+            && !currency_fields.contains(currency_field)
+        {
+            currency_fields.push(*currency_field);
+        }
+    }
     Compiled {
         schema,
         policies,
         by_channel,
         sources: Arc::clone(&program.sources),
         vocab,
+        currency_fields,
     }
 }
 

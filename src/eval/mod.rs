@@ -19,7 +19,6 @@ pub use output::{ConditionTrace, Decision, ErrorBody, Failure, Refund, RuleTrace
 use crate::check::hir::OutField;
 use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
 use crate::request::Request;
-use crate::schema::FieldType;
 use crate::syntax::ast::Verdict;
 use crate::value::Value;
 use expr::{Decided, Evaluator};
@@ -167,16 +166,15 @@ fn check_currency(
     policy: &CompiledPolicy,
     request: &Request,
 ) -> Result<(), EvalError> {
-    for f in &compiled.schema.fields {
-        if let FieldType::Money { currency_field, .. } = &f.ty
-            && let Value::Str(c) = request.get(*currency_field)
+    for &currency_field in &compiled.currency_fields {
+        if let Value::Str(c) = request.get(currency_field)
             && **c != *policy.currency
         {
             return Err(EvalError::CurrencyMismatch {
                 found: c.to_string(),
                 expected: policy.currency.to_string(),
                 policy: policy.name.to_string(),
-                path: compiled.schema.field(*currency_field).path.clone(),
+                path: compiled.schema.field(currency_field).path.clone(),
             });
         }
     }
@@ -211,16 +209,16 @@ fn applies(
     result
 }
 
-fn enum_name(e: &crate::schema::EnumType, v: &Value) -> Option<Arc<str>> {
+fn enum_name(names: &[Arc<str>], v: &Value) -> Option<Arc<str>> {
     match v {
-        Value::Enum(i) => Some(Arc::from(e.variant(*i))),
+        Value::Enum(i) => names.get(*i as usize).cloned(),
         _ => None,
     }
 }
 
-fn names(e: &crate::schema::EnumType, v: &Value) -> Vec<Arc<str>> {
+fn names(names: &[Arc<str>], v: &Value) -> Vec<Arc<str>> {
     match v {
-        Value::List(items) => items.iter().filter_map(|i| enum_name(e, i)).collect(),
+        Value::List(items) => items.iter().filter_map(|i| enum_name(names, i)).collect(),
         _ => Vec::new(),
     }
 }
