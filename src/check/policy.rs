@@ -24,6 +24,25 @@ pub struct Env<'a> {
     pub calendars: &'a mut HashMap<PathBuf, Option<Arc<Calendar>>>,
 }
 
+/// A policy's items, sorted out: settings by key, its own constants, the
+/// rules (with `use`d groups spliced in place) and the defaults fields.
+struct Parts<'a> {
+    settings: HashMap<&'a str, &'a ast::Setting>,
+    locals: HashMap<String, &'a ast::ConstDef>,
+    rules: Vec<&'a ast::Rule>,
+    defaults: Vec<&'a ast::Assign>,
+}
+
+/// What a policy's settings resolve to; `None` where one is missing or bad
+/// (already reported).
+struct Settings {
+    channel: Option<u32>,
+    currency: Option<String>,
+    timezone: Option<jiff::tz::TimeZone>,
+    calendar: Option<Arc<Calendar>>,
+    version: Option<Arc<str>>,
+}
+
 pub fn check_policy(
     policy: &ast::Policy,
     scope: &Scope<'_>,
@@ -31,6 +50,139 @@ pub fn check_policy(
     diags: &mut Diags,
 ) -> Option<CheckedPolicy> {
     let src = |span: Span| env.sources.named_source(span.file);
+    let Parts {
+        settings,
+        locals,
+        rules,
+        defaults,
+    } = parts(policy, scope, env.sources, diags);
+    let Settings {
+        channel,
+        currency,
+        timezone,
+        calendar,
+        version,
+    } = resolve_settings(policy, &settings, env, diags);
+
+    // Rule names are unique within the policy, whatever group they came from.
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for s in &rules {
+        if let Some(first) = seen.insert(s.name.name.as_str(), s.name.span) {
+            diags.push(CheckError::DuplicateName {
+                what: "rule",
+                name: s.name.name.clone(),
+                scope: "in a policy, including the groups it uses",
+                src: src(s.name.span),
+                span: s.name.span.into(),
+                first: (first.file == s.name.span.file).then(|| first.into()),
+            });
+        }
+    }
+    let rule_names = Arc::new(EnumType {
+        name: format!("rules of `{}`", policy.name.name),
+        variants: rules
+            .iter()
+            .filter(|s| s.kind == RuleKind::Rule)
+            .map(|s| s.name.name.clone())
+            .collect(),
+    });
+    let verdicts = Arc::new(EnumType {
+        name: "decision".into(),
+        variants: vec!["approve".into(), "deny".into(), "review".into()],
+    });
+
+    let cur = currency.clone().unwrap_or_else(|| "CNY".to_string());
+    let mut ctx = Ctx {
+        schema: env.schema,
+        sources: env.sources,
+        scope,
+        locals: &locals,
+        currency: &cur,
+        after: None,
+        verdicts,
+        diags,
+        expanding: Vec::new(),
+        depth: 0,
+        nodes: 0,
+        root: Span::default(),
+        cut_root: u32::MAX,
+    };
+    let vocab = &env.schema.decision;
+    let out_ty = |f: OutField| -> Ty {
+        match f {
+            OutField::Refund => Ty::Money(cur.clone()),
+            OutField::Route => Ty::Enum(Arc::clone(&vocab.route)),
+            OutField::Installments => Ty::Enum(Arc::clone(&vocab.installments)),
+            OutField::ReturnShipping => Ty::Enum(Arc::clone(&vocab.return_shipping)),
+            OutField::Settlement => Ty::DateRange,
+            OutField::Documents => Ty::List(Box::new(Ty::Enum(Arc::clone(&vocab.documents)))),
+            OutField::Offers => Ty::List(Box::new(Ty::Enum(Arc::clone(&vocab.offers)))),
+            OutField::Message => Ty::Str,
+        }
+    };
+    let checked_defaults = check_fields(&mut ctx, &defaults, &out_ty);
+
+    let mut checked_rules = Vec::new();
+    let mut unconditional: Option<&ast::Rule> = None;
+    for &rule in &rules {
+        if rule.kind == RuleKind::Rule {
+            if let Some(earlier) = unconditional {
+                ctx.diags.push(CheckError::UnreachableRule {
+                    rule: rule.name.name.clone(),
+                    earlier: earlier.name.name.clone(),
+                    src: src(rule.name.span),
+                    span: rule.name.span.into(),
+                });
+            } else if rule.when.is_none() {
+                unconditional = Some(rule);
+            }
+        }
+        ctx.after = (rule.kind == RuleKind::After).then(|| Arc::clone(&rule_names));
+        let when = rule.when.as_ref().map(|w| ctx.check(w, &Ty::Bool));
+        let outcome = rule
+            .outcome
+            .as_ref()
+            .map(|o| check_outcome(&mut ctx, rule, o, &checked_defaults, &out_ty));
+        checked_rules.push(CheckedRule {
+            kind: rule.kind,
+            name: Arc::from(rule.name.name.as_str()),
+            label: rule.label.as_ref().map(|l| Arc::from(l.value.as_str())),
+            when,
+            outcome,
+            name_span: rule.name.span,
+        });
+    }
+    if unconditional.is_none() {
+        ctx.diags.push(CheckError::NoFallback {
+            policy: policy.name.name.clone(),
+            src: src(policy.name.span),
+            span: policy.name.span.into(),
+        });
+    }
+    let channel_span = settings
+        .get("channel")
+        .map_or(policy.name.span, |s| s.value.span);
+    let (channel, currency, timezone, calendar) = (channel?, currency?, timezone?, calendar?);
+    Some(CheckedPolicy {
+        name: Arc::from(policy.name.name.as_str()),
+        label: policy.label.as_ref().map(|l| Arc::from(l.value.as_str())),
+        version,
+        channel,
+        channel_span,
+        currency: Arc::from(currency.as_str()),
+        timezone,
+        calendar,
+        rules: checked_rules,
+    })
+}
+
+fn parts<'a>(
+    policy: &'a ast::Policy,
+    scope: &Scope<'a>,
+    sources: &SourceMap,
+    diags: &mut Diags,
+) -> Parts<'a> {
+    let src = |span: Span| sources.named_source(span.file);
     let mut settings: HashMap<&str, &ast::Setting> = HashMap::new();
     let mut locals: HashMap<String, &ast::ConstDef> = HashMap::new();
     let mut rules: Vec<&ast::Rule> = Vec::new();
@@ -109,6 +261,21 @@ pub fn check_policy(
         }
     }
 
+    Parts {
+        settings,
+        locals,
+        rules,
+        defaults,
+    }
+}
+
+fn resolve_settings(
+    policy: &ast::Policy,
+    settings: &HashMap<&str, &ast::Setting>,
+    env: &mut Env<'_>,
+    diags: &mut Diags,
+) -> Settings {
+    let src = |span: Span| env.sources.named_source(span.file);
     // A misspelt setting is reported as such, not also as missing.
     let misspelt: Vec<&str> = policy
         .items
@@ -223,116 +390,13 @@ pub fn check_policy(
         None => None,
     };
 
-    // Rule names are unique within the policy, whatever group they came from.
-    let mut seen: HashMap<&str, Span> = HashMap::new();
-    for s in &rules {
-        if let Some(first) = seen.insert(s.name.name.as_str(), s.name.span) {
-            diags.push(CheckError::DuplicateName {
-                what: "rule",
-                name: s.name.name.clone(),
-                scope: "in a policy, including the groups it uses",
-                src: src(s.name.span),
-                span: s.name.span.into(),
-                first: (first.file == s.name.span.file).then(|| first.into()),
-            });
-        }
-    }
-    let rule_names = Arc::new(EnumType {
-        name: format!("rules of `{}`", policy.name.name),
-        variants: rules
-            .iter()
-            .filter(|s| s.kind == RuleKind::Rule)
-            .map(|s| s.name.name.clone())
-            .collect(),
-    });
-    let verdicts = Arc::new(EnumType {
-        name: "decision".into(),
-        variants: vec!["approve".into(), "deny".into(), "review".into()],
-    });
-
-    let cur = currency.clone().unwrap_or_else(|| "CNY".to_string());
-    let mut ctx = Ctx {
-        schema: env.schema,
-        sources: env.sources,
-        scope,
-        locals: &locals,
-        currency: &cur,
-        after: None,
-        verdicts,
-        diags,
-        expanding: Vec::new(),
-        depth: 0,
-        nodes: 0,
-        root: Span::default(),
-        cut_root: u32::MAX,
-    };
-    let vocab = &env.schema.decision;
-    let out_ty = |f: OutField| -> Ty {
-        match f {
-            OutField::Refund => Ty::Money(cur.clone()),
-            OutField::Route => Ty::Enum(Arc::clone(&vocab.route)),
-            OutField::Installments => Ty::Enum(Arc::clone(&vocab.installments)),
-            OutField::ReturnShipping => Ty::Enum(Arc::clone(&vocab.return_shipping)),
-            OutField::Settlement => Ty::DateRange,
-            OutField::Documents => Ty::List(Box::new(Ty::Enum(Arc::clone(&vocab.documents)))),
-            OutField::Offers => Ty::List(Box::new(Ty::Enum(Arc::clone(&vocab.offers)))),
-            OutField::Message => Ty::Str,
-        }
-    };
-    let checked_defaults = check_fields(&mut ctx, &defaults, &out_ty);
-
-    let mut checked_rules = Vec::new();
-    let mut unconditional: Option<&ast::Rule> = None;
-    for &rule in &rules {
-        if rule.kind == RuleKind::Rule {
-            if let Some(earlier) = unconditional {
-                ctx.diags.push(CheckError::UnreachableRule {
-                    rule: rule.name.name.clone(),
-                    earlier: earlier.name.name.clone(),
-                    src: src(rule.name.span),
-                    span: rule.name.span.into(),
-                });
-            } else if rule.when.is_none() {
-                unconditional = Some(rule);
-            }
-        }
-        ctx.after = (rule.kind == RuleKind::After).then(|| Arc::clone(&rule_names));
-        let when = rule.when.as_ref().map(|w| ctx.check(w, &Ty::Bool));
-        let outcome = rule
-            .outcome
-            .as_ref()
-            .map(|o| check_outcome(&mut ctx, rule, o, &checked_defaults, &out_ty));
-        checked_rules.push(CheckedRule {
-            kind: rule.kind,
-            name: Arc::from(rule.name.name.as_str()),
-            label: rule.label.as_ref().map(|l| Arc::from(l.value.as_str())),
-            when,
-            outcome,
-            name_span: rule.name.span,
-        });
-    }
-    if unconditional.is_none() {
-        ctx.diags.push(CheckError::NoFallback {
-            policy: policy.name.name.clone(),
-            src: src(policy.name.span),
-            span: policy.name.span.into(),
-        });
-    }
-    let channel_span = settings
-        .get("channel")
-        .map_or(policy.name.span, |s| s.value.span);
-    let (channel, currency, timezone, calendar) = (channel?, currency?, timezone?, calendar?);
-    Some(CheckedPolicy {
-        name: Arc::from(policy.name.name.as_str()),
-        label: policy.label.as_ref().map(|l| Arc::from(l.value.as_str())),
-        version,
+    Settings {
         channel,
-        channel_span,
-        currency: Arc::from(currency.as_str()),
+        currency,
         timezone,
         calendar,
-        rules: checked_rules,
-    })
+        version,
+    }
 }
 
 fn bare_name(e: &ast::Expr) -> Option<&str> {
