@@ -123,7 +123,7 @@ impl Engine {
 }
 
 /// The contract's error object for a request that could not be decoded.
-pub fn failure_of(rejected: Rejected) -> Failure {
+fn failure_of(rejected: Rejected) -> Failure {
     let e = &rejected.error;
     Failure {
         request_id: rejected.request_id.map(Arc::from),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::{ExitCode, default_policies, stderr_color, term_width};
-use crate::engine::{Engine, Outcome, failure_of};
+use crate::engine::{Engine, Outcome};
 use crate::eval::{ErrorBody, Failure};
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
@@ -276,9 +276,6 @@ fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {
     match std::str::from_utf8(line) {
         Err(_) => syntax("the line is not valid UTF-8"),
         Ok(text) if text.trim().is_empty() => syntax("empty line"),
-        Ok(text) => match engine.schema().decode_json(text) {
-            Ok(req) => engine.evaluate(&req, explain),
-            Err(rejected) => Outcome::Failure(failure_of(rejected)),
-        },
+        Ok(text) => engine.evaluate_json(text, explain),
     }
 }
