@@ -528,6 +528,15 @@ pub enum LoadError {
     )]
     NoSchema { path: String },
 
+    #[error("`{path}` is not a policy file")]
+    #[diagnostic(
+        code(rpl::load::not_a_policy_file),
+        help(
+            "policy files end in `.rpl`; the schema and calendars are checked with the policies that use them: pass their directory"
+        )
+    )]
+    NotPolicyFile { path: String },
+
     #[error("no policy files in `{path}`")]
     #[diagnostic(code(rpl::load::no_policies), help("policy files end in `.rpl`"))]
     NoPolicies { path: String },

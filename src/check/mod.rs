@@ -52,6 +52,27 @@ impl Checked {
 /// Checks the policy files at `paths` (files or directories; the policy
 /// directory is the nearest one holding `schema.toml`).
 pub fn check_paths(paths: &[PathBuf]) -> Checked {
+    let mut diags = Diags::default();
+    // A named file that is not a policy (the schema, a calendar) would be
+    // read as policy text and fail with a baffling syntax error.
+    let (paths, others): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| !p.is_file() || p.extension().is_some_and(|e| e == "rpl"));
+    for p in &others {
+        diags.push(LoadError::NotPolicyFile {
+            path: p.display().to_string(),
+        });
+    }
+    if paths.is_empty() && !others.is_empty() {
+        return Checked {
+            diagnostics: diags.into_vec(),
+            program: None,
+            sources: Arc::default(),
+            files: Vec::new(),
+        };
+    }
+    let paths = paths.as_slice();
     // Named files are checked as part of their directory, since what a
     // shared file defines is only checked where a policy uses it; only
     // what concerns them (and their imports) is reported.
@@ -61,7 +82,6 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         .and_then(|files| files.first())
         .and_then(|f| load::find_root(f))
         .map(|root| vec![root]);
-    let mut diags = Diags::default();
     let Some(loaded) = load::load(whole.as_deref().unwrap_or(paths), &mut diags) else {
         return Checked {
             diagnostics: diags.into_vec(),
