@@ -352,7 +352,7 @@ impl Schema {
         let root = DeTable::parse(text).map_err(|e| {
             let at = e
                 .span()
-                .map(|s| crate::source::line_col(text, s.start))
+                .map(|s| crate::source::Source::new("", text).line_col(s.start))
                 .map_or_else(String::new, |(l, c)| format!(" at line {l} column {c}"));
             Rejected {
                 request_id: None,

@@ -153,17 +153,6 @@ impl SourceCode for Source {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset in `text`,
-/// for a one-off lookup where building a [`Source`] would not pay.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, col)
-}
-
 /// One loaded source file.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
