@@ -17,7 +17,7 @@ pub struct Loaded {
     pub schema: Option<Schema>,
     /// Canonical policy directory: imports may not leave it.
     pub root: PathBuf,
-    /// Parsed files, `None` where the file had a syntax error.
+    /// Parsed files in id order, `None` where the file had a syntax error.
     pub files: Vec<(FileId, Option<ast::File>)>,
     /// The files each file imports, by id.
     pub imports: HashMap<FileId, Vec<FileId>>,
@@ -33,10 +33,9 @@ impl Loaded {
     }
 
     pub fn file(&self, id: FileId) -> Option<&ast::File> {
-        self.files
-            .iter()
-            .find(|(f, _)| *f == id)
-            .and_then(|(_, a)| a.as_ref())
+        // Files are pushed in the order their ids are given out, so sorted.
+        let i = self.files.binary_search_by_key(&id, |(f, _)| *f).ok()?;
+        self.files.get(i).and_then(|(_, a)| a.as_ref())
     }
 
     /// The file and everything it imports, transitively, the file first.
