@@ -88,7 +88,10 @@ pub fn check_policy(
     });
     let verdicts = Arc::new(EnumType {
         name: "decision".into(),
-        variants: vec!["approve".into(), "deny".into(), "review".into()],
+        variants: Verdict::ALL
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
     });
 
     let cur = currency.clone().unwrap_or_else(|| "CNY".to_string());

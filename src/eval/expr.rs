@@ -76,11 +76,7 @@ impl<'a> Evaluator<'a> {
             Node::Field(f) => self.request.get(*f).clone(),
             Node::Builtin(b) => match (b, &self.decided) {
                 (_, None) => Value::Absent,
-                (Builtin::Decision, Some(d)) => Value::Enum(match d.verdict {
-                    Verdict::Approve => 0,
-                    Verdict::Deny => 1,
-                    Verdict::Review => 2,
-                }),
+                (Builtin::Decision, Some(d)) => Value::Enum(d.verdict.index()),
                 (Builtin::Refund, Some(d)) => d.refund.clone(),
                 (Builtin::DecidedBy, Some(d)) => Value::Enum(d.rule),
             },

@@ -164,6 +164,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order `decision` in `after` rules numbers them.
+    pub const ALL: [Verdict; 3] = [Verdict::Approve, Verdict::Deny, Verdict::Review];
+
+    /// This verdict's place in [`Verdict::ALL`].
+    pub fn index(self) -> u32 {
+        match self {
+            Verdict::Approve => 0,
+            Verdict::Deny => 1,
+            Verdict::Review => 2,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Approve => "approve",
