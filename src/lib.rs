@@ -1,6 +1,10 @@
 //! RPL, the Refund Policy Language: parse, check, compile and evaluate
 //! refund policies.
 
+// The generated pest parser names `::alloc`: pest is built without `std`,
+// which drops its per-call stack probe (see `syntax`).
+extern crate alloc;
+
 pub mod calendar;
 pub mod check;
 pub mod cli;

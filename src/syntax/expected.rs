@@ -18,9 +18,7 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
         add | sub | mul | div => (4, "an operator such as `+` or `*`"),
         range => (5, "`..`"),
         expr | paren | if_expr | match_expr | reference | list | date | duration | money
-        | number | string | boolean | none | path | not | neg => {
-            (1, "a value or a field such as `item.condition`")
-        }
+        | number | string | path | not | neg => (1, "a value or a field such as `item.condition`"),
         ident => (1, "a name"),
         label => (3, "a label in quotes"),
         rule_def | reject_def | after_def => (2, "a rule"),
@@ -64,8 +62,8 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
         outcome_block => (2, "`{`"),
         EOI => (6, "the end of the file"),
         // A call is rarely what an author meant after a name.
-        arguments | string_inner | number_part | file | WHITESPACE | COMMENT | ident_char
-        | infix | prefix | postfix | primary | rule_item | policy_item | item => return None,
+        arguments | string_inner | number_part | file | WHITESPACE | ident_char | infix
+        | prefix | postfix | primary | rule_item | policy_item | item => return None,
     })
 }
 

@@ -100,7 +100,7 @@ impl<'a> Lowerer<'a> {
     /// `if`, an assignment) keeps what pest skipped before the repetition
     /// stopped: the rest of the line, the next line's `///` doc, ...
     fn trivia_start(&self, start: usize, end: usize) -> usize {
-        const TRIVIA: [char; 5] = [' ', '\t', '\r', '\n', '\u{FEFF}'];
+        const TRIVIA: [char; 4] = [' ', '\t', '\r', '\n'];
         let text: &str = &self.source.text;
         let mut end = end;
         loop {
@@ -560,10 +560,24 @@ impl<'a> Lowerer<'a> {
                 let path = self.expect(&mut it, Rule::path, span)?;
                 let path_span = self.span(&path);
                 let name = path.as_str();
+                let args = it.next();
+                // The grammar reads the literal words as names (see `primary`).
+                let literal = match name {
+                    "true" => Some(Lit::Bool(true)),
+                    "false" => Some(Lit::Bool(false)),
+                    "none" => Some(Lit::None),
+                    _ => None,
+                };
+                if let (Some(lit), None) = (&literal, &args) {
+                    return Ok(Expr {
+                        kind: ExprKind::Lit(lit.clone()),
+                        span,
+                    });
+                }
                 for segment in name.split('.') {
                     self.not_reserved(segment, path_span)?;
                 }
-                match it.next() {
+                match args {
                     None => ExprKind::Path(name.to_string()),
                     Some(args) => ExprKind::Call {
                         func: Ident {
@@ -623,8 +637,6 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Lit(Lit::Duration { count, unit })
             }
             Rule::string => ExprKind::Lit(Lit::Str(self.lower_string(pair)?.value)),
-            Rule::boolean => ExprKind::Lit(Lit::Bool(text == "true")),
-            Rule::none => ExprKind::Lit(Lit::None),
             other => return Err(self.internal(span, format!("{other:?} as an operand"))),
         };
         Ok(Expr { kind, span })

@@ -216,3 +216,67 @@ fn deep_nesting_is_a_diagnostic_not_a_crash() {
         Err(SyntaxError::TooDeep { .. })
     ));
 }
+
+/// pest runs without its own stack probe (it is built without `std`), so
+/// the scan's bound is all that keeps the stack safe: the deepest nesting
+/// the scan lets through, of every kind, must parse on a thread with the
+/// standard 2 MiB stack, as rayon's workers have. A stack overflow aborts
+/// the test binary, which fails the run.
+#[test]
+fn deepest_allowed_nesting_parses_on_a_small_stack() {
+    type Form = fn(usize) -> String;
+    let forms: [Form; 7] = [
+        |n| format!("{}a{}", "(".repeat(n), ")".repeat(n)),
+        |n| format!("a in {}b{}", "[".repeat(n), "]".repeat(n)),
+        |n| format!("{}a", "not ".repeat(n)),
+        |n| format!("{}1", "- ".repeat(n)),
+        |n| format!("{}a{}", "if a then ".repeat(n), " else b".repeat(n)),
+        |n| format!("{}a{}", "match a { b => ".repeat(n), ", _ => c }".repeat(n)),
+        |n| {
+            format!(
+                "{}a{}",
+                "(not -[if a then ".repeat(n),
+                " else b])".repeat(n)
+            )
+        },
+    ];
+    for form in forms {
+        let deepest = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                (1..=MAX_NESTING).rev().find_map(|n| {
+                    match parse_str(&format!("const x = {}", form(n))) {
+                        Err(e) if matches!(*e, SyntaxError::TooDeep { .. }) => None,
+                        other => Some((n, other.map(|_| ()))),
+                    }
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let (n, result) = deepest.unwrap();
+        assert!(result.is_ok(), "{}: {result:?}", form(n));
+    }
+}
+
+/// `true`, `false` and `none` are read as names by the grammar and become
+/// literals when lowering; as part of a path or called, they are reserved.
+#[test]
+fn literal_words_are_literals_and_reserved_elsewhere() {
+    assert!(matches!(expr("true").kind, ExprKind::Lit(Lit::Bool(true))));
+    assert!(matches!(expr("false").kind, ExprKind::Lit(Lit::Bool(false))));
+    assert!(matches!(expr("none").kind, ExprKind::Lit(Lit::None)));
+    assert_eq!(grouping(&expr("truest or nonesuch")), "(truest or nonesuch)");
+    for text in ["true.x", "item.none", "none(1)", "false()"] {
+        let e = parse_str(&format!("const x = {text}")).unwrap_err();
+        assert!(matches!(*e, SyntaxError::Reserved { .. }), "{text}: {e:?}");
+    }
+}
+
+/// A byte order mark is allowed where editors write one, at the start of a
+/// file, and nowhere else.
+#[test]
+fn byte_order_mark_only_at_the_start() {
+    assert!(parse_str("\u{FEFF}const x = 1\n").is_ok());
+    assert!(parse_str("const x = 1\n\u{FEFF}const y = 2\n").is_err());
+}
