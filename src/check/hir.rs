@@ -21,7 +21,7 @@ pub enum Ty {
     Int,
     Decimal,
     /// Money in the named currency.
-    Money(String),
+    Money(Arc<str>),
     Str,
     Enum(Arc<EnumType>),
     Timestamp,
@@ -218,7 +218,8 @@ impl OutField {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutValue {
     pub field: OutField,
-    pub value: TExpr,
+    /// Shared: a policy's defaults stand in every rule that takes them.
+    pub value: Arc<TExpr>,
     /// `+=`: appended to the default list.
     pub append: bool,
 }
@@ -227,8 +228,9 @@ pub struct OutValue {
 pub struct CheckedOutcome {
     pub verdict: Verdict,
     /// The rule's own fields followed by the defaults it did not set, for
-    /// the verdicts that take defaults. One entry per field.
-    pub fields: Vec<(OutField, TExpr)>,
+    /// the verdicts that take defaults. One entry per field. A default is
+    /// the policy's one expression, shared, not a copy per rule.
+    pub fields: Vec<(OutField, Arc<TExpr>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -94,13 +94,13 @@ pub fn check_policy(
             .collect(),
     });
 
-    let cur = currency.clone().unwrap_or_else(|| "CNY".to_string());
+    let cur: Arc<str> = Arc::from(currency.as_deref().unwrap_or("CNY"));
     let mut ctx = Ctx {
         schema: env.schema,
         sources: env.sources,
         scope,
         locals: &locals,
-        currency: &cur,
+        currency: Arc::clone(&cur),
         after: None,
         verdicts,
         diags,
@@ -517,7 +517,7 @@ fn check_fields(
         }
         out.push(OutValue {
             field,
-            value,
+            value: Arc::new(value),
             append: a.append,
         });
     }
@@ -572,7 +572,7 @@ fn check_outcome(
             });
         }
     }
-    let mut merged: Vec<(OutField, TExpr)> = Vec::new();
+    let mut merged: Vec<(OutField, Arc<TExpr>)> = Vec::new();
     // `after` rules keep the decided outcome and change only what they set.
     let takes_defaults = rule.kind == RuleKind::Rule && o.verdict != Verdict::Deny;
     for field in OutField::ALL {
@@ -582,9 +582,9 @@ fn check_outcome(
             .find(|v| v.field == field)
             .filter(|_| takes_defaults && field.allowed(o.verdict));
         let value = match (mine, default) {
-            (Some(m), Some(d)) if m.append => Some(append_lists(ctx, &d.value, &m.value)),
-            (Some(m), _) => Some(m.value.clone()),
-            (None, Some(d)) => Some(d.value.clone()),
+            (Some(m), Some(d)) if m.append => Some(Arc::new(append_lists(ctx, &d.value, &m.value))),
+            (Some(m), _) => Some(Arc::clone(&m.value)),
+            (None, Some(d)) => Some(Arc::clone(&d.value)),
             (None, None) => None,
         };
         if let Some(v) = value {

@@ -20,7 +20,7 @@ pub struct Ctx<'a> {
     pub scope: &'a Scope<'a>,
     /// Constants declared in the policy being checked; they shadow global ones.
     pub locals: &'a HashMap<String, &'a ast::ConstDef>,
-    pub currency: &'a str,
+    pub currency: Arc<str>,
     /// `Some` in `after` rules: the enum of the policy's rule names.
     pub after: Option<Arc<EnumType>>,
     pub verdicts: Arc<EnumType>,
@@ -65,7 +65,7 @@ impl Ctx<'_> {
             FieldType::String | FieldType::Currency => Ty::Str,
             FieldType::Int { .. } => Ty::Int,
             FieldType::Decimal { .. } => Ty::Decimal,
-            FieldType::Money { .. } => Ty::Money(self.currency.to_string()),
+            FieldType::Money { .. } => Ty::Money(Arc::clone(&self.currency)),
             FieldType::Bool => Ty::Bool,
             FieldType::Enum(e) => Ty::Enum(Arc::clone(e)),
             FieldType::Timestamp => Ty::Timestamp,
@@ -344,7 +344,10 @@ impl Ctx<'_> {
         let (c, ty) = match lit {
             Lit::Int(i) => (Const::Int(*i), Ty::Int),
             Lit::Decimal(d) => (Const::Decimal(*d), Ty::Decimal),
-            Lit::Money { amount, currency } => (Const::Money(*amount), Ty::Money(currency.clone())),
+            Lit::Money { amount, currency } => (
+                Const::Money(*amount),
+                Ty::Money(Arc::from(currency.as_str())),
+            ),
             Lit::Str(s) => (Const::Str(Arc::from(s.as_str())), Ty::Str),
             Lit::Bool(b) => (Const::Bool(*b), Ty::Bool),
             Lit::Date(d) => (Const::Date(*d), Ty::Date),
@@ -358,9 +361,9 @@ impl Ctx<'_> {
             Lit::None => (Const::None, Ty::None),
         };
         if let Ty::Money(cur) = &ty
-            && cur != self.currency
+            && *cur != self.currency
         {
-            self.currency_mismatch(cur, self.currency, span);
+            self.currency_mismatch(cur, &self.currency.clone(), span);
             // Reported here; the comparison around it need not say it again.
             return self.expr(TKind::Const(c), Ty::Error, span);
         }
@@ -421,7 +424,7 @@ impl Ctx<'_> {
         if let Some(enum_after) = &self.after {
             let builtin = match path {
                 "decision" => Some((Builtin::Decision, Ty::Enum(Arc::clone(&self.verdicts)))),
-                "refund" => Some((Builtin::Refund, Ty::Money(self.currency.to_string()))),
+                "refund" => Some((Builtin::Refund, Ty::Money(Arc::clone(&self.currency)))),
                 "decided_by" => Some((Builtin::DecidedBy, Ty::Enum(Arc::clone(enum_after)))),
                 _ => None,
             };

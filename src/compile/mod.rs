@@ -3,6 +3,7 @@
 //! arena of [`Node`]s addressed by [`NodeId`]; constants are folded to
 //! [`Value`]s, enum lists become bit sets.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
@@ -214,12 +215,17 @@ pub fn compile(program: &hir::Program) -> Compiled {
 struct Builder {
     nodes: Vec<Node>,
     spans: Vec<Span>,
+    /// Outcome expressions shared by several rules (a policy's defaults),
+    /// by address: compiled once, so the arena grows with the policy's
+    /// text, not with rules × defaults.
+    shared: HashMap<*const TExpr, NodeId>,
 }
 
 fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
     let mut b = Builder {
         nodes: Vec::new(),
         spans: Vec::new(),
+        shared: HashMap::new(),
     };
     let mut rejects = Vec::new();
     let mut rules = Vec::new();
@@ -235,7 +241,7 @@ fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
                 .outcome
                 .iter()
                 .flat_map(|o| &o.fields)
-                .map(|(f, e)| (*f, b.expr(e)))
+                .map(|(f, e)| (*f, b.shared_expr(e)))
                 .collect(),
             name_span: r.name_span,
         };
@@ -302,6 +308,15 @@ fn duration_of(e: &TExpr) -> Option<(u32, Unit)> {
 }
 
 impl Builder {
+    fn shared_expr(&mut self, e: &Arc<TExpr>) -> NodeId {
+        if let Some(id) = self.shared.get(&Arc::as_ptr(e)) {
+            return *id;
+        }
+        let id = self.expr(e);
+        self.shared.insert(Arc::as_ptr(e), id);
+        id
+    }
+
     fn push(&mut self, node: Node, span: Span) -> NodeId {
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
         self.nodes.push(node);
