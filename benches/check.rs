@@ -11,6 +11,8 @@
 //! so each policy uses a third of the groups: every rule of every file is
 //! checked exactly once, and only one policy claims each channel.
 //!
+//! Set `RPL_BENCH_DIR=DIR` to generate into DIR and keep it there.
+//!
 //! Run: `cargo bench --bench check` (criterion needs at least 10
 //! iterations of each; at ~3 s per check that is about 70 s), or
 //! `cargo bench --bench check -- --quick` (about 40 s).
@@ -366,9 +368,18 @@ fn parse_all(files: &[PathBuf]) -> usize {
 }
 
 fn bench_check(c: &mut Criterion) {
+    // `RPL_BENCH_DIR=DIR` keeps the generated directory, to profile
+    // `rpl check DIR` on it.
     let tmp = tempfile::tempdir().unwrap();
-    let files = generate(tmp.path());
-    let dir = vec![tmp.path().to_path_buf()];
+    let root = match std::env::var_os("RPL_BENCH_DIR") {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).unwrap();
+            PathBuf::from(dir)
+        }
+        None => tmp.path().to_path_buf(),
+    };
+    let files = generate(&root);
+    let dir = vec![root.clone()];
     let bytes = read_all(&files);
 
     // Once, outside the timed loop: the generated set must check cleanly
