@@ -195,8 +195,12 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, path: PathBuf, name: String, text: impl Into<Arc<str>>) -> FileId {
+        self.push(SourceFile::new(path, name, text))
+    }
+
+    pub fn push(&mut self, file: SourceFile) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile::new(path, name, text));
+        self.files.push(file);
         id
     }
 

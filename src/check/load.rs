@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::diags::Diags;
 use super::error::{CheckError, LoadError};
 use crate::schema::Schema;
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::syntax::{self, SyntaxError, ast};
 
 pub struct Loaded {
@@ -204,29 +204,41 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
     // file order so that diagnostics come out the same on every run.
     let mut wave: Vec<PathBuf> = wanted;
     while !wave.is_empty() {
-        let mut fresh: Vec<(FileId, PathBuf)> = Vec::new();
+        let mut named: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let mut seen = HashSet::new();
         for path in std::mem::take(&mut wave) {
             let Ok(canon) = path.canonicalize() else {
                 continue;
             };
-            if by_path.contains_key(&canon) {
-                continue;
+            if !by_path.contains_key(&canon) && seen.insert(canon.clone()) {
+                named.push((path, canon));
             }
-            let text = match std::fs::read(&canon) {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(e) => {
-                    diags.push(LoadError::Io {
-                        path: path.display().to_string(),
-                        reason: e.to_string(),
-                    });
-                    continue;
+        }
+        // Reading, decoding and indexing lines are per file, so they run
+        // in parallel too; ids are handed out afterwards, in file order.
+        let read: Vec<_> = named
+            .into_par_iter()
+            .map(|(path, canon)| {
+                let file = std::fs::read(&canon).map(|bytes| {
+                    let text = String::from_utf8_lossy(&bytes);
+                    SourceFile::new(canon.clone(), display_name(&canon), text)
+                });
+                (path, canon, file)
+            })
+            .collect();
+        let mut fresh: Vec<(FileId, PathBuf)> = Vec::new();
+        for (path, canon, file) in read {
+            match file {
+                Ok(file) => {
+                    let id = loaded.sources.push(file);
+                    by_path.insert(canon.clone(), id);
+                    fresh.push((id, canon));
                 }
-            };
-            let id = loaded
-                .sources
-                .add(canon.clone(), display_name(&canon), text);
-            by_path.insert(canon.clone(), id);
-            fresh.push((id, canon));
+                Err(e) => diags.push(LoadError::Io {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                }),
+            }
         }
         let sources = &loaded.sources;
         let parsed: Vec<Option<Result<ast::File, Box<SyntaxError>>>> = fresh

@@ -46,7 +46,10 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
     while i < bytes.len() {
         let Some(&b) = bytes.get(i) else { break };
         let rest = bytes.get(i..).unwrap_or_default();
+        // Set where nesting may have grown: only then is the depth summed.
+        let mut grew = false;
         match b {
+            b' ' | b'\t' | b'\r' | b'\n' => {}
             b'/' if rest.starts_with(b"//") => {
                 let end = memchr_newline(bytes, i);
                 let (kind, skip) = if rest.starts_with(b"///") && !rest.starts_with(b"////") {
@@ -77,6 +80,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
             b'(' | b'[' | b'{' => {
                 frames.push(Frame::default());
                 after_operand = false;
+                grew = true;
             }
             b')' | b']' | b'}' => {
                 if frames.len() > 1 {
@@ -94,6 +98,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                 if let Some(f) = frames.last_mut() {
                     f.prefix += 1;
                 }
+                grew = true;
             }
             b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'.' | b'|' => {
                 if let Some(f) = frames.last_mut() {
@@ -105,6 +110,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                     );
                     if !continues {
                         f.chain += 1;
+                        grew = true;
                     }
                     // A lone `=` starts a new definition or outcome field.
                     let lone_assign = b == b'='
@@ -132,11 +138,13 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                         "not" => {
                             f.prefix += 1;
                             after_operand = false;
+                            grew = true;
                         }
                         "and" | "or" | "in" | "is" | "within" => {
                             f.prefix = 0;
                             f.chain += 1;
                             after_operand = false;
+                            grew = true;
                         }
                         "after" | "then" | "else" => {
                             f.prefix = 0;
@@ -145,6 +153,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                         "if" | "match" => {
                             f.cond += 1;
                             after_operand = false;
+                            grew = true;
                         }
                         w if RESET_WORDS.contains(&w) => {
                             *f = Frame::default();
@@ -154,14 +163,14 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                     }
                 }
                 i = end;
-                if too_deep_at.is_none() && depth(&frames) > MAX_NESTING {
+                if grew && too_deep_at.is_none() && depth(&frames) > MAX_NESTING {
                     too_deep_at = Some(i.saturating_sub(word.len()));
                 }
                 continue;
             }
             _ => {}
         }
-        if too_deep_at.is_none() && depth(&frames) > MAX_NESTING {
+        if grew && too_deep_at.is_none() && depth(&frames) > MAX_NESTING {
             too_deep_at = Some(i);
         }
         i += 1;
