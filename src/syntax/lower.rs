@@ -102,6 +102,17 @@ impl<'a> Lowerer<'a> {
     fn trivia_start(&self, start: usize, end: usize) -> usize {
         const TRIVIA: [char; 4] = [' ', '\t', '\r', '\n'];
         let text: &str = &self.source.text;
+        // Almost every span ends in a token: no blank before `end`, and no
+        // comment ending at `end` (comments end at a newline or the end of
+        // the file). Only the rest need the search below.
+        let bytes = text.as_bytes();
+        let ends_in_token = end
+            .checked_sub(1)
+            .and_then(|i| bytes.get(i))
+            .is_some_and(|b| !b" \t\r\n".contains(b));
+        if ends_in_token && bytes.get(end).is_some_and(|b| *b != b'\n') {
+            return end;
+        }
         let mut end = end;
         loop {
             end = text

@@ -155,6 +155,13 @@ fn spans_end_at_the_last_token_not_after_trailing_comments() {
         panic!()
     };
     assert_eq!(slice(r.outcome.as_ref().unwrap().span), "deny");
+    // A comment that ends the file, with no newline after it.
+    let text = "const z = 3 // the end";
+    let f = parse_str(text).unwrap();
+    let Item::Const(z) = &f.items[0] else {
+        panic!("{:?}", f.items)
+    };
+    assert_eq!(&text[z.span.start as usize..z.span.end as usize], "const z = 3");
 }
 
 #[test]
