@@ -161,7 +161,10 @@ fn spans_end_at_the_last_token_not_after_trailing_comments() {
     let Item::Const(z) = &f.items[0] else {
         panic!("{:?}", f.items)
     };
-    assert_eq!(&text[z.span.start as usize..z.span.end as usize], "const z = 3");
+    assert_eq!(
+        &text[z.span.start as usize..z.span.end as usize],
+        "const z = 3"
+    );
 }
 
 #[test]
@@ -271,9 +274,15 @@ fn deepest_allowed_nesting_parses_on_a_small_stack() {
 #[test]
 fn literal_words_are_literals_and_reserved_elsewhere() {
     assert!(matches!(expr("true").kind, ExprKind::Lit(Lit::Bool(true))));
-    assert!(matches!(expr("false").kind, ExprKind::Lit(Lit::Bool(false))));
+    assert!(matches!(
+        expr("false").kind,
+        ExprKind::Lit(Lit::Bool(false))
+    ));
     assert!(matches!(expr("none").kind, ExprKind::Lit(Lit::None)));
-    assert_eq!(grouping(&expr("truest or nonesuch")), "(truest or nonesuch)");
+    assert_eq!(
+        grouping(&expr("truest or nonesuch")),
+        "(truest or nonesuch)"
+    );
     for text in ["true.x", "item.none", "none(1)", "false()"] {
         let e = parse_str(&format!("const x = {text}")).unwrap_err();
         assert!(matches!(*e, SyntaxError::Reserved { .. }), "{text}: {e:?}");
