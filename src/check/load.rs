@@ -220,7 +220,9 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
             .into_par_iter()
             .map(|(path, canon)| {
                 let file = std::fs::read(&canon).map(|bytes| {
-                    let text = String::from_utf8_lossy(&bytes);
+                    // Valid UTF-8, the rule, is checked fast and not copied.
+                    let text = String::from_utf8(bytes)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                     SourceFile::new(canon.clone(), display_name(&canon), text)
                 });
                 (path, canon, file)

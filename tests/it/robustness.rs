@@ -617,3 +617,24 @@ fn long_predicate_chains_do_not_crash() {
     }
     assert_no_crash(&check_in_child(&defs, "p4999"));
 }
+
+/// A policy file that is not valid UTF-8 is read with replacement
+/// characters: in a comment they are harmless, in code they are a syntax
+/// error at the right place, never a panic.
+#[test]
+fn invalid_utf8_in_a_policy_file() {
+    let tmp = util::tempdir();
+    let policies = util::shipped_copy(tmp.path());
+    let common = policies.join("common.rpl");
+    let mut text = std::fs::read(&common).unwrap();
+    text.extend_from_slice(b"\n// caf\xe9 comment\n");
+    std::fs::write(&common, &text).unwrap();
+    let checked = check_paths(std::slice::from_ref(&policies));
+    assert!(!checked.has_errors(), "{:?}", codes(&checked));
+
+    text.extend_from_slice(b"const bad = \xff\n");
+    std::fs::write(&common, &text).unwrap();
+    let checked = check_paths(std::slice::from_ref(&policies));
+    assert_eq!(codes(&checked), ["rpl::syntax::unexpected"]);
+    assert_renders(&checked, "invalid UTF-8");
+}
