@@ -132,6 +132,11 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                     .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
                     .map_or(bytes.len(), |n| i + n);
                 let word = text.get(i..end).unwrap_or("");
+                // A word that starts an item or a verdict ends the
+                // expression before it; where an operand is expected, the
+                // grammar reads the same word as a name (`if deny then ..`),
+                // and resetting there would let nesting past the bound.
+                let ends_expression = after_operand;
                 after_operand = true;
                 if let Some(f) = frames.last_mut() {
                     match word {
@@ -155,7 +160,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                             after_operand = false;
                             grew = true;
                         }
-                        w if RESET_WORDS.contains(&w) => {
+                        w if ends_expression && RESET_WORDS.contains(&w) => {
                             *f = Frame::default();
                             after_operand = false;
                         }

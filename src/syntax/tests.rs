@@ -295,4 +295,46 @@ fn literal_words_are_literals_and_reserved_elsewhere() {
 fn byte_order_mark_only_at_the_start() {
     assert!(parse_str("\u{FEFF}const x = 1\n").is_ok());
     assert!(parse_str("const x = 1\n\u{FEFF}const y = 2\n").is_err());
+    assert!(parse_str(" \u{FEFF}const x = 1\n").is_err());
+    assert!(parse_str("// c\n\u{FEFF}const x = 1\n").is_err());
+}
+
+/// Regression: a word that starts an item (`rule`, `deny`, `when`, ...)
+/// used to reset the scan's count wherever it stood, but where an operand
+/// is expected the grammar reads it as a name, so `if deny then if deny
+/// then ...` nested without bound and overflowed the stack (pest's own
+/// stack probe is gone). Every such word, as an operand, must count.
+#[test]
+fn item_words_as_operands_do_not_reset_the_nesting_count() {
+    let words = [
+        "rule", "when", "approve", "deny", "review", "reject", "const", "pred", "policy", "rules",
+        "defaults", "use", "import",
+    ];
+    let n = 10_000;
+    for w in words {
+        let forms = [
+            format!(
+                "{}1{}",
+                format!("if {w} then ").repeat(n),
+                " else 2".repeat(n)
+            ),
+            format!(
+                "{}1{}",
+                format!("match {w} {{ a => ").repeat(n),
+                ", _ => 2 }".repeat(n)
+            ),
+            format!("{}1", format!("{w} and ").repeat(n)),
+            format!("{}1", format!("not {w} or ").repeat(n)),
+        ];
+        for form in forms {
+            let text = format!("const x = {form}");
+            let e = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || parse_str(&text).err().map(|e| *e))
+                .unwrap()
+                .join()
+                .unwrap();
+            assert!(matches!(e, Some(SyntaxError::TooDeep { .. })), "{w}: {e:?}");
+        }
+    }
 }
