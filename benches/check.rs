@@ -32,6 +32,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
+// The allocator the rpl binary uses, so that the numbers are rpl check's.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const GROUPS: usize = 1_000;
 const RULES_PER_GROUP: usize = 50;
 const CHANNELS: [&str; 3] = ["official_mall", "partner_platform", "offline_store"];
