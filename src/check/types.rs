@@ -363,7 +363,8 @@ impl Ctx<'_> {
         if let Ty::Money(cur) = &ty
             && *cur != self.currency
         {
-            self.currency_mismatch(cur, &self.currency.clone(), span);
+            let policy = Arc::clone(&self.currency);
+            self.currency_mismatch(cur, &policy, span);
             // Reported here; the comparison around it need not say it again.
             return self.expr(TKind::Const(c), Ty::Error, span);
         }

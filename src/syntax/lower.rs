@@ -573,15 +573,15 @@ impl<'a> Lowerer<'a> {
                 let name = path.as_str();
                 let args = it.next();
                 // The grammar reads the literal words as names (see `primary`).
-                let literal = match name {
-                    "true" => Some(Lit::Bool(true)),
-                    "false" => Some(Lit::Bool(false)),
-                    "none" => Some(Lit::None),
+                let literal = match (name, &args) {
+                    ("true", None) => Some(Lit::Bool(true)),
+                    ("false", None) => Some(Lit::Bool(false)),
+                    ("none", None) => Some(Lit::None),
                     _ => None,
                 };
-                if let (Some(lit), None) = (&literal, &args) {
+                if let Some(lit) = literal {
                     return Ok(Expr {
-                        kind: ExprKind::Lit(lit.clone()),
+                        kind: ExprKind::Lit(lit),
                         span,
                     });
                 }
