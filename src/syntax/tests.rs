@@ -208,6 +208,19 @@ fn errors_name_what_was_expected_in_words() {
     );
     assert!(error_text("policy p { rule r { when a = b deny } }").contains("found `=`"));
     assert!(error_text("const x = (a").contains("expected"));
+    // A missing operand names what may stand there, not a rarely meant `if`.
+    for text in [
+        "const x = a +",
+        "const x = not",
+        "const x = a in",
+        "const x = -",
+    ] {
+        let message = error_text(text);
+        assert!(
+            message.contains("a value or a field such as `item.condition`"),
+            "{text}: {message}"
+        );
+    }
     assert!(error_text("const x = 2025-02-30").contains("invalid date"));
     assert!(error_text("const x = 99999999999999999999").contains("invalid number"));
     assert!(error_text("const x = \"a\\q\"").contains("unknown escape `\\q`"));
