@@ -32,6 +32,21 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("a control character ({name}) in the policy text")]
+    #[diagnostic(
+        code(rpl::syntax::control_character),
+        help(
+            "delete it: between tokens only spaces, tabs and line breaks may stand (it may have come in with pasted text)"
+        )
+    )]
+    ControlCharacter {
+        name: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("{name}")]
+        span: SourceSpan,
+    },
+
     #[error("invalid {what} `{text}`")]
     #[diagnostic(code(rpl::syntax::bad_literal), help("{help}"))]
     BadLiteral {

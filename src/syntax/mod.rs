@@ -36,6 +36,13 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, Box<SyntaxE
             span: (at, 1usize.min(text.len().saturating_sub(at))).into(),
         }));
     }
+    if let Some((at, byte)) = scanned.control_at {
+        return Err(Box::new(SyntaxError::ControlCharacter {
+            name: format!("U+{byte:04X}"),
+            src: source.named_source(),
+            span: (at, 1).into(),
+        }));
+    }
     let pairs = RplParser::parse(Rule::file, text).map_err(|e| Box::new(pest_error(source, e)))?;
     let lowerer = lower::Lowerer::new(file, source, &scanned.comments);
     let items = lowerer.file(pairs)?;

@@ -15,6 +15,11 @@ pub struct Scanned {
     pub comments: Vec<Comment>,
     /// Byte offset where nesting first exceeded [`MAX_NESTING`].
     pub too_deep_at: Option<usize>,
+    /// The first control character outside strings and comments, other
+    /// than tab and line breaks. The grammar counts every character from
+    /// tab to space as a blank (one range test where pest looks for blanks
+    /// between every two tokens), so the others are turned away here.
+    pub control_at: Option<(usize, u8)>,
 }
 
 /// Nesting opened inside one bracket pair.
@@ -39,6 +44,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
     let mut comments = Vec::new();
     let mut frames = vec![Frame::default()];
     let mut too_deep_at = None;
+    let mut control_at = None;
     // Whether the previous significant token ends an operand, which makes a
     // following `-` binary rather than unary.
     let mut after_operand = false;
@@ -50,6 +56,9 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
         let mut grew = false;
         match b {
             b' ' | b'\t' | b'\r' | b'\n' => {}
+            0x00..=0x1f => {
+                control_at.get_or_insert((i, b));
+            }
             b'/' if rest.starts_with(b"//") => {
                 let end = memchr_newline(bytes, i);
                 let (kind, skip) = if rest.starts_with(b"///") && !rest.starts_with(b"////") {
@@ -183,6 +192,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
     Scanned {
         comments,
         too_deep_at,
+        control_at,
     }
 }
 

@@ -351,3 +351,23 @@ fn item_words_as_operands_do_not_reset_the_nesting_count() {
         }
     }
 }
+
+/// Blanks are spaces, tabs and line breaks; every other control character
+/// is an error outside strings and comments (the grammar's blank rule is
+/// one range from tab to space, so the scan must turn them away).
+#[test]
+fn control_characters_only_in_strings_and_comments() {
+    for b in (0u8..0x20).filter(|b| !b"\t\n\r".contains(b)) {
+        let c = char::from(b);
+        let e = parse_str(&format!("const x = 1{c}\nconst y = 2\n")).unwrap_err();
+        assert!(
+            matches!(&*e, SyntaxError::ControlCharacter { name, .. } if *name == format!("U+{b:04X}")),
+            "{b:#x}: {e:?}"
+        );
+        assert!(
+            parse_str(&format!("const x = \"a{c}b\" // c{c}d\n")).is_ok(),
+            "{b:#x}"
+        );
+    }
+    assert!(parse_str("const x =\t1\r\nconst y = 2\r").is_ok());
+}
