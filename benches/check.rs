@@ -14,8 +14,8 @@
 //! Set `RPL_BENCH_DIR=DIR` to generate into DIR and keep it there.
 //!
 //! Run: `cargo bench --bench check` (criterion needs at least 10
-//! iterations of each; at ~3 s per check that is about 70 s), or
-//! `cargo bench --bench check -- --quick` (about 40 s).
+//! iterations of each; at about 1 s per check that is about 40 s), or
+//! `cargo bench --bench check -- --quick` (about 20 s).
 
 // A benchmark's setup failing is a broken benchmark: stop loudly.
 #![allow(
