@@ -207,7 +207,7 @@ fn depth(frames: &[Frame]) -> usize {
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
     bytes
         .get(from..)
-        .and_then(|r| r.iter().position(|&c| c == b'\n'))
+        .and_then(|r| memchr::memchr(b'\n', r))
         .map_or(bytes.len(), |n| from + n)
 }
 
