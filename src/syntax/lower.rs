@@ -109,7 +109,7 @@ impl<'a> Lowerer<'a> {
         let ends_in_token = end
             .checked_sub(1)
             .and_then(|i| bytes.get(i))
-            .is_some_and(|b| !b" \t\r\n".contains(b));
+            .is_some_and(|b| !TRIVIA.contains(&char::from(*b)));
         if ends_in_token && bytes.get(end).is_some_and(|b| *b != b'\n') {
             return end;
         }
