@@ -165,14 +165,14 @@ pub fn check_policy(
     let channel_span = settings
         .get("channel")
         .map_or(policy.name.span, |s| s.value.span);
-    let (channel, currency, timezone, calendar) = (channel?, currency?, timezone?, calendar?);
+    let (channel, _, timezone, calendar) = (channel?, currency?, timezone?, calendar?);
     Some(CheckedPolicy {
         name: Arc::from(policy.name.name.as_str()),
         label: policy.label.as_ref().map(|l| Arc::from(l.value.as_str())),
         version,
         channel,
         channel_span,
-        currency: Arc::from(currency.as_str()),
+        currency: cur,
         timezone,
         calendar,
         rules: checked_rules,
