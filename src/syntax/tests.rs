@@ -240,6 +240,17 @@ fn deep_nesting_is_a_diagnostic_not_a_crash() {
     ));
 }
 
+/// Runs `f` on a thread with the standard 2 MiB stack, as rayon's workers
+/// have; a stack overflow there aborts the test binary, failing the run.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
 /// pest runs without its own stack probe (it is built without `std`), so
 /// the scan's bound is all that keeps the stack safe: the deepest nesting
 /// the scan lets through, of every kind, must parse on a thread with the
@@ -264,19 +275,14 @@ fn deepest_allowed_nesting_parses_on_a_small_stack() {
         },
     ];
     for form in forms {
-        let deepest = std::thread::Builder::new()
-            .stack_size(2 << 20)
-            .spawn(move || {
-                (1..=MAX_NESTING).rev().find_map(|n| {
-                    match parse_str(&format!("const x = {}", form(n))) {
-                        Err(e) if matches!(*e, SyntaxError::TooDeep { .. }) => None,
-                        other => Some((n, other.map(|_| ()))),
-                    }
-                })
+        let deepest = on_small_stack(move || {
+            (1..=MAX_NESTING).rev().find_map(|n| {
+                match parse_str(&format!("const x = {}", form(n))) {
+                    Err(e) if matches!(*e, SyntaxError::TooDeep { .. }) => None,
+                    other => Some((n, other.map(|_| ()))),
+                }
             })
-            .unwrap()
-            .join()
-            .unwrap();
+        });
         let (n, result) = deepest.unwrap();
         assert!(result.is_ok(), "{}: {result:?}", form(n));
     }
@@ -341,12 +347,7 @@ fn item_words_as_operands_do_not_reset_the_nesting_count() {
         ];
         for form in forms {
             let text = format!("const x = {form}");
-            let e = std::thread::Builder::new()
-                .stack_size(2 << 20)
-                .spawn(move || parse_str(&text).err().map(|e| *e))
-                .unwrap()
-                .join()
-                .unwrap();
+            let e = on_small_stack(move || parse_str(&text).err().map(|e| *e));
             assert!(matches!(e, Some(SyntaxError::TooDeep { .. })), "{w}: {e:?}");
         }
     }
