@@ -20,5 +20,7 @@ mod diagnostics;
 mod eval_robustness;
 #[path = "it/examples.rs"]
 mod examples;
+#[path = "it/long_policy.rs"]
+mod long_policy;
 #[path = "it/robustness.rs"]
 mod robustness;

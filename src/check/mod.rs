@@ -14,7 +14,6 @@ mod policy;
 mod scope;
 mod types;
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -104,6 +103,9 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
     let results: Vec<FileResult> = loaded
         .files
         .par_iter()
+        // One file per task: the few files holding policies carry nearly
+        // all the work, and side by side they would land in one task.
+        .with_max_len(1)
         .filter_map(|(id, file)| check_file(&loaded, schema, *id, file.as_ref()?))
         .collect();
     let mut policies: Vec<hir::CheckedPolicy> = Vec::new();
@@ -203,12 +205,12 @@ fn check_file(
     if !closure.iter().all(|f| loaded.is_complete(*f)) {
         return None;
     }
-    let used = RefCell::new(HashSet::new());
+    let mut used = HashSet::new();
     let defs = closure
         .iter()
         .filter_map(|f| loaded.file(*f))
         .flat_map(|f| f.items.iter().filter_map(Def::of));
-    let (scope, dups) = Scope::new(defs, &used);
+    let (scope, dups) = Scope::new(defs);
     let duplicates = dups
         .into_iter()
         .map(|(first, second)| {
@@ -236,7 +238,9 @@ fn check_file(
         .items
         .iter()
         .filter_map(|item| match item {
-            ast::Item::Policy(p) => policy::check_policy(p, &scope, &mut env, &mut diags),
+            ast::Item::Policy(p) => {
+                policy::check_policy(p, &scope, &mut env, &mut diags, &mut used)
+            }
             _ => None,
         })
         .collect();
@@ -245,7 +249,7 @@ fn check_file(
         closure,
         duplicates,
         diags,
-        used: used.into_inner(),
+        used,
         policies,
     })
 }

@@ -1,14 +1,16 @@
 //! Checking one policy: its settings, the rules and defaults it uses, each
 //! rule's condition and outcome, and the lints over its rule list.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diags::Diags;
 use super::error::{CheckError, did_you_mean};
 use super::hir::*;
-use super::scope::{Def, Scope};
+use rayon::prelude::*;
+
+use super::scope::{self, Def, DefKey, Scope};
 use super::types::Ctx;
 use crate::calendar::Calendar;
 use crate::schema::{EnumType, Schema};
@@ -48,6 +50,7 @@ pub fn check_policy(
     scope: &Scope<'_>,
     env: &mut Env<'_>,
     diags: &mut Diags,
+    used: &mut HashSet<DefKey>,
 ) -> Option<CheckedPolicy> {
     let src = |span: Span| env.sources.named_source(span.file);
     let Parts {
@@ -55,7 +58,7 @@ pub fn check_policy(
         locals,
         rules,
         defaults,
-    } = parts(policy, scope, env.sources, diags);
+    } = parts(policy, scope, env.sources, diags, used);
     let Settings {
         channel,
         currency,
@@ -104,6 +107,7 @@ pub fn check_policy(
         after: None,
         verdicts,
         diags,
+        used: HashSet::new(),
         expanding: Vec::new(),
         depth: 0,
         nodes: 0,
@@ -124,39 +128,53 @@ pub fn check_policy(
         }
     };
     let checked_defaults = check_fields(&mut ctx, &defaults, &out_ty);
+    used.extend(std::mem::take(&mut ctx.used));
 
-    let mut checked_rules = Vec::new();
-    let mut unconditional: Option<&ast::Rule> = None;
-    for &rule in &rules {
-        if rule.kind == RuleKind::Rule {
-            if let Some(earlier) = unconditional {
-                ctx.diags.push(CheckError::UnreachableRule {
-                    rule: rule.name.name.clone(),
-                    earlier: earlier.name.name.clone(),
-                    src: src(rule.name.span),
-                    span: rule.name.span.into(),
-                });
-            } else if rule.when.is_none() {
-                unconditional = Some(rule);
-            }
-        }
-        ctx.after = (rule.kind == RuleKind::After).then(|| Arc::clone(&rule_names));
-        let when = rule.when.as_ref().map(|w| ctx.check(w, &Ty::Bool));
-        let outcome = rule
-            .outcome
-            .as_ref()
-            .map(|o| check_outcome(&mut ctx, rule, o, &checked_defaults, &out_ty));
-        checked_rules.push(CheckedRule {
-            kind: rule.kind,
-            name: Arc::from(rule.name.name.as_str()),
-            label: rule.label.as_ref().map(|l| Arc::from(l.value.as_str())),
-            when,
-            outcome,
-            name_span: rule.name.span,
-        });
+    // A `rule` that always applies makes every `rule` after it unreachable.
+    let always = rules
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.kind == RuleKind::Rule && r.when.is_none());
+    // Rules are typed independently of each other, so chunks of them are
+    // checked on rayon's pool, each with its own collector. Merged in
+    // order, the diagnostics are those of checking the rules one by one.
+    let chunks: Vec<(Vec<CheckedRule>, Diags, HashSet<DefKey>)> = rules
+        .par_chunks(RULES_PER_TASK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut diags = Diags::default();
+            let mut ctx = ctx.fork(&mut diags);
+            let checked = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, &rule)| {
+                    if let Some((_, first)) = always.filter(|(f, _)| c * RULES_PER_TASK + i > *f)
+                        && rule.kind == RuleKind::Rule
+                    {
+                        ctx.diags.push(CheckError::UnreachableRule {
+                            rule: rule.name.name.clone(),
+                            earlier: first.name.name.clone(),
+                            src: src(rule.name.span),
+                            span: rule.name.span.into(),
+                        });
+                    }
+                    check_rule(&mut ctx, rule, &rule_names, &checked_defaults, &out_ty)
+                })
+                .collect();
+            let used = std::mem::take(&mut ctx.used);
+            drop(ctx);
+            (checked, diags, used)
+        })
+        .collect();
+    drop(ctx);
+    let mut checked_rules = Vec::with_capacity(rules.len());
+    for (checked, chunk_diags, chunk_used) in chunks {
+        checked_rules.extend(checked);
+        diags.absorb(chunk_diags);
+        used.extend(chunk_used);
     }
-    if unconditional.is_none() {
-        ctx.diags.push(CheckError::NoFallback {
+    if always.is_none() {
+        diags.push(CheckError::NoFallback {
             policy: policy.name.name.clone(),
             src: src(policy.name.span),
             span: policy.name.span.into(),
@@ -179,11 +197,40 @@ pub fn check_policy(
     })
 }
 
+/// How many rules one task of the parallel check takes: enough that a task
+/// outweighs its scheduling, few enough that a policy of a few hundred
+/// rules still spreads over the threads.
+const RULES_PER_TASK: usize = 32;
+
+fn check_rule(
+    ctx: &mut Ctx<'_>,
+    rule: &ast::Rule,
+    rule_names: &Arc<EnumType>,
+    defaults: &[OutValue],
+    out_ty: &(dyn Fn(OutField) -> Ty + Sync),
+) -> CheckedRule {
+    ctx.after = (rule.kind == RuleKind::After).then(|| Arc::clone(rule_names));
+    let when = rule.when.as_ref().map(|w| ctx.check(w, &Ty::Bool));
+    let outcome = rule
+        .outcome
+        .as_ref()
+        .map(|o| check_outcome(ctx, rule, o, defaults, out_ty));
+    CheckedRule {
+        kind: rule.kind,
+        name: Arc::from(rule.name.name.as_str()),
+        label: rule.label.as_ref().map(|l| Arc::from(l.value.as_str())),
+        when,
+        outcome,
+        name_span: rule.name.span,
+    }
+}
+
 fn parts<'a>(
     policy: &'a ast::Policy,
     scope: &Scope<'a>,
     sources: &SourceMap,
     diags: &mut Diags,
+    used: &mut HashSet<DefKey>,
 ) -> Parts<'a> {
     let src = |span: Span| sources.named_source(span.file);
     let mut settings: HashMap<&str, &ast::Setting> = HashMap::new();
@@ -225,15 +272,15 @@ fn parts<'a>(
             }
             PolicyItem::Use(name) => match scope.get(&name.name) {
                 Some(Def::Rules(group)) => {
-                    scope.mark_used(group.name.span);
+                    used.insert(scope::key(group.name.span));
                     rules.extend(&group.rules);
                 }
                 Some(Def::Defaults(d)) => {
-                    scope.mark_used(d.name.span);
+                    used.insert(scope::key(d.name.span));
                     defaults.extend(&d.fields);
                 }
                 Some(other) => {
-                    scope.mark_used(other.name().span);
+                    used.insert(scope::key(other.name().span));
                     diags.push(CheckError::BadUse {
                         name: name.name.clone(),
                         found: if matches!(other, Def::Const(_)) {
@@ -479,7 +526,7 @@ fn load_calendar(s: &ast::Setting, env: &mut Env<'_>, diags: &mut Diags) -> Opti
 fn check_fields(
     ctx: &mut Ctx<'_>,
     fields: &[&ast::Assign],
-    out_ty: &dyn Fn(OutField) -> Ty,
+    out_ty: &(dyn Fn(OutField) -> Ty + Sync),
 ) -> Vec<OutValue> {
     let mut out: Vec<OutValue> = Vec::new();
     for a in fields {
@@ -529,7 +576,7 @@ fn check_outcome(
     rule: &ast::Rule,
     o: &ast::Outcome,
     defaults: &[OutValue],
-    out_ty: &dyn Fn(OutField) -> Ty,
+    out_ty: &(dyn Fn(OutField) -> Ty + Sync),
 ) -> CheckedOutcome {
     let src = ctx.sources.named_source(o.verdict_span.file);
     if rule.kind == RuleKind::After && o.verdict == Verdict::Approve {

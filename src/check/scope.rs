@@ -1,8 +1,7 @@
 //! Which top-level definitions a file sees: its own and those of every
 //! file it imports, directly or not.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::source::Span;
 use crate::syntax::ast;
@@ -52,18 +51,17 @@ pub fn key(span: Span) -> DefKey {
     (span.file.0, span.start)
 }
 
+/// The definitions a file sees by name. It is read-only, so one scope
+/// serves every thread checking the file's rules; what they use is
+/// collected per thread (`Ctx::used`) and merged.
 pub struct Scope<'a> {
     defs: HashMap<&'a str, Def<'a>>,
-    used: &'a RefCell<HashSet<DefKey>>,
 }
 
 impl<'a> Scope<'a> {
     /// Builds the scope from definitions in visiting order; a second
     /// definition of a name is returned as a duplicate with the first.
-    pub fn new(
-        defs: impl IntoIterator<Item = Def<'a>>,
-        used: &'a RefCell<HashSet<DefKey>>,
-    ) -> (Scope<'a>, Vec<(Def<'a>, Def<'a>)>) {
+    pub fn new(defs: impl IntoIterator<Item = Def<'a>>) -> (Scope<'a>, Vec<(Def<'a>, Def<'a>)>) {
         let mut map: HashMap<&'a str, Def<'a>> = HashMap::new();
         let mut dups = Vec::new();
         for d in defs {
@@ -74,7 +72,7 @@ impl<'a> Scope<'a> {
                 }
             }
         }
-        (Scope { defs: map, used }, dups)
+        (Scope { defs: map }, dups)
     }
 
     pub fn get(&self, name: &str) -> Option<Def<'a>> {
@@ -83,9 +81,5 @@ impl<'a> Scope<'a> {
 
     pub fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
         self.defs.keys().copied()
-    }
-
-    pub fn mark_used(&self, name_span: Span) {
-        self.used.borrow_mut().insert(key(name_span));
     }
 }

@@ -2,13 +2,13 @@
 //! operand's type tells how a bare name next to it reads (`reason ==
 //! performance_fault` reads `performance_fault` as a value of `reason`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::diags::Diags;
 use super::error::{CheckError, did_you_mean};
 use super::hir::*;
-use super::scope::{Def, Scope};
+use super::scope::{self, Def, DefKey, Scope};
 use crate::schema::{EnumType, FieldType, Schema};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{self, BinOp, ExprKind, Lit, UnOp, Unit};
@@ -25,6 +25,9 @@ pub struct Ctx<'a> {
     pub after: Option<Arc<EnumType>>,
     pub verdicts: Arc<EnumType>,
     pub diags: &'a mut Diags,
+    /// The constants and predicates this context expanded, for the unused
+    /// lint.
+    pub used: HashSet<DefKey>,
     /// Names being expanded, to catch definitions that refer to themselves.
     pub expanding: Vec<String>,
     /// How deep the typed tree being built is (see [`MAX_TYPED_DEPTH`]).
@@ -47,7 +50,31 @@ pub const MAX_TYPED_DEPTH: usize = 128;
 /// few lines would take the checker (and the evaluator) forever.
 pub const MAX_TYPED_NODES: usize = 10_000;
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// A fresh context over the same policy, collecting into `diags`: one
+    /// per thread when rules are checked in parallel.
+    pub fn fork<'b>(&self, diags: &'b mut Diags) -> Ctx<'b>
+    where
+        'a: 'b,
+    {
+        Ctx {
+            schema: self.schema,
+            sources: self.sources,
+            scope: self.scope,
+            locals: self.locals,
+            currency: Arc::clone(&self.currency),
+            after: self.after.clone(),
+            verdicts: Arc::clone(&self.verdicts),
+            diags,
+            used: HashSet::new(),
+            expanding: Vec::new(),
+            depth: 0,
+            nodes: 0,
+            root: Span::default(),
+            cut_root: u32::MAX,
+        }
+    }
+
     fn src(&self, span: Span) -> crate::source::Source {
         self.sources.named_source(span.file)
     }
@@ -494,7 +521,7 @@ impl Ctx<'_> {
         hint: Option<&Ty>,
         def_span: Span,
     ) -> TExpr {
-        self.scope.mark_used(def_span);
+        self.used.insert(scope::key(def_span));
         if self.expanding.iter().any(|n| n == name) {
             self.diags.push(CheckError::RecursiveDefinition {
                 name: name.to_string(),

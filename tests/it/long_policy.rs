@@ -1,0 +1,87 @@
+//! A policy long enough that the checker spreads its rules over threads
+//! must report exactly what checking them one by one would: every
+//! diagnostic once, in rule order, and every use counted.
+
+use rpl::check::check_paths;
+use rpl::report::diagnostics::record;
+
+use crate::util;
+
+/// Far more rules than one parallel task takes.
+const RULES: usize = 300;
+/// The rule that applies to every request; every later rule is unreachable.
+const ALWAYS: usize = 240;
+/// Rules that misspell a field.
+const MISSPELT: [usize; 3] = [5, 70, 150];
+/// Rules that use the ill-typed constant.
+const BAD_CONST: [usize; 3] = [3, 100, 190];
+/// The one rule that uses the predicate `late`.
+const LATE: usize = 180;
+
+fn long_policy() -> String {
+    let mut text = String::from(
+        "const bad_limit = 100.00 CNY + 3 days\n\
+         pred late = requested_at within 30 days after order.delivered_at\n\
+         pred never_used = item.activated\n\
+         \n\
+         policy official_mall {\n\
+         channel = official_mall\n\
+         currency = CNY\n\
+         timezone = \"Asia/Shanghai\"\n\
+         calendar = \"calendars/cn.toml\"\n",
+    );
+    for i in 0..RULES {
+        let when = if MISSPELT.contains(&i) {
+            "when item.conditon == unopened"
+        } else if BAD_CONST.contains(&i) {
+            "when item.paid_amount > bad_limit"
+        } else if i == LATE {
+            "when late"
+        } else if i == ALWAYS {
+            ""
+        } else {
+            "when item.condition == unopened"
+        };
+        text.push_str(&format!("rule r{i} {{ {when} deny }}\n"));
+    }
+    text.push_str("}\n");
+    text
+}
+
+/// The line of rule `i` in [`long_policy`].
+fn line_of(i: usize) -> usize {
+    10 + i
+}
+
+#[test]
+fn a_long_policy_reports_as_if_checked_rule_by_rule() {
+    let dir = util::tempdir();
+    let policies = util::schema_only(dir.path());
+    std::fs::write(policies.join("long.rpl"), long_policy()).unwrap();
+
+    let checked = check_paths(&[policies]);
+    let found: Vec<(String, usize)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| record(d.as_ref()))
+        .filter(|r| r.file.as_deref().is_some_and(|f| f.ends_with("long.rpl")))
+        .map(|r| (r.code, r.line.unwrap()))
+        .collect();
+
+    let mut expected = Vec::new();
+    for i in 0..RULES {
+        if i == BAD_CONST[0] {
+            // Reported once, where it is defined, however many rules use it.
+            expected.push(("rpl::check::bad_operands".to_string(), 1));
+        }
+        if MISSPELT.contains(&i) {
+            expected.push(("rpl::check::unknown_field".to_string(), line_of(i)));
+        }
+        if i > ALWAYS {
+            expected.push(("rpl::check::unreachable_rule".to_string(), line_of(i)));
+        }
+    }
+    // `late` is used only by a rule far from the first; `never_used` is not.
+    expected.push(("rpl::check::unused_definition".to_string(), 3));
+    assert_eq!(found, expected);
+}
