@@ -76,13 +76,47 @@ pub fn find_root(path: &Path) -> Option<PathBuf> {
     }
 }
 
-fn display_name(path: &Path) -> String {
-    let cwd = std::env::current_dir()
-        .ok()
-        .and_then(|c| c.canonicalize().ok());
-    match cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()) {
-        Some(rel) => rel.display().to_string(),
-        None => path.display().to_string(),
+/// Paths as the loader resolves and shows them, with what it learnt cached:
+/// a thousand files importing `../shared.rpl` would otherwise ask the file
+/// system the same question a thousand times.
+struct Paths {
+    /// The canonical working directory, which names are shown relative to.
+    cwd: Option<PathBuf>,
+    /// Each path met, as written, to its canonical form and whether that is
+    /// a directory. A canonical path is its own canonical form, so it is
+    /// entered too: files already read answer the imports naming them.
+    canonical: HashMap<PathBuf, (PathBuf, bool)>,
+}
+
+impl Paths {
+    fn new() -> Paths {
+        Paths {
+            cwd: std::env::current_dir()
+                .ok()
+                .and_then(|c| c.canonicalize().ok()),
+            canonical: HashMap::new(),
+        }
+    }
+
+    /// The canonical form of `path`, and whether it is a directory.
+    fn resolve(&mut self, path: &Path) -> std::io::Result<(PathBuf, bool)> {
+        if let Some(known) = self.canonical.get(path) {
+            return Ok(known.clone());
+        }
+        let canon = path.canonicalize()?;
+        let resolved = (canon.clone(), canon.is_dir());
+        self.canonical.insert(path.to_path_buf(), resolved.clone());
+        self.canonical.insert(canon, resolved.clone());
+        Ok(resolved)
+    }
+
+    /// How a file is named in diagnostics: relative to the working
+    /// directory when inside it.
+    fn display(&self, path: &Path) -> String {
+        match self.cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()) {
+            Some(rel) => rel.display().to_string(),
+            None => path.display().to_string(),
+        }
     }
 }
 
@@ -140,11 +174,12 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
         }
         return None;
     };
+    let mut names = Paths::new();
     let mut sources = SourceMap::default();
     let schema_path = root.join("schema.toml");
     let schema = match std::fs::read_to_string(&schema_path) {
         Ok(text) => {
-            let name = display_name(&schema_path);
+            let name = names.display(&schema_path);
             let id = sources.add(schema_path.clone(), name.clone(), text.as_str());
             match Schema::parse(id, &name, &text) {
                 Ok(s) => Some(s),
@@ -207,7 +242,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
         let mut named: Vec<(PathBuf, PathBuf)> = Vec::new();
         let mut seen = HashSet::new();
         for path in std::mem::take(&mut wave) {
-            let Ok(canon) = path.canonicalize() else {
+            let Ok((canon, _)) = names.resolve(&path) else {
                 continue;
             };
             if !by_path.contains_key(&canon) && seen.insert(canon.clone()) {
@@ -216,6 +251,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
         }
         // Reading, decoding and indexing lines are per file, so they run
         // in parallel too; ids are handed out afterwards, in file order.
+        let shown = &names;
         let read: Vec<_> = named
             .into_par_iter()
             .map(|(path, canon)| {
@@ -223,7 +259,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
                     // Valid UTF-8, the rule, is checked fast and not copied.
                     let text = String::from_utf8(bytes)
                         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                    SourceFile::new(canon.clone(), display_name(&canon), text)
+                    SourceFile::new(canon.clone(), shown.display(&canon), text)
                 });
                 (path, canon, file)
             })
@@ -256,7 +292,8 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
                 }
                 None => None,
             };
-            let imported = follow_imports(&mut loaded, id, &canon, parsed.as_ref(), diags);
+            let imported =
+                follow_imports(&mut loaded, &mut names, id, &canon, parsed.as_ref(), diags);
             wave.extend(imported.iter().map(|(t, _)| t.clone()));
             loaded.files.push((id, parsed));
             // Resolved once every file has an id, below.
@@ -271,6 +308,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diags) -> Option<Loaded> {
 /// import; imports that cannot be followed are reported and mark the file.
 fn follow_imports(
     loaded: &mut Loaded,
+    names: &mut Paths,
     id: FileId,
     canon: &Path,
     parsed: Option<&ast::File>,
@@ -284,17 +322,17 @@ fn follow_imports(
         let dir = canon.parent().unwrap_or(&loaded.root);
         let target = dir.join(&imp.path.value);
         let src = loaded.sources.named_source(id);
-        let followed = match target.canonicalize() {
-            Ok(t) if !t.starts_with(&loaded.root) => {
+        let followed = match names.resolve(&target) {
+            Ok((t, _)) if !t.starts_with(&loaded.root) => {
                 diags.push(CheckError::ImportOutsideRoot {
                     path: imp.path.value.clone(),
-                    root: display_name(&loaded.root),
+                    root: names.display(&loaded.root),
                     src,
                     span: imp.path.span.into(),
                 });
                 false
             }
-            Ok(t) if t.is_dir() => {
+            Ok((_, true)) => {
                 diags.push(CheckError::MissingImport {
                     path: imp.path.value.clone(),
                     reason: "it is a directory".into(),
@@ -304,8 +342,8 @@ fn follow_imports(
                 });
                 false
             }
-            Ok(t) => {
-                imported.push((t.clone(), imp.path.span));
+            Ok((t, false)) => {
+                imported.push((t, imp.path.span));
                 true
             }
             Err(e) => {
