@@ -62,8 +62,8 @@ pub fn describe(r: Rule) -> Option<(u8, &'static str)> {
         outcome_block => (2, "`{`"),
         EOI => (6, "the end of the file"),
         // A call is rarely what an author meant after a name.
-        arguments | string_inner | number_part | file | WHITESPACE | ident_char | infix
-        | prefix | postfix | primary | rule_item | policy_item | item => return None,
+        arguments | string_inner | number_part | file | WHITESPACE | comment_text | ident_char
+        | infix | prefix | postfix | primary | rule_item | policy_item | item => return None,
     })
 }
 
