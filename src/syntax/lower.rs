@@ -2,16 +2,15 @@
 //! reads its span first; a pair of an unexpected shape (a broken grammar
 //! assumption) becomes [`SyntaxError::Internal`], never a panic.
 
+use std::iter::Peekable;
 use std::str::FromStr;
-use std::sync::LazyLock;
 
-use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 use rust_decimal::Decimal;
 
 use super::Rule;
 use super::ast::*;
 use super::error::SyntaxError;
+use super::tree::{Children, Node, Tree};
 use crate::source::{FileId, SourceFile, Span};
 
 // Boxed: the error is large and the happy path should not pay for it.
@@ -23,26 +22,31 @@ pub const RESERVED: [&str; 15] = [
     "false", "none", "when",
 ];
 
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::infix(Rule::range, Assoc::Left))
-        .op(Op::infix(Rule::or, Assoc::Left))
-        .op(Op::infix(Rule::and, Assoc::Left))
-        .op(Op::prefix(Rule::not))
-        .op(Op::infix(Rule::eq, Assoc::Left)
-            | Op::infix(Rule::ne, Assoc::Left)
-            | Op::infix(Rule::lt, Assoc::Left)
-            | Op::infix(Rule::le, Assoc::Left)
-            | Op::infix(Rule::gt, Assoc::Left)
-            | Op::infix(Rule::ge, Assoc::Left)
-            | Op::postfix(Rule::in_list)
-            | Op::postfix(Rule::not_in_list)
-            | Op::postfix(Rule::is_test)
-            | Op::postfix(Rule::within))
-        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
-        .op(Op::prefix(Rule::neg))
-});
+/// Where an operator goes and how tightly it binds: a higher power takes
+/// its operands first. Comparisons and the tests written after an operand
+/// share a level, so `a + b in [..]` tests the sum and `not a in [..]`
+/// negates the test.
+#[derive(Clone, Copy)]
+enum Affix {
+    Prefix,
+    Infix,
+    Postfix,
+}
+
+fn binding(r: Rule) -> Option<(Affix, u8)> {
+    Some(match r {
+        Rule::range => (Affix::Infix, 1),
+        Rule::or => (Affix::Infix, 2),
+        Rule::and => (Affix::Infix, 3),
+        Rule::not => (Affix::Prefix, 4),
+        Rule::eq | Rule::ne | Rule::lt | Rule::le | Rule::gt | Rule::ge => (Affix::Infix, 5),
+        Rule::in_list | Rule::not_in_list | Rule::is_test | Rule::within => (Affix::Postfix, 5),
+        Rule::add | Rule::sub => (Affix::Infix, 6),
+        Rule::mul | Rule::div => (Affix::Infix, 7),
+        Rule::neg => (Affix::Prefix, 8),
+        _ => return None,
+    })
+}
 
 pub struct Lowerer<'a> {
     file: FileId,
@@ -60,7 +64,9 @@ pub fn inner_doc(comments: &[Comment]) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-fn is_punctuation(r: Rule) -> bool {
+/// Keywords and punctuation: they carry no meaning in the tree beyond
+/// their parent rule, so lowering never sees them.
+pub fn is_punctuation(r: Rule) -> bool {
     super::expected::is_keyword(r)
         || matches!(
             r,
@@ -76,11 +82,6 @@ fn is_punctuation(r: Rule) -> bool {
         )
 }
 
-/// The meaningful children of a pair, punctuation left out.
-fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
-    pair.into_inner().filter(|p| !is_punctuation(p.as_rule()))
-}
-
 impl<'a> Lowerer<'a> {
     pub fn new(file: FileId, source: &'a SourceFile, comments: &'a [Comment]) -> Self {
         Lowerer {
@@ -90,9 +91,9 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.file, s.start(), self.trivia_start(s.start(), s.end()))
+    fn span(&self, pair: &Node<'_, '_>) -> Span {
+        let (start, end) = pair.range();
+        Span::new(self.file, start, self.trivia_start(start, end))
     }
 
     /// Where the whitespace and comments at the end of `start..end` begin.
@@ -142,12 +143,12 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The next child, which must be of `rule`.
-    fn expect<'i>(
+    fn expect<'t, 'i>(
         &self,
-        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        it: &mut impl Iterator<Item = Node<'t, 'i>>,
         want: Rule,
         parent: Span,
-    ) -> Result<Pair<'i, Rule>> {
+    ) -> Result<Node<'t, 'i>> {
         match it.next() {
             Some(p) if p.as_rule() == want => Ok(p),
             Some(p) => Err(self.internal(
@@ -180,21 +181,21 @@ impl<'a> Lowerer<'a> {
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
 
-    pub fn file(&self, mut pairs: Pairs<'_, Rule>) -> Result<Vec<Item>> {
-        let Some(file) = pairs.next() else {
+    pub fn file(&self, tree: &Tree<'_>) -> Result<Vec<Item>> {
+        let Some(file) = tree.top().next() else {
             return Err(self.internal(Span::new(self.file, 0, 0), "no file"));
         };
-        children(file)
+        file.children()
             .filter(|p| p.as_rule() != Rule::EOI)
             .map(|p| self.lower_item(p))
             .collect()
     }
 
-    fn lower_item(&self, pair: Pair<'_, Rule>) -> Result<Item> {
+    fn lower_item(&self, pair: Node<'_, '_>) -> Result<Item> {
         let span = self.span(&pair);
         let doc = self.doc_before(span.start);
         let kind = pair.as_rule();
-        let mut it = children(pair);
+        let mut it = pair.children();
         Ok(match kind {
             Rule::import => Item::Import(Import {
                 path: self.lower_string(self.expect(&mut it, Rule::string, span)?)?,
@@ -257,11 +258,11 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An optional `label`, then the pair after it.
-    fn optional_label<'i>(
+    fn optional_label<'t, 'i>(
         &self,
-        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        it: &mut impl Iterator<Item = Node<'t, 'i>>,
         span: Span,
-    ) -> Result<(Option<StrLit>, Pair<'i, Rule>)> {
+    ) -> Result<(Option<StrLit>, Node<'t, 'i>)> {
         let Some(next) = it.next() else {
             return Err(self.internal(span, "missing body"));
         };
@@ -275,23 +276,23 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_label(&self, pair: Pair<'_, Rule>, span: Span) -> Result<StrLit> {
-        let s = self.expect(&mut children(pair), Rule::string, span)?;
+    fn lower_label(&self, pair: Node<'_, '_>, span: Span) -> Result<StrLit> {
+        let s = self.expect(&mut pair.children(), Rule::string, span)?;
         self.lower_string(s)
     }
 
-    fn lower_policy_item(&self, pair: Pair<'_, Rule>) -> Result<PolicyItem> {
+    fn lower_policy_item(&self, pair: Node<'_, '_>) -> Result<PolicyItem> {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::rule_def | Rule::reject_def | Rule::after_def => {
                 Ok(PolicyItem::Rule(self.lower_rule(pair)?))
             }
             Rule::use_item => {
-                let ident = self.expect(&mut children(pair), Rule::ident, span)?;
+                let ident = self.expect(&mut pair.children(), Rule::ident, span)?;
                 Ok(PolicyItem::Use(self.lower_ident(ident)?))
             }
             Rule::inline_defaults => {
-                let block = self.expect(&mut children(pair), Rule::outcome_block, span)?;
+                let block = self.expect(&mut pair.children(), Rule::outcome_block, span)?;
                 Ok(PolicyItem::Defaults {
                     fields: self.lower_outcome_block(block)?,
                     span,
@@ -302,7 +303,7 @@ impl<'a> Lowerer<'a> {
                 _ => Err(self.internal(span, "constant")),
             },
             Rule::setting => {
-                let mut it = children(pair);
+                let mut it = pair.children();
                 Ok(PolicyItem::Setting(Setting {
                     key: self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?,
                     value: self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?,
@@ -313,7 +314,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_rule(&self, pair: Pair<'_, Rule>) -> Result<Rule_> {
+    fn lower_rule(&self, pair: Node<'_, '_>) -> Result<Rule_> {
         let span = self.span(&pair);
         let doc = self.doc_before(span.start);
         let kind = match pair.as_rule() {
@@ -322,7 +323,7 @@ impl<'a> Lowerer<'a> {
             Rule::after_def => RuleKind::After,
             other => return Err(self.internal(span, format!("{other:?} as a rule"))),
         };
-        let mut it = children(pair);
+        let mut it = pair.children();
         let name = self.lower_ident(self.expect(&mut it, Rule::ident, span)?)?;
         let mut label = None;
         let mut when = None;
@@ -331,7 +332,7 @@ impl<'a> Lowerer<'a> {
             match p.as_rule() {
                 Rule::label => label = Some(self.lower_label(p, span)?),
                 Rule::when => {
-                    let e = self.expect(&mut children(p), Rule::expr, span)?;
+                    let e = self.expect(&mut p.children(), Rule::expr, span)?;
                     when = Some(self.lower_expr(e)?);
                 }
                 Rule::outcome => outcome = Some(self.lower_outcome(p)?),
@@ -349,9 +350,9 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn lower_outcome(&self, pair: Pair<'_, Rule>) -> Result<Outcome> {
+    fn lower_outcome(&self, pair: Node<'_, '_>) -> Result<Outcome> {
         let span = self.span(&pair);
-        let mut it = children(pair);
+        let mut it = pair.children();
         let v = self.expect(&mut it, Rule::verdict, span)?;
         let verdict_span = self.span(&v);
         let verdict = match v.as_str() {
@@ -372,21 +373,20 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    fn lower_outcome_block(&self, pair: Pair<'_, Rule>) -> Result<Vec<Assign>> {
-        children(pair).map(|p| self.lower_assignment(p)).collect()
+    fn lower_outcome_block(&self, pair: Node<'_, '_>) -> Result<Vec<Assign>> {
+        pair.children().map(|p| self.lower_assignment(p)).collect()
     }
 
-    fn lower_assignment(&self, pair: Pair<'_, Rule>) -> Result<Assign> {
+    fn lower_assignment(&self, pair: Node<'_, '_>) -> Result<Assign> {
         let span = self.span(&pair);
         // `assign` is punctuation and filtered out; `append` is kept.
         let mut append = false;
         let mut field = None;
         let mut value = None;
-        for p in pair.into_inner() {
+        for p in pair.children() {
             match p.as_rule() {
                 Rule::ident => field = Some(self.lower_ident(p)?),
                 Rule::append => append = true,
-                Rule::assign => {}
                 Rule::expr => value = Some(self.lower_expr(p)?),
                 other => return Err(self.internal(span, format!("{other:?} in an assignment"))),
             }
@@ -402,7 +402,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_ident(&self, pair: Pair<'_, Rule>) -> Result<Ident> {
+    fn lower_ident(&self, pair: Node<'_, '_>) -> Result<Ident> {
         let span = self.span(&pair);
         self.not_reserved(pair.as_str(), span)?;
         Ok(Ident {
@@ -423,7 +423,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_string(&self, pair: Pair<'_, Rule>) -> Result<StrLit> {
+    fn lower_string(&self, pair: Node<'_, '_>) -> Result<StrLit> {
         let span = self.span(&pair);
         let raw = pair.as_str();
         let inner = raw
@@ -441,67 +441,94 @@ impl<'a> Lowerer<'a> {
         Ok(StrLit { value, span })
     }
 
-    pub fn lower_expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
-        PRATT
-            .map_primary(|p| self.lower_primary(p))
-            .map_prefix(|op, rhs| {
-                let rhs = rhs?;
-                let span = self.span(&op).to(rhs.span);
-                let op = match op.as_rule() {
-                    Rule::not => UnOp::Not,
-                    _ => UnOp::Neg,
-                };
-                Ok(Expr {
-                    kind: ExprKind::Unary(op, Box::new(rhs)),
-                    span,
-                })
-            })
-            .map_postfix(|lhs, op| self.lower_postfix(lhs?, op))
-            .map_infix(|lhs, op, rhs| {
-                let (lhs, rhs) = (lhs?, rhs?);
-                let span = lhs.span.to(rhs.span);
-                let op = match op.as_rule() {
-                    Rule::or => BinOp::Or,
-                    Rule::and => BinOp::And,
-                    Rule::eq => BinOp::Eq,
-                    Rule::ne => BinOp::Ne,
-                    Rule::lt => BinOp::Lt,
-                    Rule::le => BinOp::Le,
-                    Rule::gt => BinOp::Gt,
-                    Rule::ge => BinOp::Ge,
-                    Rule::add => BinOp::Add,
-                    Rule::sub => BinOp::Sub,
-                    Rule::mul => BinOp::Mul,
-                    Rule::div => BinOp::Div,
-                    Rule::range => BinOp::Range,
-                    other => return Err(self.internal(span, format!("{other:?} as an operator"))),
-                };
-                // `a < b < c` reads as a range test but would compare a
-                // condition with `c`: comparisons do not chain.
-                if let ExprKind::Binary(first, ..) = &lhs.kind
-                    && first.is_comparison()
-                    && op.is_comparison()
-                {
-                    return Err(Box::new(SyntaxError::ChainedComparison {
-                        first: first.symbol(),
-                        second: op.symbol(),
-                        src: self.source.named_source(),
-                        span: span.into(),
-                    }));
-                }
-                Ok(Expr {
-                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                    span,
-                })
-            })
-            .parse(pair.into_inner())
+    pub fn lower_expr(&self, pair: Node<'_, '_>) -> Result<Expr> {
+        self.climb(&mut pair.children().peekable(), 0)
     }
 
-    fn lower_postfix(&self, lhs: Expr, op: Pair<'_, Rule>) -> Result<Expr> {
+    /// Precedence climbing over an expression's operands and operators,
+    /// taking operators that bind tighter than `floor`.
+    fn climb(&self, parts: &mut Peekable<Children<'_, '_>>, floor: u8) -> Result<Expr> {
+        let Some(first) = parts.next() else {
+            return Err(self.internal(Span::new(self.file, 0, 0), "an empty expression"));
+        };
+        let mut lhs = match binding(first.as_rule()) {
+            Some((Affix::Prefix, power)) => {
+                let rhs = self.climb(parts, power - 1)?;
+                Expr {
+                    span: self.span(&first).to(rhs.span),
+                    kind: ExprKind::Unary(
+                        if first.as_rule() == Rule::not {
+                            UnOp::Not
+                        } else {
+                            UnOp::Neg
+                        },
+                        Box::new(rhs),
+                    ),
+                }
+            }
+            _ => self.lower_primary(first)?,
+        };
+        while let Some(op) = parts.peek().copied() {
+            let (affix, power) = match binding(op.as_rule()) {
+                Some((affix @ (Affix::Infix | Affix::Postfix), power)) if power > floor => {
+                    (affix, power)
+                }
+                _ => break,
+            };
+            parts.next();
+            lhs = match affix {
+                Affix::Postfix => self.lower_postfix(lhs, op)?,
+                _ => {
+                    let rhs = self.climb(parts, power)?;
+                    self.lower_infix(lhs, op, rhs)?
+                }
+            };
+        }
+        Ok(lhs)
+    }
+
+    fn lower_infix(&self, lhs: Expr, op: Node<'_, '_>, rhs: Expr) -> Result<Expr> {
+        let span = lhs.span.to(rhs.span);
+        let op = match op.as_rule() {
+            Rule::or => BinOp::Or,
+            Rule::and => BinOp::And,
+            Rule::eq => BinOp::Eq,
+            Rule::ne => BinOp::Ne,
+            Rule::lt => BinOp::Lt,
+            Rule::le => BinOp::Le,
+            Rule::gt => BinOp::Gt,
+            Rule::ge => BinOp::Ge,
+            Rule::add => BinOp::Add,
+            Rule::sub => BinOp::Sub,
+            Rule::mul => BinOp::Mul,
+            Rule::div => BinOp::Div,
+            Rule::range => BinOp::Range,
+            other => return Err(self.internal(span, format!("{other:?} as an operator"))),
+        };
+        // `a < b < c` reads as a range test but would compare a condition
+        // with `c`: comparisons do not chain.
+        if let ExprKind::Binary(first, ..) = &lhs.kind
+            && first.is_comparison()
+            && op.is_comparison()
+        {
+            return Err(Box::new(SyntaxError::ChainedComparison {
+                first: first.symbol(),
+                second: op.symbol(),
+                src: self.source.named_source(),
+                span: span.into(),
+            }));
+        }
+        Ok(Expr {
+            kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            span,
+        })
+    }
+
+    fn lower_postfix(&self, lhs: Expr, op: Node<'_, '_>) -> Result<Expr> {
         let op_span = self.span(&op);
         let span = lhs.span.to(op_span);
         let op_rule = op.as_rule();
-        let mut it = children(op);
+        let mut it = op.children();
         let kind = match op_rule {
             Rule::in_list | Rule::not_in_list => {
                 let list = it
@@ -538,16 +565,16 @@ impl<'a> Lowerer<'a> {
         Ok(Expr { kind, span })
     }
 
-    fn lower_primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+    fn lower_primary(&self, pair: Node<'_, '_>) -> Result<Expr> {
         let span = self.span(&pair);
         let text = pair.as_str();
         let kind = match pair.as_rule() {
             Rule::paren => {
-                let inner = self.expect(&mut children(pair), Rule::expr, span)?;
+                let inner = self.expect(&mut pair.children(), Rule::expr, span)?;
                 ExprKind::Paren(Box::new(self.lower_expr(inner)?))
             }
             Rule::if_expr => {
-                let mut it = children(pair);
+                let mut it = pair.children();
                 let cond = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
                 let then = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
                 let els = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
@@ -558,7 +585,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Rule::match_expr => {
-                let mut it = children(pair);
+                let mut it = pair.children();
                 let scrutinee = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
                 let arms = it.map(|arm| self.lower_arm(arm)).collect::<Result<_>>()?;
                 ExprKind::Match {
@@ -567,7 +594,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Rule::reference => {
-                let mut it = children(pair);
+                let mut it = pair.children();
                 let path = self.expect(&mut it, Rule::path, span)?;
                 let path_span = self.span(&path);
                 let name = path.as_str();
@@ -595,14 +622,15 @@ impl<'a> Lowerer<'a> {
                             name: name.to_string(),
                             span: path_span,
                         },
-                        args: children(args)
+                        args: args
+                            .children()
                             .map(|a| self.lower_expr(a))
                             .collect::<Result<_>>()?,
                     },
                 }
             }
             Rule::list => ExprKind::List(
-                children(pair)
+                pair.children()
                     .map(|e| self.lower_expr(e))
                     .collect::<Result<_>>()?,
             ),
@@ -618,7 +646,7 @@ impl<'a> Lowerer<'a> {
             )?)),
             Rule::number => ExprKind::Lit(self.lower_number(text, span)?),
             Rule::money => {
-                let mut it = children(pair);
+                let mut it = pair.children();
                 let amount = self.expect(&mut it, Rule::number_part, span)?;
                 let currency = self.expect(&mut it, Rule::currency, span)?;
                 ExprKind::Lit(Lit::Money {
@@ -627,7 +655,7 @@ impl<'a> Lowerer<'a> {
                 })
             }
             Rule::duration => {
-                let mut it = children(pair);
+                let mut it = pair.children();
                 let count = self.expect(&mut it, Rule::number_part, span)?;
                 let unit = self.expect(&mut it, Rule::unit, span)?;
                 let count = count.as_str().parse::<u32>().map_err(|_| {
@@ -653,11 +681,12 @@ impl<'a> Lowerer<'a> {
         Ok(Expr { kind, span })
     }
 
-    fn lower_arm(&self, pair: Pair<'_, Rule>) -> Result<MatchArm> {
+    fn lower_arm(&self, pair: Node<'_, '_>) -> Result<MatchArm> {
         let span = self.span(&pair);
-        let mut it = children(pair);
+        let mut it = pair.children();
         let pattern = self.expect(&mut it, Rule::pattern, span)?;
-        let patterns: Vec<Ident> = children(pattern)
+        let patterns: Vec<Ident> = pattern
+            .children()
             .map(|p| self.lower_ident(p))
             .collect::<Result<Vec<_>>>()?
             .into_iter()

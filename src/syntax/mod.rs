@@ -8,6 +8,7 @@ mod error;
 mod expected;
 mod lower;
 mod scan;
+mod tree;
 
 pub use error::SyntaxError;
 pub use scan::MAX_NESTING;
@@ -44,8 +45,9 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, Box<SyntaxE
         }));
     }
     let pairs = RplParser::parse(Rule::file, text).map_err(|e| Box::new(pest_error(source, e)))?;
+    let tree = tree::Tree::new(pairs, text, lower::is_punctuation);
     let lowerer = lower::Lowerer::new(file, source, &scanned.comments);
-    let items = lowerer.file(pairs)?;
+    let items = lowerer.file(&tree)?;
     let doc = lower::inner_doc(&scanned.comments);
     Ok(ast::File {
         doc,
@@ -118,3 +120,10 @@ fn help_for(expected: &str, found: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[doc(hidden)]
+pub fn zz_pest(text: &str) -> usize {
+    RplParser::parse(Rule::file, text)
+        .map(|p| p.count())
+        .unwrap_or(0)
+}

@@ -30,6 +30,7 @@ fn grouping(e: &Expr) -> String {
             grouping(value),
             if *negated { "not " } else { "" }
         ),
+        ExprKind::Is { value, .. } => format!("({} is ..)", grouping(value)),
         ExprKind::Paren(x) => grouping(x),
         ExprKind::Within { value, anchor, .. } => {
             format!("({} within after {})", grouping(value), grouping(anchor))
@@ -75,6 +76,15 @@ fn precedence_follows_the_reference() {
         "((a within after b) and c)"
     );
     assert_eq!(grouping(&expr("a - b - c")), "((a - b) - c)");
+    assert_eq!(grouping(&expr("a or b or c")), "((a or b) or c)");
+    assert_eq!(grouping(&expr("-a * b")), "((Neg a) * b)");
+    assert_eq!(grouping(&expr("a * -b + c")), "((a * (Neg b)) + c)");
+    assert_eq!(grouping(&expr("a + b in [c]")), "((a + b) in [..])");
+    assert_eq!(grouping(&expr("not not a or b")), "((Not (Not a)) or b)");
+    assert_eq!(
+        grouping(&expr("a is present and b == c")),
+        "((a is ..) and (b == c))"
+    );
     assert_eq!(
         grouping(&expr("a + 3 working days .. a + 15 working days")),
         "((a + Duration { count: 3, unit: WorkingDays }) .. (a + Duration { count: 15, unit: WorkingDays }))"
