@@ -81,21 +81,21 @@ pub fn check_policy(
             });
         }
     }
-    let rule_names = Arc::new(EnumType {
-        name: format!("rules of `{}`", policy.name.name),
-        variants: rules
+    let rule_names = Arc::new(EnumType::new(
+        format!("rules of `{}`", policy.name.name),
+        rules
             .iter()
             .filter(|s| s.kind == RuleKind::Rule)
             .map(|s| s.name.name.clone())
             .collect(),
-    });
-    let verdicts = Arc::new(EnumType {
-        name: "decision".into(),
-        variants: Verdict::ALL
+    ));
+    let verdicts = Arc::new(EnumType::new(
+        "decision".into(),
+        Verdict::ALL
             .iter()
             .map(|v| v.as_str().to_string())
             .collect(),
-    });
+    ));
 
     let cur: Arc<str> = Arc::from(currency.as_deref().unwrap_or("CNY"));
     let mut ctx = Ctx {

@@ -753,10 +753,7 @@ impl<'a> Ctx<'a> {
             _ => {
                 self.expect_ty(
                     &s,
-                    &Ty::Enum(Arc::new(EnumType {
-                        name: "an enum field".into(),
-                        variants: vec![],
-                    })),
+                    &Ty::Enum(Arc::new(EnumType::new("an enum field".into(), vec![]))),
                     "`match` chooses by the value of an enum field such as `payment.method`",
                 );
                 return self.error(span);

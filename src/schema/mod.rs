@@ -26,19 +26,45 @@ pub struct FieldId(pub u32);
 
 /// A closed set of names: an enum field's values, or a decision vocabulary
 /// (routes, documents, ...). Values are interned as their index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EnumType {
     /// What the set is called in messages: the field path or `decision.route`.
     pub name: String,
     pub variants: Vec<String>,
+    /// Each variant's index. Names are looked up for every bare name the
+    /// checker reads and every enum value a request carries, and a policy's
+    /// rule names (read by `decided_by`) can number in the thousands.
+    index: HashMap<String, u32>,
 }
 
+impl PartialEq for EnumType {
+    fn eq(&self, other: &EnumType) -> bool {
+        // The index follows from the variants.
+        self.name == other.name && self.variants == other.variants
+    }
+}
+
+impl Eq for EnumType {}
+
 impl EnumType {
+    /// The set `name` of `variants`; a repeated variant keeps its first
+    /// index.
+    pub fn new(name: String, variants: Vec<String>) -> EnumType {
+        let mut index = HashMap::with_capacity(variants.len());
+        for (i, v) in variants.iter().enumerate() {
+            if let Ok(i) = u32::try_from(i) {
+                index.entry(v.clone()).or_insert(i);
+            }
+        }
+        EnumType {
+            name,
+            variants,
+            index,
+        }
+    }
+
     pub fn index_of(&self, variant: &str) -> Option<u32> {
-        self.variants
-            .iter()
-            .position(|v| v == variant)
-            .and_then(|i| u32::try_from(i).ok())
+        self.index.get(variant).copied()
     }
 
     pub fn variant(&self, index: u32) -> &str {

@@ -363,7 +363,7 @@ impl Loader {
             variants.push(s.to_owned());
             spans.push(item.span());
         }
-        Some(Arc::new(EnumType { name, variants }))
+        Some(Arc::new(EnumType::new(name, variants)))
     }
 }
 
