@@ -112,6 +112,15 @@ impl TExpr {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct TMatch {
+    pub scrutinee: TExpr,
+    /// The arms as written, each once.
+    pub arms: Vec<TExpr>,
+    /// For each variant of the scrutinee's enum, the index of its arm.
+    pub by_variant: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum TKind {
     Const(Const),
     Field(FieldId),
@@ -121,7 +130,7 @@ pub enum TKind {
     Binary(BinOp, Box<TExpr>, Box<TExpr>),
     In {
         value: Box<TExpr>,
-        list: Vec<TExpr>,
+        list: Box<[TExpr]>,
         negated: bool,
     },
     Is {
@@ -139,13 +148,8 @@ pub enum TKind {
         then: Box<TExpr>,
         els: Box<TExpr>,
     },
-    Match {
-        scrutinee: Box<TExpr>,
-        /// The arms as written, each once.
-        arms: Vec<TExpr>,
-        /// For each variant of the scrutinee's enum, the index of its arm.
-        by_variant: Vec<u32>,
-    },
+    /// Boxed: matches are rare, and would make every node larger.
+    Match(Box<TMatch>),
     Call(Func, Vec<TExpr>),
     List(Vec<TExpr>),
     /// A use of a named predicate or constant, kept for the trace.

@@ -225,7 +225,7 @@ impl<'a> Ctx<'a> {
                 self.expr(
                     TKind::In {
                         value: Box::new(v),
-                        list: items,
+                        list: items.into_boxed_slice(),
                         negated: *negated,
                     },
                     Ty::Bool,
@@ -844,11 +844,11 @@ impl<'a> Ctx<'a> {
             .collect();
         let ty = result_ty.unwrap_or(Ty::Error);
         self.expr(
-            TKind::Match {
-                scrutinee: Box::new(s),
+            TKind::Match(Box::new(TMatch {
+                scrutinee: s,
                 arms: typed,
                 by_variant,
-            },
+            })),
             ty,
             span,
         )

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 
 use crate::calendar::Calendar;
-use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, Ty};
+use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, TMatch, Ty};
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{BinOp, RuleKind, Unit, Verdict};
@@ -373,11 +373,12 @@ impl Builder {
                 then: self.expr(then),
                 els: self.expr(els),
             },
-            TKind::Match {
-                scrutinee,
-                arms,
-                by_variant,
-            } => {
+            TKind::Match(m) => {
+                let TMatch {
+                    scrutinee,
+                    arms,
+                    by_variant,
+                } = &**m;
                 let scrutinee = self.expr(scrutinee);
                 // Each arm compiles once; variants that share it share its node.
                 let compiled: Vec<NodeId> = arms.iter().map(|a| self.expr(a)).collect();

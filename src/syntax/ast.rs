@@ -242,7 +242,8 @@ pub enum ExprKind {
         arms: Vec<MatchArm>,
     },
     Call {
-        func: Ident,
+        /// Boxed: calls are rare, and the name would make every node larger.
+        func: Box<Ident>,
         args: Vec<Expr>,
     },
     List(Vec<Expr>),

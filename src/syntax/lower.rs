@@ -618,10 +618,10 @@ impl<'a> Lowerer<'a> {
                 match args {
                     None => ExprKind::Path(name.to_string()),
                     Some(args) => ExprKind::Call {
-                        func: Ident {
+                        func: Box::new(Ident {
                             name: name.to_string(),
                             span: path_span,
-                        },
+                        }),
                         args: args
                             .children()
                             .map(|a| self.lower_expr(a))
