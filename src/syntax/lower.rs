@@ -101,24 +101,25 @@ impl<'a> Lowerer<'a> {
     /// `if`, an assignment) keeps what pest skipped before the repetition
     /// stopped: the rest of the line, the next line's `///` doc, ...
     fn trivia_start(&self, start: usize, end: usize) -> usize {
-        const TRIVIA: [char; 4] = [' ', '\t', '\r', '\n'];
-        let text: &str = &self.source.text;
+        // Blanks are ASCII, so trimming bytes keeps `end` on a character
+        // boundary.
+        const TRIVIA: &[u8; 4] = b" \t\r\n";
+        let bytes = self.source.text.as_bytes();
         // Almost every span ends in a token: no blank before `end`, and no
         // comment ending at `end` (comments end at a newline or the end of
         // the file). Only the rest need the search below.
-        let bytes = text.as_bytes();
         let ends_in_token = end
             .checked_sub(1)
             .and_then(|i| bytes.get(i))
-            .is_some_and(|b| !TRIVIA.contains(&char::from(*b)));
+            .is_some_and(|b| !TRIVIA.contains(b));
         if ends_in_token && bytes.get(end).is_some_and(|b| *b != b'\n') {
             return end;
         }
         let mut end = end;
         loop {
-            end = text
-                .get(start..end)
-                .map_or(end, |t| start + t.trim_end_matches(TRIVIA).len());
+            while end > start && bytes.get(end - 1).is_some_and(|b| TRIVIA.contains(b)) {
+                end -= 1;
+            }
             // The comment the text now ends in, if any (comments are in order).
             let before = self
                 .comments
