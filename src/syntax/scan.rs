@@ -215,12 +215,15 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
 /// when it is not closed: strings do not span lines).
 fn skip_string(bytes: &[u8], start: usize) -> usize {
     let mut i = start + 1;
-    while let Some(&c) = bytes.get(i) {
-        match c {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            b'\n' => return i,
-            _ => i += 1,
+    while let Some(n) = bytes
+        .get(i..)
+        .and_then(|r| memchr::memchr3(b'\\', b'"', b'\n', r))
+    {
+        i += n;
+        match bytes.get(i) {
+            Some(b'\\') => i += 2,
+            Some(b'"') => return i + 1,
+            _ => return i,
         }
     }
     bytes.len()
