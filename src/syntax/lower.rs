@@ -165,12 +165,11 @@ impl<'a> Lowerer<'a> {
         let text: &str = &self.source.text;
         let mut lines = Vec::new();
         let mut cursor = start as usize;
-        for c in self
-            .comments
-            .iter()
-            .rev()
-            .filter(|c| (c.span.end as usize) <= start as usize)
-        {
+        // Comments are in order and do not overlap, so those ending before
+        // `start` are a prefix: found by binary search, not by a scan from
+        // the end (which made a file's lowering quadratic in its rules).
+        let before = self.comments.partition_point(|c| c.span.end <= start);
+        for c in self.comments.get(..before).unwrap_or_default().iter().rev() {
             let between = text.get(c.span.end as usize..cursor).unwrap_or("x");
             if c.kind != CommentKind::Doc || !between.trim().is_empty() {
                 break;
