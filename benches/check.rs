@@ -11,6 +11,10 @@
 //! so each policy uses a third of the groups: every rule of every file is
 //! checked exactly once, and only one policy claims each channel.
 //!
+//! A second group checks the same 50,000 rules written into one policy
+//! file, against the same one-thread read+parse baseline: a file's check
+//! must grow with the file, not with its square.
+//!
 //! Set `RPL_BENCH_DIR=DIR` to generate into DIR and keep it there.
 //!
 //! Run: `cargo bench --bench check` (criterion needs at least 10
@@ -213,9 +217,15 @@ fn outcome(r: &mut Rng, g: usize, i: usize) -> String {
 
 /// `gNNNN.rpl`: one group of 50 rules (47 `rule`s, a `reject`, two `after`s).
 fn group_file(g: usize, r: &mut Rng) -> String {
-    let mut s = format!(
-        "//! Generated rule group {g}.\n\nimport \"../shared.rpl\"\n\n/// Rules of group {g}.\nrules g{g:04} {{\n"
-    );
+    format!(
+        "//! Generated rule group {g}.\n\nimport \"../shared.rpl\"\n\n/// Rules of group {g}.\nrules g{g:04} {{\n{}}}\n",
+        group_rules(g, r)
+    )
+}
+
+/// The 50 rules of group `g`, indented for a `rules` or `policy` block.
+fn group_rules(g: usize, r: &mut Rng) -> String {
+    let mut s = String::new();
     for i in 0..RULES_PER_GROUP {
         let name = format!("g{g:04}_r{i:02}");
         match i {
@@ -252,7 +262,6 @@ fn group_file(g: usize, r: &mut Rng) -> String {
             }
         }
     }
-    s.push_str("}\n");
     s
 }
 
@@ -295,19 +304,23 @@ fn policy_file(channel: &str, range: std::ops::Range<usize>) -> String {
     for g in range.clone() {
         writeln!(s, "import \"groups/g{g:04}.rpl\"").unwrap();
     }
-    write!(
-        s,
-        "\npolicy {channel} {{\n    channel = {channel}\n    version = \"bench\"\n    currency = CNY\n    timezone = \"Asia/Shanghai\"\n    calendar = \"calendars/cn.toml\"\n\n    use standard\n"
-    )
-    .unwrap();
+    s.push_str(&policy_header(channel));
     for g in range {
         writeln!(s, "    use g{g:04}").unwrap();
     }
-    s.push_str(
-        "\n    rule fallback \"兜底\" {\n        review {\n            message = \"no rule applied: a person decides\"\n        }\n    }\n}\n",
-    );
+    s.push_str(FALLBACK);
     s
 }
+
+/// A policy's opening line and settings, and the defaults it uses.
+fn policy_header(channel: &str) -> String {
+    format!(
+        "\npolicy {channel} {{\n    channel = {channel}\n    version = \"bench\"\n    currency = CNY\n    timezone = \"Asia/Shanghai\"\n    calendar = \"calendars/cn.toml\"\n\n    use standard\n"
+    )
+}
+
+/// The last rule of every policy, and the policy's closing brace.
+const FALLBACK: &str = "\n    rule fallback \"兜底\" {\n        review {\n            message = \"no rule applied: a person decides\"\n        }\n    }\n}\n";
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -322,18 +335,23 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Writes the policy directory into `dir`; returns every `.rpl` file.
-fn generate(dir: &Path) -> Vec<PathBuf> {
+/// The shipped `schema.toml` and `calendars/`, and `shared.rpl`, in `dir`.
+fn write_base(dir: &Path) {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
     std::fs::copy(shipped.join("schema.toml"), dir.join("schema.toml")).unwrap();
     copy_dir(&shipped.join("calendars"), &dir.join("calendars"));
+    std::fs::write(dir.join("shared.rpl"), SHARED).unwrap();
+}
+
+/// Writes the policy directory into `dir`; returns every `.rpl` file.
+fn generate(dir: &Path) -> Vec<PathBuf> {
+    write_base(dir);
     std::fs::create_dir_all(dir.join("groups")).unwrap();
-    let mut files = Vec::new();
+    let mut files = vec![dir.join("shared.rpl")];
     let mut write = |path: PathBuf, text: String| {
         std::fs::write(&path, text).unwrap();
         files.push(path);
     };
-    write(dir.join("shared.rpl"), SHARED.to_string());
     let mut r = Rng(0x5EED_2025);
     for g in 0..GROUPS {
         write(
@@ -350,6 +368,21 @@ fn generate(dir: &Path) -> Vec<PathBuf> {
         );
     }
     files
+}
+
+/// The same 50,000 rules written straight into one policy, in `dir`: its
+/// check must grow with the file, not with its square (a lookup of doc
+/// comments once scanned all of a file's comments for every rule).
+fn generate_one_file(dir: &Path) {
+    write_base(dir);
+    let mut s = String::from("import \"shared.rpl\"\n");
+    s.push_str(&policy_header(CHANNELS[0]));
+    let mut r = Rng(0x5EED_2025);
+    for g in 0..GROUPS {
+        s.push_str(&group_rules(g, &mut r));
+    }
+    s.push_str(FALLBACK);
+    std::fs::write(dir.join(format!("{}.rpl", CHANNELS[0])), s).unwrap();
 }
 
 /// Reads every file (the I/O floor of any check).
@@ -438,6 +471,29 @@ fn bench_check(c: &mut Criterion) {
     // without freeing it.
     g.bench_function("check_paths", |b| {
         b.iter_with_large_drop(|| rpl::check::check_paths(black_box(&dir)))
+    });
+    g.finish();
+
+    // The same rules in one file; compare with `baseline_read_and_parse`
+    // above, which reads and parses the same rules on one thread.
+    let one = tempfile::tempdir().unwrap();
+    generate_one_file(one.path());
+    let one_dir = vec![one.path().to_path_buf()];
+    let checked = rpl::check::check_paths(&one_dir);
+    assert!(!checked.has_errors(), "the one-file policy has errors");
+    let rules: usize = checked
+        .program
+        .as_ref()
+        .map_or(0, |p| p.policies.iter().map(|p| p.rules.len()).sum());
+    assert_eq!(rules, GROUPS * RULES_PER_GROUP + 1);
+    drop(checked);
+    let mut g = c.benchmark_group("check_one_file_x_50000_rules");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(10));
+    g.bench_function("check_paths", |b| {
+        b.iter_with_large_drop(|| rpl::check::check_paths(black_box(&one_dir)))
     });
     g.finish();
 }
