@@ -9,6 +9,7 @@ use super::diags::Diags;
 use super::error::{CheckError, did_you_mean};
 use super::hir::*;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::scope::{self, Def, DefKey, Scope};
 use super::types::Ctx;
@@ -30,7 +31,7 @@ pub struct Env<'a> {
 /// rules (with `use`d groups spliced in place) and the defaults fields.
 struct Parts<'a> {
     settings: HashMap<&'a str, &'a ast::Setting>,
-    locals: HashMap<String, &'a ast::ConstDef>,
+    locals: FxHashMap<String, &'a ast::ConstDef>,
     rules: Vec<&'a ast::Rule>,
     defaults: Vec<&'a ast::Assign>,
 }
@@ -234,7 +235,7 @@ fn parts<'a>(
 ) -> Parts<'a> {
     let src = |span: Span| sources.named_source(span.file);
     let mut settings: HashMap<&str, &ast::Setting> = HashMap::new();
-    let mut locals: HashMap<String, &ast::ConstDef> = HashMap::new();
+    let mut locals: FxHashMap<String, &ast::ConstDef> = FxHashMap::default();
     let mut rules: Vec<&ast::Rule> = Vec::new();
     let mut defaults: Vec<&ast::Assign> = Vec::new();
     for item in &policy.items {

@@ -1,7 +1,7 @@
 //! Which top-level definitions a file sees: its own and those of every
 //! file it imports, directly or not.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::source::Span;
 use crate::syntax::ast;
@@ -55,14 +55,14 @@ pub fn key(span: Span) -> DefKey {
 /// serves every thread checking the file's rules; what they use is
 /// collected per thread (`Ctx::used`) and merged.
 pub struct Scope<'a> {
-    defs: HashMap<&'a str, Def<'a>>,
+    defs: FxHashMap<&'a str, Def<'a>>,
 }
 
 impl<'a> Scope<'a> {
     /// Builds the scope from definitions in visiting order; a second
     /// definition of a name is returned as a duplicate with the first.
     pub fn new(defs: impl IntoIterator<Item = Def<'a>>) -> (Scope<'a>, Vec<(Def<'a>, Def<'a>)>) {
-        let mut map: HashMap<&'a str, Def<'a>> = HashMap::new();
+        let mut map: FxHashMap<&'a str, Def<'a>> = FxHashMap::default();
         let mut dups = Vec::new();
         for d in defs {
             match map.get(d.name().name.as_str()) {

@@ -2,8 +2,10 @@
 //! operand's type tells how a bare name next to it reads (`reason ==
 //! performance_fault` reads `performance_fault` as a value of `reason`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::diags::Diags;
 use super::error::{CheckError, did_you_mean};
@@ -19,7 +21,7 @@ pub struct Ctx<'a> {
     pub sources: &'a SourceMap,
     pub scope: &'a Scope<'a>,
     /// Constants declared in the policy being checked; they shadow global ones.
-    pub locals: &'a HashMap<String, &'a ast::ConstDef>,
+    pub locals: &'a FxHashMap<String, &'a ast::ConstDef>,
     pub currency: Arc<str>,
     /// `Some` in `after` rules: the enum of the policy's rule names.
     pub after: Option<Arc<EnumType>>,

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::source::{FileId, SourceFile, Span};
 use crate::value::Value;
@@ -34,7 +35,7 @@ pub struct EnumType {
     /// Each variant's index. Names are looked up for every bare name the
     /// checker reads and every enum value a request carries, and a policy's
     /// rule names (read by `decided_by`) can number in the thousands.
-    index: HashMap<String, u32>,
+    index: FxHashMap<String, u32>,
 }
 
 impl PartialEq for EnumType {
@@ -50,7 +51,7 @@ impl EnumType {
     /// The set `name` of `variants`; a repeated variant keeps its first
     /// index.
     pub fn new(name: String, variants: Vec<String>) -> EnumType {
-        let mut index = HashMap::with_capacity(variants.len());
+        let mut index = FxHashMap::with_capacity_and_hasher(variants.len(), Default::default());
         for (i, v) in variants.iter().enumerate() {
             if let Ok(i) = u32::try_from(i) {
                 index.entry(v.clone()).or_insert(i);
@@ -152,7 +153,7 @@ pub struct DecisionVocab {
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub fields: Vec<Field>,
-    by_path: HashMap<String, FieldId>,
+    by_path: FxHashMap<String, FieldId>,
     /// Every group path (`""` for the request itself, `item`, ...) and the
     /// names directly inside it, fields and groups, in declaration order.
     groups: HashMap<String, Vec<String>>,

@@ -210,7 +210,7 @@ impl Loader {
         let groups = super::groups(&fields);
         Some(Schema {
             fields,
-            by_path,
+            by_path: by_path.into_iter().collect(),
             groups,
             channel,
             channels,
