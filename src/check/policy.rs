@@ -99,22 +99,15 @@ pub fn check_policy(
     ));
 
     let cur: Arc<str> = Arc::from(currency.as_deref().unwrap_or("CNY"));
-    let mut ctx = Ctx {
-        schema: env.schema,
-        sources: env.sources,
+    let mut ctx = Ctx::new(
+        env.schema,
+        env.sources,
         scope,
-        locals: &locals,
-        currency: Arc::clone(&cur),
-        after: None,
+        &locals,
+        Arc::clone(&cur),
         verdicts,
         diags,
-        used: HashSet::new(),
-        expanding: Vec::new(),
-        depth: 0,
-        nodes: 0,
-        root: Span::default(),
-        cut_root: u32::MAX,
-    };
+    );
     let vocab = &env.schema.decision;
     let out_ty = |f: OutField| -> Ty {
         match f {

@@ -53,20 +53,24 @@ pub const MAX_TYPED_DEPTH: usize = 128;
 pub const MAX_TYPED_NODES: usize = 10_000;
 
 impl<'a> Ctx<'a> {
-    /// A fresh context over the same policy, collecting into `diags`: one
-    /// per thread when rules are checked in parallel.
-    pub fn fork<'b>(&self, diags: &'b mut Diags) -> Ctx<'b>
-    where
-        'a: 'b,
-    {
+    /// A context for the rules of one policy, outside any `after` rule.
+    pub fn new(
+        schema: &'a Schema,
+        sources: &'a SourceMap,
+        scope: &'a Scope<'a>,
+        locals: &'a FxHashMap<String, &'a ast::ConstDef>,
+        currency: Arc<str>,
+        verdicts: Arc<EnumType>,
+        diags: &'a mut Diags,
+    ) -> Ctx<'a> {
         Ctx {
-            schema: self.schema,
-            sources: self.sources,
-            scope: self.scope,
-            locals: self.locals,
-            currency: Arc::clone(&self.currency),
-            after: self.after.clone(),
-            verdicts: Arc::clone(&self.verdicts),
+            schema,
+            sources,
+            scope,
+            locals,
+            currency,
+            after: None,
+            verdicts,
             diags,
             used: HashSet::new(),
             expanding: Vec::new(),
@@ -75,6 +79,25 @@ impl<'a> Ctx<'a> {
             root: Span::default(),
             cut_root: u32::MAX,
         }
+    }
+
+    /// A fresh context over the same policy, collecting into `diags`: one
+    /// per thread when rules are checked in parallel.
+    pub fn fork<'b>(&self, diags: &'b mut Diags) -> Ctx<'b>
+    where
+        'a: 'b,
+    {
+        let mut ctx = Ctx::new(
+            self.schema,
+            self.sources,
+            self.scope,
+            self.locals,
+            Arc::clone(&self.currency),
+            Arc::clone(&self.verdicts),
+            diags,
+        );
+        ctx.after = self.after.clone();
+        ctx
     }
 
     fn src(&self, span: Span) -> crate::source::Source {
