@@ -405,6 +405,25 @@ fn parse_all(files: &[PathBuf]) -> usize {
     items
 }
 
+/// Below 10 × one iteration of the slow benchmarks, so that each sample is
+/// a single iteration (criterion warns that it cannot finish in this time;
+/// it runs 10).
+const SLOW_MEASUREMENT: Duration = Duration::from_secs(10);
+
+/// A group for benchmarks of a second or so: the fewest samples criterion
+/// allows, one iteration each, and a warm-up of a single iteration.
+fn slow_group<'c>(
+    c: &'c mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(SLOW_MEASUREMENT);
+    g
+}
+
 fn bench_check(c: &mut Criterion) {
     // `RPL_BENCH_DIR=DIR` keeps the generated directory, to profile
     // `rpl check DIR` on it.
@@ -451,19 +470,12 @@ fn bench_check(c: &mut Criterion) {
     );
     drop(checked);
 
-    let mut g = c.benchmark_group("check_1000_files_x_50_rules");
-    // One `check_paths` takes seconds: the fewest samples criterion allows,
-    // one iteration each, and a warm-up of a single iteration.
-    g.sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_millis(1))
-        .measurement_time(Duration::from_secs(3));
+    let mut g = slow_group(c, "check_1000_files_x_50_rules");
+    g.measurement_time(Duration::from_secs(3));
     g.bench_function("baseline_read_files", |b| {
         b.iter(|| black_box(read_all(black_box(&files))))
     });
-    // Below 10 × one iteration, so that each sample is a single iteration
-    // (criterion warns that it cannot finish in this time; it runs 10).
-    g.measurement_time(Duration::from_secs(10));
+    g.measurement_time(SLOW_MEASUREMENT);
     g.bench_function("baseline_read_and_parse", |b| {
         b.iter(|| black_box(parse_all(black_box(&files))))
     });
@@ -487,11 +499,7 @@ fn bench_check(c: &mut Criterion) {
         .map_or(0, |p| p.policies.iter().map(|p| p.rules.len()).sum());
     assert_eq!(rules, GROUPS * RULES_PER_GROUP + 1);
     drop(checked);
-    let mut g = c.benchmark_group("check_one_file_x_50000_rules");
-    g.sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_millis(1))
-        .measurement_time(Duration::from_secs(10));
+    let mut g = slow_group(c, "check_one_file_x_50000_rules");
     g.bench_function("check_paths", |b| {
         b.iter_with_large_drop(|| rpl::check::check_paths(black_box(&one_dir)))
     });
