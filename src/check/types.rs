@@ -12,7 +12,7 @@ use super::error::{CheckError, did_you_mean};
 use super::hir::*;
 use super::scope::{self, Def, DefKey, Scope};
 use crate::schema::{EnumType, FieldType, Schema};
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::{self, BinOp, ExprKind, Lit, UnOp, Unit};
 
 /// Everything an expression can see.
@@ -36,10 +36,12 @@ pub struct Ctx<'a> {
     pub depth: usize,
     /// How many parts the outermost expression has so far ([`MAX_TYPED_NODES`]).
     pub nodes: usize,
-    /// The outermost expression being typed, and where it starts when it
-    /// was cut for being too deep.
+    /// The outermost expression being typed.
     pub root: Span,
-    pub cut_root: u32,
+    /// Where the outermost expression cut for being too deep or too large
+    /// starts (file and offset: `Span` equality ignores positions), so it
+    /// is reported once, not for each of its branches.
+    pub cut_root: Option<(FileId, u32)>,
 }
 
 /// How deep a typed expression may be once constants and predicates are
@@ -77,7 +79,7 @@ impl<'a> Ctx<'a> {
             depth: 0,
             nodes: 0,
             root: Span::default(),
-            cut_root: u32::MAX,
+            cut_root: None,
         }
     }
 
@@ -171,7 +173,8 @@ impl<'a> Ctx<'a> {
         self.nodes += 1;
         if self.depth >= MAX_TYPED_DEPTH || self.nodes > MAX_TYPED_NODES {
             // Once per condition: every branch of it would cross the limit.
-            if !self.diags.incomplete || self.root.start != self.cut_root {
+            let root_at = Some((self.root.file, self.root.start));
+            if self.cut_root != root_at {
                 let root = (self.root.file == e.span.file).then(|| self.root.into());
                 let (src, span) = (self.src(e.span), e.span.into());
                 self.diags.push(if self.depth >= MAX_TYPED_DEPTH {
@@ -191,7 +194,7 @@ impl<'a> Ctx<'a> {
                 });
             }
             self.diags.incomplete = true;
-            self.cut_root = self.root.start;
+            self.cut_root = root_at;
             return self.error(e.span);
         }
         self.depth += 1;

@@ -85,3 +85,60 @@ fn a_long_policy_reports_as_if_checked_rule_by_rule() {
     expected.push(("rpl::check::unused_definition".to_string(), 3));
     assert_eq!(found, expected);
 }
+
+/// `pred {p}0 = {p}1 and item.activated`, ... : a chain that expands far
+/// past the typed-tree depth limit.
+fn deep_chain(p: &str) -> String {
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!("pred {p}{i} = {p}{} and item.activated\n", i + 1));
+    }
+    text.push_str(&format!("pred {p}100 = item.activated\n"));
+    text
+}
+
+#[test]
+fn each_condition_cut_for_depth_is_reported_once() {
+    let dir = util::tempdir();
+    let policies = util::schema_only(dir.path());
+    std::fs::write(policies.join("chain_d.rpl"), deep_chain("d")).unwrap();
+    std::fs::write(policies.join("chain_e.rpl"), deep_chain("e")).unwrap();
+    // Two groups laid out alike, so their conditions start at the same
+    // offset, each in its own file: two different conditions.
+    for (g, p) in [("ga", "d"), ("gb", "e")] {
+        std::fs::write(
+            policies.join(format!("{g}.rpl")),
+            format!("import \"chain_{p}.rpl\"\nrules {g} {{ rule {g}_r {{ when {p}0 deny }} }}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        policies.join("policy.rpl"),
+        "import \"ga.rpl\"\nimport \"gb.rpl\"\n\
+         policy official_mall {\n\
+         channel = official_mall\n\
+         currency = CNY\n\
+         timezone = \"Asia/Shanghai\"\n\
+         calendar = \"calendars/cn.toml\"\n\
+         use ga\n\
+         use gb\n\
+         rule otherwise { deny }\n\
+         }\n",
+    )
+    .unwrap();
+
+    let checked = check_paths(&[policies.join("policy.rpl")]);
+    let mut deep: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| record(d.as_ref()))
+        .filter(|r| r.code == "rpl::check::too_deep")
+        .map(|r| r.file.unwrap_or_default())
+        .collect();
+    deep.sort();
+    assert_eq!(deep.len(), 2, "{deep:?}");
+    assert!(
+        deep[0].ends_with("chain_d.rpl") && deep[1].ends_with("chain_e.rpl"),
+        "{deep:?}"
+    );
+}
