@@ -120,10 +120,3 @@ fn help_for(expected: &str, found: &str) -> String {
 
 #[cfg(test)]
 mod tests;
-
-#[doc(hidden)]
-pub fn zz_pest(text: &str) -> usize {
-    RplParser::parse(Rule::file, text)
-        .map(|p| p.count())
-        .unwrap_or(0)
-}
