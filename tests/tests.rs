@@ -20,6 +20,8 @@ mod diagnostics;
 mod eval_robustness;
 #[path = "it/examples.rs"]
 mod examples;
+#[path = "it/imports.rs"]
+mod imports;
 #[path = "it/long_policy.rs"]
 mod long_policy;
 #[path = "it/robustness.rs"]

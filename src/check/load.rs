@@ -2,6 +2,7 @@
 //! `.rpl` file named or found, and everything they import.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -85,7 +86,9 @@ struct Paths {
     /// Each path met, as written, to its canonical form and whether that is
     /// a directory. A canonical path is its own canonical form, so it is
     /// entered too: files already read answer the imports naming them.
-    canonical: HashMap<PathBuf, (PathBuf, bool)>,
+    /// Keyed by the exact text: `Path` equality ignores a trailing `/` or
+    /// `/.`, which makes `common.rpl/` a different (and failing) path.
+    canonical: HashMap<OsString, (PathBuf, bool)>,
 }
 
 impl Paths {
@@ -100,13 +103,15 @@ impl Paths {
 
     /// The canonical form of `path`, and whether it is a directory.
     fn resolve(&mut self, path: &Path) -> std::io::Result<(PathBuf, bool)> {
-        if let Some(known) = self.canonical.get(path) {
+        if let Some(known) = self.canonical.get(path.as_os_str()) {
             return Ok(known.clone());
         }
         let canon = path.canonicalize()?;
         let resolved = (canon.clone(), canon.is_dir());
-        self.canonical.insert(path.to_path_buf(), resolved.clone());
-        self.canonical.insert(canon, resolved.clone());
+        self.canonical
+            .insert(path.as_os_str().to_owned(), resolved.clone());
+        self.canonical
+            .insert(canon.into_os_string(), resolved.clone());
         Ok(resolved)
     }
 
