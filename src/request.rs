@@ -713,8 +713,8 @@ impl Decoder<'_> {
             (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
                 Some(i) => Ok(Value::Enum(i)),
                 None => {
-                    let allowed = backticked(e.variants.iter().map(String::as_str));
-                    let help = match suggest(s, e.variants.iter().map(String::as_str)) {
+                    let allowed = backticked(e.variants().iter().map(String::as_str));
+                    let help = match suggest(s, e.variants().iter().map(String::as_str)) {
                         Some(near) => {
                             format!("did you mean `{near}`? `{path}` is one of {allowed}")
                         }
@@ -794,7 +794,7 @@ fn expected(field: &Field) -> String {
         FieldType::Bool => "`true` or `false`".to_owned(),
         FieldType::Enum(e) => format!(
             "one of {}",
-            backticked(e.variants.iter().map(String::as_str))
+            backticked(e.variants().iter().map(String::as_str))
         ),
         FieldType::Timestamp => {
             format!("a timestamp with offset, such as `\"{TIMESTAMP_EXAMPLE}\"`")

@@ -299,7 +299,7 @@ fn whole_set_lints(
     let all_parsed = loaded.files.iter().all(|(_, f)| f.is_some());
     if whole_dir && all_parsed && !diags.has_errors() {
         let channel_field = schema.field(schema.channel);
-        for (i, name) in schema.channels.variants.iter().enumerate() {
+        for (i, name) in schema.channels.variants().iter().enumerate() {
             if !channels.contains_key(&u32::try_from(i).unwrap_or(u32::MAX)) {
                 diags.push(CheckError::MissingPolicy {
                     channel: name.clone(),

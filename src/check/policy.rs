@@ -358,9 +358,9 @@ fn resolve_settings(
                     diags.push(CheckError::UnknownVariant {
                         name: name.unwrap_or("?").to_string(),
                         enum_name: env.schema.field(env.schema.channel).path.clone(),
-                        values: channels.variants.join(", "),
+                        values: channels.variants().join(", "),
                         suggestion: name.and_then(|n| {
-                            did_you_mean(n, channels.variants.iter().map(String::as_str))
+                            did_you_mean(n, channels.variants().iter().map(String::as_str))
                         }),
                         src: src(s.value.span),
                         span: s.value.span.into(),

@@ -499,12 +499,12 @@ impl<'a> Ctx<'a> {
         }
         // Unknown: a misspelt value of the expected enum, or a name.
         if let Some(e) = hint_enum {
-            let suggestion = did_you_mean(path, e.variants.iter().map(String::as_str));
+            let suggestion = did_you_mean(path, e.variants().iter().map(String::as_str));
             if suggestion.is_some() || self.name_suggestion(path).is_none() {
                 self.diags.push(CheckError::UnknownVariant {
                     name: path.to_string(),
                     enum_name: e.name.clone(),
-                    values: e.variants.join(", "),
+                    values: e.variants().join(", "),
                     suggestion,
                     src: self.src(span),
                     span: span.into(),
@@ -790,7 +790,7 @@ impl<'a> Ctx<'a> {
         // Each arm is typed and kept once; variants point at their arm, so a
         // `_` arm is not copied for every value it covers.
         let mut typed: Vec<TExpr> = Vec::new();
-        let mut results: Vec<Option<u32>> = vec![None; e.variants.len()];
+        let mut results: Vec<Option<u32>> = vec![None; e.variants().len()];
         let mut wildcard: Option<u32> = None;
         let mut result_ty: Option<Ty> = hint.cloned();
         for arm in arms {
@@ -834,11 +834,11 @@ impl<'a> Ctx<'a> {
                     }
                     None => {
                         let suggestion =
-                            did_you_mean(&p.name, e.variants.iter().map(String::as_str));
+                            did_you_mean(&p.name, e.variants().iter().map(String::as_str));
                         self.diags.push(CheckError::UnknownVariant {
                             name: p.name.clone(),
                             enum_name: e.name.clone(),
-                            values: e.variants.join(", "),
+                            values: e.variants().join(", "),
                             suggestion,
                             src: self.src(p.span),
                             span: p.span.into(),
@@ -849,7 +849,7 @@ impl<'a> Ctx<'a> {
         }
         let missing: Vec<&str> = results
             .iter()
-            .zip(&e.variants)
+            .zip(e.variants())
             .filter(|(r, _)| r.is_none())
             .map(|(_, v)| v.as_str())
             .collect();
@@ -975,7 +975,7 @@ fn mismatch_help(have: &Ty, want: &Ty) -> String {
         (_, Ty::Bool) => {
             "a condition compares values, e.g. `item.condition == unopened`".to_string()
         }
-        (_, Ty::Enum(e)) => format!("write one of: {}", e.variants.join(", ")),
+        (_, Ty::Enum(e)) => format!("write one of: {}", e.variants().join(", ")),
         (_, Ty::List(inner)) => format!("write a list in brackets of {}", inner.describe()),
         _ => format!("write {} here", want.describe()),
     }

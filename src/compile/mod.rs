@@ -164,7 +164,7 @@ pub struct Vocab {
 }
 
 fn names(e: &EnumType) -> Vec<Arc<str>> {
-    e.variants.iter().map(|v| Arc::from(v.as_str())).collect()
+    e.variants().iter().map(|v| Arc::from(v.as_str())).collect()
 }
 
 impl Compiled {
@@ -180,7 +180,7 @@ impl Compiled {
 pub fn compile(program: &hir::Program) -> Compiled {
     let schema = Arc::clone(&program.schema);
     let policies: Vec<CompiledPolicy> = program.policies.iter().map(compile_policy).collect();
-    let mut by_channel = vec![None; schema.channels.variants.len()];
+    let mut by_channel = vec![None; schema.channels.variants().len()];
     for (i, p) in policies.iter().enumerate() {
         if let Some(slot) = by_channel.get_mut(p.channel as usize) {
             *slot = Some(i);

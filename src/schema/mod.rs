@@ -31,7 +31,8 @@ pub struct FieldId(pub u32);
 pub struct EnumType {
     /// What the set is called in messages: the field path or `decision.route`.
     pub name: String,
-    pub variants: Vec<String>,
+    /// Private, as the index below is built from it.
+    variants: Vec<String>,
     /// Each variant's index. Names are looked up for every bare name the
     /// checker reads and every enum value a request carries, and a policy's
     /// rule names (read by `decided_by`) can number in the thousands.
@@ -62,6 +63,11 @@ impl EnumType {
             variants,
             index,
         }
+    }
+
+    /// The variants, in their declared order: a value's index is its place.
+    pub fn variants(&self) -> &[String] {
+        &self.variants
     }
 
     pub fn index_of(&self, variant: &str) -> Option<u32> {

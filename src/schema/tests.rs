@@ -83,7 +83,7 @@ fn shipped_schema_encodes_the_contract() {
     let f = |p: &str| s.field(s.lookup(p).unwrap());
     assert_eq!(s.field(s.channel).path, "channel");
     assert_eq!(
-        s.channels.variants,
+        s.channels.variants(),
         ["official_mall", "partner_platform", "offline_store"]
     );
     assert_eq!(s.field(s.request_id).path, "request_id");
@@ -140,7 +140,7 @@ fn shipped_schema_encodes_the_contract() {
     let FieldType::Enum(method) = &f("payment.method").ty else {
         panic!()
     };
-    assert_eq!(method.variants.len(), 9);
+    assert_eq!(method.variants().len(), 9);
     assert_eq!(method.name, "payment.method");
     let order: Vec<(&str, &str)> = s
         .constraints
@@ -160,9 +160,9 @@ fn shipped_schema_encodes_the_contract() {
             ("order.delivered_at", "requested_at"),
         ]
     );
-    assert_eq!(s.decision.route.variants.len(), 9);
+    assert_eq!(s.decision.route.variants().len(), 9);
     assert_eq!(s.decision.route.name, "decision.route");
-    assert_eq!(s.decision.installments.variants, ["cancel_remaining"]);
+    assert_eq!(s.decision.installments.variants(), ["cancel_remaining"]);
     assert_eq!(
         s.children("").unwrap(),
         [

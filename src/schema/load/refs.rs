@@ -341,7 +341,7 @@ fn default_value(ty: &FieldType, v: &DeValue<'_>) -> Result<Value, (String, Stri
                 format!("`{s}` is not one of the field's values"),
                 format!(
                     "use one of {}",
-                    backticked(e.variants.iter().map(String::as_str))
+                    backticked(e.variants().iter().map(String::as_str))
                 ),
             )),
         },
