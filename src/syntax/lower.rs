@@ -442,18 +442,34 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn lower_expr(&self, pair: Node<'_, '_>) -> Result<Expr> {
-        self.climb(&mut pair.children().peekable(), 0)
+        let span = self.span(&pair);
+        let mut parts = pair.children().peekable();
+        let e = self.climb(&mut parts, 0, span)?;
+        // Every operator binds tighter than the floor of 0, so nothing the
+        // grammar produces is left over.
+        match parts.next() {
+            None => Ok(e),
+            Some(extra) => Err(self.internal(
+                self.span(&extra),
+                format!("{:?} left over in an expression", extra.as_rule()),
+            )),
+        }
     }
 
     /// Precedence climbing over an expression's operands and operators,
     /// taking operators that bind tighter than `floor`.
-    fn climb(&self, parts: &mut Peekable<Children<'_, '_>>, floor: u8) -> Result<Expr> {
+    fn climb(
+        &self,
+        parts: &mut Peekable<Children<'_, '_>>,
+        floor: u8,
+        whole: Span,
+    ) -> Result<Expr> {
         let Some(first) = parts.next() else {
-            return Err(self.internal(Span::new(self.file, 0, 0), "an empty expression"));
+            return Err(self.internal(whole, "an operand missing"));
         };
         let mut lhs = match binding(first.as_rule()) {
             Some((Affix::Prefix, power)) => {
-                let rhs = self.climb(parts, power - 1)?;
+                let rhs = self.climb(parts, power - 1, whole)?;
                 Expr {
                     span: self.span(&first).to(rhs.span),
                     kind: ExprKind::Unary(
@@ -479,7 +495,7 @@ impl<'a> Lowerer<'a> {
             lhs = match affix {
                 Affix::Postfix => self.lower_postfix(lhs, op)?,
                 _ => {
-                    let rhs = self.climb(parts, power)?;
+                    let rhs = self.climb(parts, power, whole)?;
                     self.lower_infix(lhs, op, rhs)?
                 }
             };

@@ -81,6 +81,9 @@ fn precedence_follows_the_reference() {
     assert_eq!(grouping(&expr("a * -b + c")), "((a * (Neg b)) + c)");
     assert_eq!(grouping(&expr("a + b in [c]")), "((a + b) in [..])");
     assert_eq!(grouping(&expr("not not a or b")), "((Not (Not a)) or b)");
+    assert_eq!(grouping(&expr("not a == b")), "(Not (a == b))");
+    assert_eq!(grouping(&expr("a == b in [c]")), "((a == b) in [..])");
+    assert_eq!(grouping(&expr("-a in [b]")), "((Neg a) in [..])");
     assert_eq!(
         grouping(&expr("a is present and b == c")),
         "((a is ..) and (b == c))"
@@ -231,6 +234,12 @@ fn errors_name_what_was_expected_in_words() {
             "{text}: {message}"
         );
     }
+    // Where only `after` may follow, a call's `(` is not offered: the
+    // guard before call arguments keeps pest from trying it.
+    assert_eq!(
+        error_text("pred late = requested_at within n days after order.delivered_at"),
+        "expected `after`, found `days`"
+    );
     assert!(error_text("const x = 2025-02-30").contains("invalid date"));
     assert!(error_text("const x = 99999999999999999999").contains("invalid number"));
     assert!(error_text("const x = \"a\\q\"").contains("unknown escape `\\q`"));

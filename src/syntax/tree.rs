@@ -27,7 +27,8 @@ pub struct Tree<'i> {
 
 impl<'i> Tree<'i> {
     /// Flattens pest's output for `text`, leaving out the nodes `skip`
-    /// names, which must have no children of their own.
+    /// names (keywords and punctuation, which have no children; any a
+    /// skipped node had would count as its parent's).
     pub fn new(pairs: Pairs<'i, Rule>, text: &'i str, skip: impl Fn(Rule) -> bool) -> Tree<'i> {
         let tokens = pairs.tokens();
         let mut entries = Vec::with_capacity(tokens.len() / 2);
