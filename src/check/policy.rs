@@ -5,12 +5,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::diags::Diags;
-use super::error::{CheckError, did_you_mean};
-use super::hir::*;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::diags::Diags;
+use super::error::{CheckError, did_you_mean};
+use super::hir::*;
 use super::scope::{self, Def, DefKey, Scope};
 use super::types::Ctx;
 use crate::calendar::Calendar;
