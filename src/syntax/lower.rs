@@ -442,9 +442,8 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn lower_expr(&self, pair: Node<'_, '_>) -> Result<Expr> {
-        let span = self.span(&pair);
         let mut parts = pair.children().peekable();
-        let e = self.climb(&mut parts, 0, span)?;
+        let e = self.climb(&mut parts, 0, pair)?;
         // Every operator binds tighter than the floor of 0, so nothing the
         // grammar produces is left over.
         match parts.next() {
@@ -462,10 +461,10 @@ impl<'a> Lowerer<'a> {
         &self,
         parts: &mut Peekable<Children<'_, '_>>,
         floor: u8,
-        whole: Span,
+        whole: Node<'_, '_>,
     ) -> Result<Expr> {
         let Some(first) = parts.next() else {
-            return Err(self.internal(whole, "an operand missing"));
+            return Err(self.internal(self.span(&whole), "an operand missing"));
         };
         let mut lhs = match binding(first.as_rule()) {
             Some((Affix::Prefix, power)) => {
