@@ -399,10 +399,17 @@ impl<'a> Ctx<'a> {
         let (c, ty) = match lit {
             Lit::Int(i) => (Const::Int(*i), Ty::Int),
             Lit::Decimal(d) => (Const::Decimal(*d), Ty::Decimal),
-            Lit::Money { amount, currency } => (
-                Const::Money(*amount),
-                Ty::Money(Arc::from(currency.as_str())),
-            ),
+            Lit::Money { amount, currency } => {
+                if currency.as_str() != &*self.currency {
+                    let policy = Arc::clone(&self.currency);
+                    self.currency_mismatch(currency, &policy, span);
+                    // Reported here; the comparison around it need not say
+                    // it again.
+                    return self.expr(TKind::Const(Const::Money(*amount)), Ty::Error, span);
+                }
+                // The policy's own currency, shared: no copy per literal.
+                (Const::Money(*amount), Ty::Money(Arc::clone(&self.currency)))
+            }
             Lit::Str(s) => (Const::Str(Arc::from(s.as_str())), Ty::Str),
             Lit::Bool(b) => (Const::Bool(*b), Ty::Bool),
             Lit::Date(d) => (Const::Date(*d), Ty::Date),
@@ -415,14 +422,6 @@ impl<'a> Ctx<'a> {
             ),
             Lit::None => (Const::None, Ty::None),
         };
-        if let Ty::Money(cur) = &ty
-            && *cur != self.currency
-        {
-            let policy = Arc::clone(&self.currency);
-            self.currency_mismatch(cur, &policy, span);
-            // Reported here; the comparison around it need not say it again.
-            return self.expr(TKind::Const(c), Ty::Error, span);
-        }
         self.expr(TKind::Const(c), ty, span)
     }
 
