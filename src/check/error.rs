@@ -11,6 +11,10 @@ pub fn did_you_mean<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    // Its cost grows with the product of the two lengths.
+    if wanted.len() > crate::schema::scalar::SUGGEST_LIMIT {
+        return None;
+    }
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(wanted, c);

@@ -199,11 +199,19 @@ pub(crate) fn is_name(text: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// Words longer than this get no suggestion: no name is that long, and the
+/// edit distance takes time and memory in the product of the two lengths
+/// (a 200 MB key took 47 s).
+pub(crate) const SUGGEST_LIMIT: usize = 64;
+
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub(crate) fn suggest<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    if word.len() > SUGGEST_LIMIT {
+        return None;
+    }
     candidates
         .into_iter()
         .filter(|c| *c != word)

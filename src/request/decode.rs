@@ -1,0 +1,336 @@
+//! The decoder: a document, read field by field against the schema.
+
+use std::sync::Arc;
+
+use super::doc::{Kind, Node, child_path, clip, found, join, lookup, quote};
+use super::{Request, RequestError};
+use crate::schema::scalar::{
+    AmountError, TIMESTAMP_EXAMPLE, TimestampError, backticked, is_currency_code, is_name,
+    parse_decimal, parse_timestamp, suggest, toml_datetime_text,
+};
+use crate::schema::{Field, FieldType, Schema};
+use crate::value::Value;
+
+pub(super) struct Decoder<'s> {
+    pub schema: &'s Schema,
+}
+
+impl Decoder<'_> {
+    pub fn request<N: Node>(&self, root: &N) -> Result<Request, RequestError> {
+        if !matches!(root.kind(), Kind::Object) {
+            return Err(RequestError::WrongType {
+                path: String::new(),
+                message: format!("a request must be an object, found {}", found(root)),
+                help: Some(
+                    "write the request as one object, such as `{\"request_id\": ...}`".to_owned(),
+                ),
+            });
+        }
+        self.unknown_fields(root, "")?;
+        let mut values = Vec::with_capacity(self.schema.fields.len());
+        for field in &self.schema.fields {
+            values.push(self.field(field, root)?);
+        }
+        self.chronology(root, &values)?;
+        let request_id = match values.get(self.schema.request_id.0 as usize) {
+            Some(Value::Str(id)) => Some(Arc::clone(id)),
+            _ => None,
+        };
+        Ok(Request { values, request_id })
+    }
+
+    /// Step 3: every key of `node` (the group at `prefix`) is declared.
+    fn unknown_fields<N: Node>(&self, node: &N, prefix: &str) -> Result<(), RequestError> {
+        for (key, child) in node.members() {
+            // Exact, for lookups; errors show a clipped `child_path`.
+            let path = join(prefix, key);
+            if is_name(key) && self.schema.lookup(&path).is_some() {
+                continue;
+            }
+            if is_name(key) && self.schema.is_group(&path) {
+                match child.kind() {
+                    Kind::Object => self.unknown_fields(child, &path)?,
+                    Kind::Null => {}
+                    _ => {
+                        return Err(RequestError::WrongType {
+                            message: format!("`{path}` must be an object, found {}", found(child)),
+                            help: Some(format!(
+                                "`{path}` groups the fields {}",
+                                backticked(self.children(&path))
+                            )),
+                            path,
+                        });
+                    }
+                }
+                continue;
+            }
+            return Err(self.unknown_field(prefix, key));
+        }
+        Ok(())
+    }
+
+    fn children(&self, group: &str) -> impl Iterator<Item = &str> {
+        self.schema
+            .children(group)
+            .unwrap_or_default()
+            .iter()
+            .map(String::as_str)
+    }
+
+    fn unknown_field(&self, prefix: &str, key: &str) -> RequestError {
+        let full = join(prefix, key);
+        let path = child_path(prefix, key);
+        let help = if key.contains('.')
+            && (self.schema.lookup(&full).is_some() || self.schema.is_group(&full))
+        {
+            let nested = full.split('.').rev().fold("...".to_owned(), |inner, seg| {
+                format!("{{\"{seg}\": {inner}}}")
+            });
+            format!("a dotted path is written as nested objects: `{nested}`")
+        } else if let Some(s) = suggest(key, self.children(prefix)) {
+            format!("did you mean `{}`?", child_path(prefix, s))
+        } else if prefix.is_empty() {
+            format!("the request may hold {}", backticked(self.children(prefix)))
+        } else {
+            format!("`{prefix}` may hold {}", backticked(self.children(prefix)))
+        };
+        RequestError::UnknownField {
+            message: format!("unknown field `{path}`"),
+            help: Some(help),
+            path,
+        }
+    }
+
+    /// Step 4: one field's value.
+    fn field<N: Node>(&self, field: &Field, root: &N) -> Result<Value, RequestError> {
+        // Borrowed: a decoded request builds no text, only an error does.
+        let path = field.path.as_str();
+        let node = match lookup(root, &field.path) {
+            Some(n) if !matches!(n.kind(), Kind::Null) => n,
+            present => {
+                if !field.required {
+                    return Ok(field.default.clone());
+                }
+                let message = if present.is_some() {
+                    format!("required field `{path}` is `null`")
+                } else {
+                    format!("missing required field `{path}`")
+                };
+                let help = Some(format!("give `{path}`: {}", expected(field)));
+                return Err(RequestError::MissingField {
+                    path: path.to_owned(),
+                    message,
+                    help,
+                });
+            }
+        };
+        let wrong_type = || RequestError::WrongType {
+            message: format!(
+                "`{}` must be {}, found {}",
+                field.path,
+                expected(field),
+                found(node)
+            ),
+            help: None,
+            path: field.path.clone(),
+        };
+        match (&field.ty, node.kind()) {
+            (FieldType::String, Kind::Str(s)) => Ok(Value::Str(Arc::from(s))),
+            (FieldType::Bool, Kind::Bool(b)) => Ok(Value::Bool(b)),
+            (FieldType::Int { min, max }, Kind::Int(n)) => int(path, n, *min, *max),
+            (FieldType::Int { .. }, Kind::BigInt) => Err(RequestError::OutOfRange {
+                message: format!("`{path}` is too large: `{}`", node.number_text()),
+                help: None,
+                path: path.to_owned(),
+            }),
+            (FieldType::Decimal { min, max_scale }, Kind::Str(s)) => {
+                amount(path, s, *min, *max_scale).map(Value::Decimal)
+            }
+            (FieldType::Money { min, max_scale, .. }, Kind::Str(s)) => {
+                let mut d = amount(path, s, *min, *max_scale)?;
+                // Amounts carry their full scale, so that `4999` prints as `4999.00`.
+                d.rescale(*max_scale);
+                Ok(Value::Money(d))
+            }
+            (
+                FieldType::Decimal { .. } | FieldType::Money { .. },
+                Kind::Int(_) | Kind::BigInt | Kind::Float,
+            ) => {
+                let n = node.number_text();
+                Err(RequestError::AmountNotString {
+                    message: format!("`{path}` must be a string, found the number `{n}`"),
+                    help: Some(format!(
+                        "quote the amount: `\"{n}\"`; a number may already have lost cents"
+                    )),
+                    path: path.to_owned(),
+                })
+            }
+            (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
+                Some(i) => Ok(Value::Enum(i)),
+                None => {
+                    let allowed = backticked(e.variants().iter().map(String::as_str));
+                    let help = match suggest(s, e.variants().iter().map(String::as_str)) {
+                        Some(near) => {
+                            format!("did you mean `{near}`? `{path}` is one of {allowed}")
+                        }
+                        None => format!("`{path}` is one of {allowed}"),
+                    };
+                    Err(RequestError::UnknownVariant {
+                        message: format!("unknown value `{}` for `{path}`", clip(s)),
+                        help: Some(help),
+                        path: path.to_owned(),
+                    })
+                }
+            },
+            (FieldType::Timestamp, Kind::Str(s)) => timestamp(path, s),
+            (FieldType::Timestamp, Kind::Datetime(d)) => timestamp(path, &toml_datetime_text(d)),
+            (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => {
+                Ok(Value::Str(Arc::from(s)))
+            }
+            (FieldType::Currency, Kind::Str(s)) => Err(RequestError::BadCurrency {
+                message: format!("`{path}` is not a currency code: {}", quote(s)),
+                help: Some(
+                    "write the ISO 4217 code in three capital letters, such as `CNY`".to_owned(),
+                ),
+                path: path.to_owned(),
+            }),
+            _ => Err(wrong_type()),
+        }
+    }
+
+    /// Step 5: dates in a possible order.
+    fn chronology<N: Node>(&self, root: &N, values: &[Value]) -> Result<(), RequestError> {
+        for c in &self.schema.constraints {
+            let (Some(Value::Timestamp(earlier)), Some(Value::Timestamp(later))) = (
+                values.get(c.earlier.0 as usize),
+                values.get(c.later.0 as usize),
+            ) else {
+                continue;
+            };
+            if earlier <= later {
+                continue;
+            }
+            let earlier_path = &self.schema.field(c.earlier).path;
+            let later_path = self.schema.field(c.later).path.clone();
+            let as_written = |path: &str| match lookup(root, path).map(Node::kind) {
+                Some(Kind::Str(s)) => s.to_owned(),
+                Some(Kind::Datetime(d)) => d.to_string(),
+                _ => String::new(),
+            };
+            return Err(RequestError::DatesOutOfOrder {
+                message: format!(
+                    "`{later_path}` (`{}`) is before `{earlier_path}` (`{}`)",
+                    as_written(&later_path),
+                    as_written(earlier_path)
+                ),
+                help: Some(format!(
+                    "check both dates: `{earlier_path}` cannot be after `{later_path}`"
+                )),
+                path: later_path,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What a field takes, for messages: "an integer >= 1", ...
+fn expected(field: &Field) -> String {
+    match &field.ty {
+        FieldType::String => "a string".to_owned(),
+        FieldType::Int { min, max } => match (min, max) {
+            (Some(lo), Some(hi)) => format!("an integer from {lo} to {hi}"),
+            (Some(lo), None) => format!("an integer >= {lo}"),
+            (None, Some(hi)) => format!("an integer <= {hi}"),
+            (None, None) => "an integer".to_owned(),
+        },
+        FieldType::Decimal { .. } | FieldType::Money { .. } => {
+            "an amount as a string, such as `\"4999.00\"`".to_owned()
+        }
+        FieldType::Bool => "`true` or `false`".to_owned(),
+        FieldType::Enum(e) => format!(
+            "one of {}",
+            backticked(e.variants().iter().map(String::as_str))
+        ),
+        FieldType::Timestamp => {
+            format!("a timestamp with offset, such as `\"{TIMESTAMP_EXAMPLE}\"`")
+        }
+        FieldType::Currency => "a currency code, such as `\"CNY\"`".to_owned(),
+    }
+}
+
+fn int(path: &str, n: i64, min: Option<i64>, max: Option<i64>) -> Result<Value, RequestError> {
+    let bound = match (min, max) {
+        (Some(lo), _) if n < lo => Some(format!("at least {lo}")),
+        (_, Some(hi)) if n > hi => Some(format!("at most {hi}")),
+        _ => None,
+    };
+    match bound {
+        None => Ok(Value::Int(n)),
+        Some(bound) => Err(RequestError::OutOfRange {
+            message: format!("`{path}` must be {bound}, found `{n}`"),
+            help: None,
+            path: path.to_owned(),
+        }),
+    }
+}
+
+fn amount(
+    path: &str,
+    text: &str,
+    min: Option<rust_decimal::Decimal>,
+    max_scale: u32,
+) -> Result<rust_decimal::Decimal, RequestError> {
+    let shown = || quote(text);
+    match parse_decimal(text, max_scale) {
+        Ok(d) => match min {
+            Some(m) if d < m => Err(RequestError::OutOfRange {
+                message: format!("`{path}` must be at least {m}, found {}", shown()),
+                help: None,
+                path: path.to_owned(),
+            }),
+            _ => Ok(d),
+        },
+        Err(AmountError::NotDecimal) => Err(RequestError::BadAmount {
+            message: format!("`{path}` is not a decimal amount: {}", shown()),
+            help: Some(
+                "write digits with an optional point, such as `\"4999.00\"` or `\"4999\"`"
+                    .to_owned(),
+            ),
+            path: path.to_owned(),
+        }),
+        Err(AmountError::Precision(n)) => Err(RequestError::AmountPrecision {
+            message: format!(
+                "`{path}` has {n} digits after the point, at most {max_scale} are allowed: {}",
+                shown()
+            ),
+            help: Some("give the amount in cents, such as `\"4999.00\"`".to_owned()),
+            path: path.to_owned(),
+        }),
+        Err(AmountError::TooLarge) => Err(RequestError::OutOfRange {
+            message: format!("`{path}` has too many digits: {}", shown()),
+            help: None,
+            path: path.to_owned(),
+        }),
+    }
+}
+
+fn timestamp(path: &str, text: &str) -> Result<Value, RequestError> {
+    let shown = || quote(text);
+    match parse_timestamp(text) {
+        Ok(t) => Ok(Value::Timestamp(t)),
+        Err(TimestampError::MissingOffset) => Err(RequestError::MissingOffset {
+            message: format!("`{path}` has no offset: {}", shown()),
+            help: Some(format!(
+                "add the offset from UTC, such as `{TIMESTAMP_EXAMPLE}`; a time without one is ambiguous"
+            )),
+            path: path.to_owned(),
+        }),
+        Err(TimestampError::Invalid(why)) => Err(RequestError::BadTimestamp {
+            message: format!("`{path}` is not a valid timestamp: {}", shown()),
+            help: Some(format!(
+                "{why}; write RFC 3339, such as `{TIMESTAMP_EXAMPLE}`"
+            )),
+            path: path.to_owned(),
+        }),
+    }
+}
