@@ -124,16 +124,10 @@ impl Engine {
 
 /// The contract's error object for a request that could not be decoded.
 fn failure_of(rejected: Rejected) -> Failure {
-    let e = &rejected.error;
     Failure {
         request_id: rejected.request_id.map(Arc::from),
         line: None,
-        error: ErrorBody {
-            code: e.code().to_string(),
-            path: e.path().to_string(),
-            message: e.message().to_string(),
-            help: e.help_text().map(str::to_string),
-        },
+        error: ErrorBody::from(&rejected.error),
         trace: None,
     }
 }

@@ -16,6 +16,8 @@ mod util;
 mod cli_check;
 #[path = "it/diagnostics.rs"]
 mod diagnostics;
+#[path = "it/edges.rs"]
+mod edges;
 #[path = "it/eval_robustness.rs"]
 mod eval_robustness;
 #[path = "it/examples.rs"]

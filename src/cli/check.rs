@@ -8,6 +8,7 @@ use clap::Args;
 use super::{DiagFormat, ExitCode, default_policies, stderr_color, term_width};
 use crate::check;
 use crate::report::diagnostics::{record, render_github, render_human};
+use crate::report::escape::json_pretty;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -33,9 +34,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let written = match args.format {
         DiagFormat::Json => {
             let records: Vec<_> = diags.iter().map(|d| record(d.as_ref())).collect();
-            serde_json::to_writer_pretty(&mut stdout, &records)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(stdout))
+            json_pretty(&mut stdout, &records).map_err(std::io::Error::from)
         }
         DiagFormat::Github => diags
             .iter()

@@ -1,16 +1,20 @@
 //! `rpl eval` and `rpl explain`: decisions for request files, stdin, or a
 //! JSON Lines batch.
 
-use std::io::{BufRead as _, Read as _, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::input::{DEFAULT_MAX_REQUEST, Lines, io_reason, parse_size, read_request};
+use super::output::Output;
 use super::{ExitCode, default_policies, stderr_color, term_width};
 use crate::engine::{Engine, Outcome};
 use crate::eval::{ErrorBody, Failure};
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
+use crate::report::escape::{json_line, visible};
+use crate::request::RequestError;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
@@ -40,6 +44,10 @@ pub struct EvalArgs {
     /// Output format (batch output is always JSON Lines)
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutFormat,
+    /// The largest request read: a file, stdin, or one batch line (bytes,
+    /// or with K, M, G: 1K = 1024)
+    #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_REQUEST, value_parser = parse_size)]
+    pub max_request_size: u64,
 }
 
 #[derive(Args, Debug)]
@@ -52,6 +60,9 @@ pub struct ExplainArgs {
     /// Output format: the trace for people, or the decision with its trace as JSON
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutFormat,
+    /// The largest request read (bytes, or with K, M, G: 1K = 1024)
+    #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_REQUEST, value_parser = parse_size)]
+    pub max_request_size: u64,
 }
 
 /// Loads the engine, printing the checker's diagnostics when it fails.
@@ -68,7 +79,7 @@ fn engine(policies: &Path) -> Result<Engine, ExitCode> {
         let _ = writeln!(
             stderr,
             "error: cannot load the policies in `{}`: {failure}",
-            policies.display()
+            visible(&policies.display().to_string())
         );
         ExitCode::Usage
     })
@@ -86,31 +97,29 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let Some(batch) = &args.batch {
-        return run_batch(&engine, batch, args.output.as_deref(), args.explain);
+        let limit = args.max_request_size;
+        return run_batch(&engine, batch, args.output.as_deref(), args.explain, limit);
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut out = Output::stdout();
     let mut failed = false;
-    // A file that cannot be read does not stop the others (as in ripgrep);
-    // it makes the run end with 2.
+    // A file that cannot be read does not stop the others (as in ripgrep):
+    // it gets its error record in its place, and the run ends with 2.
     let mut unreadable = false;
     for path in &args.requests {
-        let outcome = match read_request(path) {
-            Ok((text, toml)) => evaluate(&engine, &text, toml, args.explain),
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
-                unreadable = true;
-                continue;
-            }
-        };
+        let outcome = request_outcome(&engine, path, args.max_request_size, args.explain);
+        unreadable |= is_unreadable(&outcome);
         failed |= matches!(outcome, Outcome::Failure(_));
         let text = match args.format {
-            OutFormat::Json => json_line(&outcome),
+            OutFormat::Json => json_text(&outcome),
             OutFormat::Human if args.explain => decision::explain(&outcome),
             OutFormat::Human => decision::summary(&outcome),
         };
-        if let Err(e) = stdout.write_all(text.as_bytes()) {
+        if let Err(e) = out.write_all(text.as_bytes()) {
             return write_failed(&e);
         }
+    }
+    if let Err(e) = out.commit() {
+        return write_failed(&e);
     }
     if unreadable {
         ExitCode::Usage
@@ -126,25 +135,47 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let outcome = match read_request(&args.request) {
-        Ok((text, toml)) => evaluate(&engine, &text, toml, true),
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", args.request.display());
-            return ExitCode::Usage;
-        }
-    };
+    let outcome = request_outcome(&engine, &args.request, args.max_request_size, true);
     let text = match args.format {
-        OutFormat::Json => json_line(&outcome),
+        OutFormat::Json => json_text(&outcome),
         OutFormat::Human => decision::explain(&outcome),
     };
-    if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
+    let mut out = Output::stdout();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.commit()) {
         return write_failed(&e);
     }
-    if matches!(outcome, Outcome::Failure(_)) {
+    if is_unreadable(&outcome) {
+        ExitCode::Usage
+    } else if matches!(outcome, Outcome::Failure(_)) {
         ExitCode::Failure
     } else {
         ExitCode::Ok
     }
+}
+
+/// The decision for the request file at `path`, or its error record: a
+/// file that cannot be read, is too large or is not UTF-8 has one too.
+fn request_outcome(engine: &Engine, path: &Path, limit: u64, explain: bool) -> Outcome {
+    match read_request(path, limit) {
+        Ok((text, true)) => engine.evaluate_toml(&text, explain),
+        Ok((text, false)) => engine.evaluate_json(&text, explain),
+        Err(e) => failure(&e),
+    }
+}
+
+fn failure(e: &RequestError) -> Outcome {
+    Outcome::Failure(Failure {
+        request_id: None,
+        line: None,
+        error: ErrorBody::from(e),
+        trace: None,
+    })
+}
+
+/// An I/O error, as opposed to a request found wrong: the run could not do
+/// its job for that file.
+fn is_unreadable(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Failure(f) if f.error.code == "rpl::request::io")
 }
 
 fn write_failed(e: &std::io::Error) -> ExitCode {
@@ -152,90 +183,70 @@ fn write_failed(e: &std::io::Error) -> ExitCode {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         ExitCode::Ok
     } else {
-        eprintln!("error: cannot write the output: {e}");
+        eprintln!("error: cannot write the output: {}", io_reason(e));
         ExitCode::Usage
     }
 }
 
-/// The request text, and whether it is TOML (by extension; stdin is read
-/// as JSON unless it does not start with `{`).
-fn read_request(path: &Path) -> std::io::Result<(String, bool)> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        let text = without_bom(text);
-        let toml = !text.trim_start().starts_with(['{', '[']) && !text.trim().is_empty();
-        return Ok((text, toml));
-    }
-    let text = without_bom(std::fs::read_to_string(path)?);
-    let toml = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-    Ok((text, toml))
-}
-
-/// Editors on Windows like to start UTF-8 files with a byte-order mark.
-fn without_bom(text: String) -> String {
-    match text.strip_prefix('\u{FEFF}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    }
-}
-
-fn evaluate(engine: &Engine, text: &str, toml: bool, explain: bool) -> Outcome {
-    if toml {
-        engine.evaluate_toml(text, explain)
-    } else {
-        engine.evaluate_json(text, explain)
-    }
-}
-
-fn json_line(outcome: &Outcome) -> String {
-    let mut s = serde_json::to_string(outcome).unwrap_or_else(|e| {
-        format!(r#"{{"request_id":null,"error":{{"code":"rpl::internal","path":"","message":"cannot write the result: {e}"}}}}"#)
-    });
-    s.push('\n');
-    s
+fn json_text(outcome: &Outcome) -> String {
+    json_line(outcome).unwrap_or_else(|e| {
+        format!(
+            "{{\"request_id\":null,\"error\":{{\"code\":\"rpl::internal\",\"path\":\"\",\"message\":{}}}}}\n",
+            serde_json::Value::String(format!("cannot write the result: {e}"))
+        )
+    })
 }
 
 /// One output line per input line, in order: a decision or an error
-/// object carrying the line number.
-fn run_batch(engine: &Engine, input: &Path, output: Option<&Path>, explain: bool) -> ExitCode {
+/// object carrying the line number. The output file, if any, is written
+/// whole or not at all.
+fn run_batch(
+    engine: &Engine,
+    input: &Path,
+    output: Option<&Path>,
+    explain: bool,
+    limit: u64,
+) -> ExitCode {
+    let shown = visible(&input.display().to_string()).into_owned();
     let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         match std::fs::File::open(input) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", input.display());
+                eprintln!("error: cannot read `{shown}`: {}", io_reason(&e));
                 return ExitCode::Usage;
             }
         }
     };
-    let mut out: Box<dyn Write> = match output {
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
-            Err(e) => {
-                eprintln!("error: cannot write `{}`: {e}", p.display());
+    let mut out = match output {
+        Some(p) => match Output::file(p, &[input]) {
+            Ok(o) => o,
+            Err(message) => {
+                eprintln!("error: {}", visible(&message));
                 return ExitCode::Usage;
             }
         },
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Output::stdout(),
     };
+    let mut lines = Lines::new(reader, limit);
     let mut failed = false;
-    for (n, line) in reader.split(b'\n').enumerate() {
-        let number = u64::try_from(n).unwrap_or(u64::MAX).saturating_add(1);
-        let line = match line {
-            Ok(l) => l,
+    loop {
+        let (number, line) = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
             Err(e) => {
-                eprintln!(
-                    "error: cannot read `{}` at line {number}: {e}",
-                    input.display()
-                );
+                // What was written to stdout stays; a file is not left
+                // half-written.
+                let _ = out.flush();
+                eprintln!("error: cannot read `{shown}`: {}", io_reason(&e));
                 return ExitCode::Usage;
             }
         };
-        let outcome = batch_line(engine, &line, explain);
+        let outcome = match line {
+            Ok(bytes) => batch_line(engine, bytes, explain),
+            Err(e) => failure(&e),
+        };
         let outcome = match outcome {
             Outcome::Failure(mut f) => {
                 failed = true;
@@ -244,11 +255,11 @@ fn run_batch(engine: &Engine, input: &Path, output: Option<&Path>, explain: bool
             }
             d => d,
         };
-        if let Err(e) = out.write_all(json_line(&outcome).as_bytes()) {
+        if let Err(e) = out.write_all(json_text(&outcome).as_bytes()) {
             return write_failed(&e);
         }
     }
-    if let Err(e) = out.flush() {
+    if let Err(e) = out.commit() {
         return write_failed(&e);
     }
     if failed {
@@ -259,7 +270,6 @@ fn run_batch(engine: &Engine, input: &Path, output: Option<&Path>, explain: bool
 }
 
 fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     let syntax = |message: &str| {
         Outcome::Failure(Failure {
             request_id: None,
@@ -274,7 +284,11 @@ fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {
         })
     };
     match std::str::from_utf8(line) {
-        Err(_) => syntax("the line is not valid UTF-8"),
+        Err(e) => syntax(&format!(
+            "the line is not valid UTF-8: byte 0x{:02x} at offset {}",
+            line.get(e.valid_up_to()).copied().unwrap_or_default(),
+            e.valid_up_to()
+        )),
         Ok(text) if text.trim().is_empty() => syntax("empty line"),
         Ok(text) => engine.evaluate_json(text, explain),
     }

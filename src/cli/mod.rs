@@ -4,6 +4,8 @@
 
 mod check;
 mod eval;
+mod input;
+mod output;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;

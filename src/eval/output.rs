@@ -123,6 +123,17 @@ pub struct ErrorBody {
     pub help: Option<String>,
 }
 
+impl From<&crate::request::RequestError> for ErrorBody {
+    fn from(e: &crate::request::RequestError) -> ErrorBody {
+        ErrorBody {
+            code: e.code().to_string(),
+            path: e.path().to_string(),
+            message: e.message().to_string(),
+            help: e.help_text().map(str::to_string),
+        }
+    }
+}
+
 impl ErrorBody {
     pub fn from_diagnostic(d: &dyn miette::Diagnostic, path: &str) -> ErrorBody {
         ErrorBody {

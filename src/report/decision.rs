@@ -1,8 +1,14 @@
 //! Decisions for people: a short summary, and the trace as a list of
 //! rules with each test, its values and where it is written.
+//!
+//! Every value from a request or a policy (ids, names, messages, labels,
+//! conditions as written, values) goes through [`visible`]: a control
+//! character or line break in it is written as `\u{1b}`, so it can neither
+//! drive the terminal nor forge a line of output.
 
 use std::fmt::Write as _;
 
+use super::escape::visible as v;
 use crate::engine::Outcome;
 use crate::eval::output::format_amount;
 use crate::eval::{Decision, Failure, RuleTrace};
@@ -17,8 +23,8 @@ pub fn summary(outcome: &Outcome) -> String {
     s
 }
 
-fn id(request_id: Option<&str>) -> &str {
-    request_id.unwrap_or("(no request id)")
+fn id(request_id: Option<&str>) -> std::borrow::Cow<'_, str> {
+    request_id.map_or("(no request id)".into(), v)
 }
 
 fn decision_summary(s: &mut String, d: &Decision) {
@@ -27,23 +33,23 @@ fn decision_summary(s: &mut String, d: &Decision) {
         "{}: {} by rule `{}` of policy `{}`",
         id(d.request_id.as_deref()),
         d.decision.as_str().to_uppercase(),
-        d.rule,
-        d.policy
+        v(&d.rule),
+        v(&d.policy)
     );
     if let Some(r) = &d.refund {
         let _ = writeln!(
             s,
             "  refund        {} {} via {}",
             format_amount(&r.amount),
-            r.currency,
-            r.route
+            v(&r.currency),
+            v(&r.route)
         );
     }
     if let Some(i) = &d.installments {
-        let _ = writeln!(s, "  installments  {i}");
+        let _ = writeln!(s, "  installments  {}", v(i));
     }
     if let Some(r) = &d.return_shipping_paid_by {
-        let _ = writeln!(s, "  shipping      return shipping paid by {r}");
+        let _ = writeln!(s, "  shipping      return shipping paid by {}", v(r));
     }
     if let Some(st) = &d.settlement {
         let _ = writeln!(s, "  settlement    {} to {}", st.earliest, st.latest);
@@ -55,16 +61,12 @@ fn decision_summary(s: &mut String, d: &Decision) {
         let _ = writeln!(s, "  offers        {}", join(&d.offers));
     }
     if !d.message.is_empty() {
-        let _ = writeln!(s, "  message       {}", d.message);
+        let _ = writeln!(s, "  message       {}", v(&d.message));
     }
 }
 
 fn join(items: &[std::sync::Arc<str>]) -> String {
-    items
-        .iter()
-        .map(|i| i.as_ref())
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|i| v(i)).collect::<Vec<_>>().join(", ")
 }
 
 fn failure_summary(s: &mut String, f: &Failure) {
@@ -73,16 +75,16 @@ fn failure_summary(s: &mut String, f: &Failure) {
         s,
         "{}{line}: ERROR {}",
         id(f.request_id.as_deref()),
-        f.error.code
+        v(&f.error.code)
     );
     let at = if f.error.path.is_empty() {
         String::new()
     } else {
-        format!(" at `{}`", f.error.path)
+        format!(" at `{}`", v(&f.error.path))
     };
-    let _ = writeln!(s, "  {}{at}", f.error.message);
+    let _ = writeln!(s, "  {}{at}", v(&f.error.message));
     if let Some(h) = &f.error.help {
-        let _ = writeln!(s, "  help: {h}");
+        let _ = writeln!(s, "  help: {}", v(h));
     }
 }
 
@@ -107,14 +109,14 @@ fn rule(s: &mut String, r: &RuleTrace) {
     let label = r
         .label
         .as_deref()
-        .map(|l| format!(" \"{l}\""))
+        .map(|l| format!(" \"{}\"", v(l)))
         .unwrap_or_default();
     let kind = if r.kind == "rule" {
         String::new()
     } else {
         format!("{} ", r.kind)
     };
-    let _ = writeln!(s, "{mark} {kind}{}{label}  {}", r.name, r.location);
+    let _ = writeln!(s, "{mark} {kind}{}{label}  {}", v(&r.name), v(&r.location));
     if r.conditions.is_empty() {
         let _ = writeln!(s, "    (no condition: applies to every request)");
     }
@@ -127,15 +129,15 @@ fn rule(s: &mut String, r: &RuleTrace) {
         let values: Vec<String> = c
             .values
             .iter()
-            .map(|v| format!("{} = {}", v.field, v.value))
+            .map(|fv| format!("{} = {}", v(&fv.field), v(&fv.value)))
             .collect();
-        let _ = writeln!(s, "    {result}  {}", c.condition);
+        let _ = writeln!(s, "    {result}  {}", v(&c.condition));
         if !values.is_empty() {
             let _ = writeln!(s, "           {}", values.join(", "));
         }
         if let Some(n) = &c.note {
-            let _ = writeln!(s, "           {n}");
+            let _ = writeln!(s, "           {}", v(n));
         }
-        let _ = writeln!(s, "           at {}", c.location);
+        let _ = writeln!(s, "           at {}", v(&c.location));
     }
 }

@@ -1,10 +1,14 @@
 //! Rendering diagnostics: graphical or plain text for people, JSON for
 //! tools, GitHub workflow annotations for CI.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, Severity};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
+};
 use serde::Serialize;
+
+use super::escape::{visible, visible_lines};
 
 /// One diagnostic as tools read it.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -73,7 +77,28 @@ fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) 
 
 /// Human rendering; `color` picks the graphical theme with colours,
 /// otherwise the same drawing without colour, stable for snapshots.
+///
+/// No control character of a policy or request reaches the terminal raw:
+/// the message, help and labels are written with [`visible`], and a source
+/// line that holds one is shown with it escaped too (and drawn without
+/// colour, whose own escape codes could not be told apart from it).
 pub fn render_human(d: &dyn Diagnostic, color: bool, width: usize) -> String {
+    let d = Visible(d);
+    let plain = render(&d, false, width);
+    if plain
+        .chars()
+        .any(|c| c != '\n' && super::escape::is_unsafe(c))
+    {
+        return visible_lines(&plain).into_owned();
+    }
+    if color {
+        render(&d, true, width)
+    } else {
+        plain
+    }
+}
+
+fn render(d: &dyn Diagnostic, color: bool, width: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -100,7 +125,7 @@ pub fn render_github(d: &dyn Diagnostic) -> String {
     };
     let mut props = Vec::new();
     if let Some(f) = &r.file {
-        props.push(format!("file={}", escape_property(f)));
+        props.push(format!("file={}", escape_property(&visible(f))));
     }
     if let Some(l) = r.line {
         props.push(format!("line={l}"));
@@ -109,10 +134,11 @@ pub fn render_github(d: &dyn Diagnostic) -> String {
         props.push(format!("col={c}"));
     }
     props.push(format!("title={}", escape_property(&r.code)));
-    let mut message = r.message.clone();
+    // The log viewer reads colour codes, so none may come from the text.
+    let mut message = visible(&r.message).into_owned();
     if let Some(h) = &r.help {
         message.push_str("\nhelp: ");
-        message.push_str(h);
+        message.push_str(&visible(h));
     }
     format!("::{kind} {}::{}", props.join(","), escape_data(&message))
 }
@@ -125,4 +151,105 @@ fn escape_data(s: &str) -> String {
 
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A diagnostic whose message, help and labels are written with
+/// [`visible`]: they quote names, paths and values from policies and
+/// requests.
+struct Visible<'a>(&'a dyn Diagnostic);
+
+impl fmt::Debug for Visible<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for Visible<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&visible(&self.0.to_string()))
+    }
+}
+
+impl std::error::Error for Visible<'_> {}
+
+impl Diagnostic for Visible<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.0.code()
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        self.0.severity()
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        let help = visible(&self.0.help()?.to_string()).into_owned();
+        Some(Box::new(help))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.0.labels()?.map(|l| {
+            let text = l.label().map(|t| visible(t).into_owned());
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(text, *l.inner())
+            } else {
+                LabeledSpan::new_with_span(text, *l.inner())
+            }
+        });
+        Some(Box::new(labels))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    #[derive(Debug, thiserror::Error, Diagnostic)]
+    #[error("cannot import `{path}`")]
+    #[diagnostic(code(rpl::test::x), help("fix `{path}`"))]
+    struct Sample {
+        path: String,
+        #[source_code]
+        src: Source,
+        #[label("at `{path}`")]
+        span: miette::SourceSpan,
+    }
+
+    /// A path from a policy with escape codes in it, in a file that holds
+    /// one raw: nothing reaches the terminal raw, in colour or not.
+    #[test]
+    fn no_control_character_is_rendered_raw() {
+        let d = Sample {
+            path: "a\u{1b}]0;pwned\u{7}\nb".into(),
+            src: Source::new("p.rpl", "const x = \"\u{1b}[2J\"\nconst y = 1\n"),
+            span: (0, 5).into(),
+        };
+        for color in [false, true] {
+            let out = render_human(&d, color, 80);
+            let raw: Vec<char> = out
+                .chars()
+                .filter(|c| *c != '\n' && super::super::escape::is_unsafe(*c))
+                .collect();
+            assert!(raw.is_empty(), "{out}");
+            assert!(out.contains("a\\u{1b}]0;pwned\\u{7}\\u{a}b"), "{out}");
+            assert!(out.contains("\"\\u{1b}[2J\""), "{out}");
+        }
+        let gh = render_github(&d);
+        assert!(!gh.chars().any(super::super::escape::is_unsafe), "{gh}");
+    }
+
+    #[test]
+    fn clean_diagnostics_keep_their_colours() {
+        let d = Sample {
+            path: "common.rpl".into(),
+            src: Source::new("p.rpl", "const x = 1\n"),
+            span: (0, 5).into(),
+        };
+        assert!(render_human(&d, true, 80).contains('\u{1b}'));
+        assert!(!render_human(&d, false, 80).contains('\u{1b}'));
+    }
 }

@@ -3,3 +3,4 @@
 
 pub mod decision;
 pub mod diagnostics;
+pub mod escape;

@@ -274,27 +274,6 @@ fn a_toml_request_file_decides_like_its_json_twin() {
 }
 
 #[test]
-fn an_unreadable_request_file_does_not_stop_the_others() {
-    let out = rpl_cmd()
-        .args([
-            "eval",
-            "--format",
-            "json",
-            "no/such.json",
-            "examples/official_mall/02-undelivered.json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
-    assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .contains("cannot read `no/such.json`")
-    );
-}
-
-#[test]
 fn output_file_without_batch_is_a_usage_error() {
     let out = rpl_cmd()
         .args([

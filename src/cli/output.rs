@@ -1,0 +1,263 @@
+//! Where results go: stdout, or a file that is written whole or not at
+//! all. A file is written to a temporary file beside it and renamed into
+//! place once complete, so a run that fails or is interrupted halfway
+//! never leaves a truncated file and never destroys the one already there;
+//! and a path that names one of the run's inputs is refused before
+//! anything is opened for writing.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::input::io_reason;
+
+pub struct Output {
+    sink: Sink,
+}
+
+enum Sink {
+    Stdout(BufWriter<io::StdoutLock<'static>>),
+    /// A device or pipe (`/dev/null`, a FIFO): written in place, since it
+    /// cannot be replaced (and must not be).
+    Direct(BufWriter<File>),
+    /// A regular file, built beside its target.
+    Atomic {
+        file: BufWriter<tempfile::NamedTempFile>,
+        target: PathBuf,
+    },
+}
+
+impl Output {
+    pub fn stdout() -> Output {
+        Output {
+            sink: Sink::Stdout(BufWriter::new(io::stdout().lock())),
+        }
+    }
+
+    /// Opens `path` for the results, refusing it when it is the same file
+    /// as one of `inputs` (however it is spelt: through a symlink, with
+    /// `..`, or by a hard link). A symlink is followed: the file it names
+    /// is the one replaced.
+    pub fn file(path: &Path, inputs: &[&Path]) -> Result<Output, String> {
+        let shown = path.display();
+        for input in inputs.iter().filter(|i| i.as_os_str() != "-") {
+            if same_file::is_same_file(path, input).unwrap_or(false) {
+                return Err(format!(
+                    "the output `{shown}` is the input `{}`: writing it would destroy the requests; \
+                     choose another output file",
+                    input.display()
+                ));
+            }
+        }
+        let cannot = |e: io::Error| format!("cannot write `{shown}`: {}", io_reason(&e));
+        let existing = match std::fs::metadata(path) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(cannot(e)),
+        };
+        let target = match &existing {
+            Some(m) if m.is_dir() => {
+                return Err(format!("cannot write `{shown}`: it is a directory"));
+            }
+            Some(m) if !m.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(cannot)?;
+                return Ok(Output {
+                    sink: Sink::Direct(BufWriter::new(file)),
+                });
+            }
+            Some(_) => std::fs::canonicalize(path).map_err(cannot)?,
+            None => path.to_path_buf(),
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // A new file gets the usual permissions (the umask applies), not
+        // the owner-only ones of a temporary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir).map_err(cannot)?;
+        if let Some(m) = existing {
+            temp.as_file()
+                .set_permissions(m.permissions())
+                .map_err(cannot)?;
+        }
+        Ok(Output {
+            sink: Sink::Atomic {
+                file: BufWriter::new(temp),
+                target,
+            },
+        })
+    }
+
+    /// Completes the output: flushed, and a file synced to disk and moved
+    /// into place. Dropping an `Output` without this leaves a file's
+    /// target as it was (the temporary file is removed).
+    pub fn commit(self) -> io::Result<()> {
+        match self.sink {
+            Sink::Stdout(mut w) => w.flush(),
+            Sink::Direct(mut w) => w.flush(),
+            Sink::Atomic { file, target } => {
+                let temp = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+                temp.as_file().sync_all()?;
+                temp.persist(&target).map_err(|e| e.error)?;
+                sync_dir(&target);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Makes the rename itself durable; where directories cannot be opened
+/// or synced, the rename already happened and is left to the system.
+fn sync_dir(target: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = target.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.sink {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::Direct(w) => w.write(buf),
+            Sink::Atomic { file, .. } => file.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Stdout(w) => w.write_all(buf),
+            Sink::Direct(w) => w.write_all(buf),
+            Sink::Atomic { file, .. } => file.write_all(buf),
+        }
+    }
+
+    /// Flushes the buffer only: an atomic file is completed by `commit`.
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Stdout(w) => w.flush(),
+            Sink::Direct(w) => w.flush(),
+            Sink::Atomic { file, .. } => file.flush(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_file_appears_only_when_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.jsonl");
+        std::fs::write(&out, "old\n").unwrap();
+        let mut o = Output::file(&out, &[]).unwrap();
+        o.write_all(b"new\n").unwrap();
+        o.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
+        // Dropped before `commit`: as if the run failed halfway.
+        drop(o);
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
+        assert_eq!(names_in(dir.path()), ["out.jsonl"]);
+        let mut o = Output::file(&out, &[]).unwrap();
+        o.write_all(b"new\n").unwrap();
+        o.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new\n");
+        assert_eq!(names_in(dir.path()), ["out.jsonl"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_input_is_refused_however_it_is_spelt() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let input = dir.path().join("in.jsonl");
+        std::fs::write(&input, "{}\n").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&input, &link).unwrap();
+        let hard = dir.path().join("hard.jsonl");
+        std::fs::hard_link(&input, &hard).unwrap();
+        for spelling in [
+            input.clone(),
+            link,
+            sub.join("../in.jsonl"),
+            hard,
+            dir.path().join("./in.jsonl"),
+        ] {
+            let e = Output::file(&spelling, &[&input]).err().unwrap();
+            assert!(e.contains("is the input"), "{e}");
+        }
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), "{}\n");
+        // Nothing was created either.
+        assert_eq!(
+            names_in(dir.path()),
+            ["hard.jsonl", "in.jsonl", "link.jsonl", "sub"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_in_place_and_symlinks_followed() {
+        let mut o = Output::file(Path::new("/dev/null"), &[]).unwrap();
+        o.write_all(b"x\n").unwrap();
+        o.commit().unwrap();
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.jsonl");
+        std::fs::write(&real, "old\n").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut o = Output::file(&link, &[]).unwrap();
+        o.write_all(b"new\n").unwrap();
+        o.commit().unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\n");
+
+        let e = Output::file(dir.path(), &[]).err().unwrap();
+        assert!(e.ends_with("it is a directory"), "{e}");
+    }
+}
