@@ -15,6 +15,13 @@
 //! file, against the same one-thread read+parse baseline: a file's check
 //! must grow with the file, not with its square.
 //!
+//! A third group checks chains of 1,000, 4,000 and 10,000 files, each
+//! importing the next and defining one constant and one rule group, all
+//! used by one policy: import resolution and checking must grow with the
+//! chain's length (a 4,000-file chain took 8 s, 10,000 files 115 s, when
+//! every file's imports were gathered anew with a list search). The
+//! baseline is reading and parsing the 4,000 files on one thread.
+//!
 //! Set `RPL_BENCH_DIR=DIR` to generate into DIR and keep it there.
 //!
 //! Run: `cargo bench --bench check` (criterion needs at least 10
@@ -385,6 +392,38 @@ fn generate_one_file(dir: &Path) {
     std::fs::write(dir.join(format!("{}.rpl", CHANNELS[0])), s).unwrap();
 }
 
+/// A chain of `n` files, `chain/c00000.rpl` importing `c00001.rpl` and so
+/// on, each defining a constant and a group with one rule that uses it;
+/// `official_mall.rpl` imports the first and uses every group. Returns the
+/// chain's files.
+fn generate_chain(dir: &Path, n: usize) -> Vec<PathBuf> {
+    write_base(dir);
+    std::fs::create_dir_all(dir.join("chain")).unwrap();
+    let mut files = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut s = String::new();
+        if i + 1 < n {
+            writeln!(s, "import \"c{:05}.rpl\"", i + 1).unwrap();
+        }
+        writeln!(
+            s,
+            "\nconst limit_{i} = {i}.00 CNY\n\nrules g{i} {{\n    rule r{i} {{\n        when item.paid_amount > limit_{i} and reason == other\n        deny\n    }}\n}}"
+        )
+        .unwrap();
+        let path = dir.join(format!("chain/c{i:05}.rpl"));
+        std::fs::write(&path, s).unwrap();
+        files.push(path);
+    }
+    let mut s = String::from("import \"shared.rpl\"\nimport \"chain/c00000.rpl\"\n");
+    s.push_str(&policy_header(CHANNELS[0]));
+    for i in 0..n {
+        writeln!(s, "    use g{i}").unwrap();
+    }
+    s.push_str(FALLBACK);
+    std::fs::write(dir.join(format!("{}.rpl", CHANNELS[0])), s).unwrap();
+    files
+}
+
 /// Reads every file (the I/O floor of any check).
 fn read_all(files: &[PathBuf]) -> usize {
     files
@@ -441,7 +480,7 @@ fn bench_check(c: &mut Criterion) {
 
     // Once, outside the timed loop: the generated set must check cleanly
     // (and every file be parsed), or the numbers mean nothing.
-    let checked = rpl::check::check_paths(&dir);
+    let checked = rpl::load::check_paths(&dir);
     if checked.has_errors() {
         let errors = checked
             .diagnostics
@@ -482,7 +521,7 @@ fn bench_check(c: &mut Criterion) {
     // The result is dropped outside the timed part: `rpl check` exits
     // without freeing it.
     g.bench_function("check_paths", |b| {
-        b.iter_with_large_drop(|| rpl::check::check_paths(black_box(&dir)))
+        b.iter_with_large_drop(|| rpl::load::check_paths(black_box(&dir)))
     });
     g.finish();
 
@@ -491,7 +530,7 @@ fn bench_check(c: &mut Criterion) {
     let one = tempfile::tempdir().unwrap();
     generate_one_file(one.path());
     let one_dir = vec![one.path().to_path_buf()];
-    let checked = rpl::check::check_paths(&one_dir);
+    let checked = rpl::load::check_paths(&one_dir);
     assert!(!checked.has_errors(), "the one-file policy has errors");
     let rules: usize = checked
         .program
@@ -501,8 +540,40 @@ fn bench_check(c: &mut Criterion) {
     drop(checked);
     let mut g = slow_group(c, "check_one_file_x_50000_rules");
     g.bench_function("check_paths", |b| {
-        b.iter_with_large_drop(|| rpl::check::check_paths(black_box(&one_dir)))
+        b.iter_with_large_drop(|| rpl::load::check_paths(black_box(&one_dir)))
     });
+    g.finish();
+}
+
+fn bench_chain(c: &mut Criterion) {
+    let mut dirs = Vec::new();
+    let mut four_thousand = Vec::new();
+    for n in [1_000, 4_000, 10_000] {
+        let tmp = tempfile::tempdir().unwrap();
+        let files = generate_chain(tmp.path(), n);
+        let dir = vec![tmp.path().to_path_buf()];
+        let checked = rpl::load::check_paths(&dir);
+        assert!(!checked.has_errors(), "the {n}-file chain has errors");
+        let rules: usize = checked
+            .program
+            .as_ref()
+            .map_or(0, |p| p.policies.iter().map(|p| p.rules.len()).sum());
+        assert_eq!(rules, n + 1);
+        drop(checked);
+        if n == 4_000 {
+            four_thousand = files;
+        }
+        dirs.push((n, dir, tmp));
+    }
+    let mut g = slow_group(c, "check_import_chain");
+    g.bench_function("baseline_read_and_parse_4000", |b| {
+        b.iter(|| black_box(parse_all(black_box(&four_thousand))))
+    });
+    for (n, dir, _) in &dirs {
+        g.bench_function(format!("check_paths_{n}"), |b| {
+            b.iter_with_large_drop(|| rpl::load::check_paths(black_box(dir)))
+        });
+    }
     g.finish();
 }
 
@@ -511,6 +582,6 @@ criterion_group! {
     // The numbers and ratios are read from the text report; plotting costs
     // seconds per benchmark.
     config = Criterion::default().without_plots();
-    targets = bench_check
+    targets = bench_check, bench_chain
 }
 criterion_main!(benches);

@@ -29,7 +29,6 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::fmt;
 use std::ops::{Range, RangeInclusive};
-use std::path::Path;
 use std::sync::Arc;
 
 use jiff::civil::{Date, Weekday};
@@ -111,15 +110,6 @@ impl Calendar {
         };
         let doc = DeTable::parse(text).map_err(|e| cx.syntax(&e))?;
         cx.calendar(doc.get_ref())
-    }
-
-    /// Reads and parses a calendar file.
-    pub fn load(path: &Path) -> Result<Calendar, CalendarError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CalendarError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Calendar::parse(&path.display().to_string(), &text)
     }
 
     /// The calendar's own name (`name = "cn"` in the file).
@@ -227,17 +217,6 @@ impl Diagnostic for OutOfRange {
 /// A calendar file that cannot be read or does not make sense.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum CalendarError {
-    #[error("cannot read calendar file `{path}`")]
-    #[diagnostic(
-        code(rpl::calendar::io),
-        help("check that the file exists and can be read")
-    )]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-
     #[error("calendar file is not valid TOML: {message}")]
     #[diagnostic(
         code(rpl::calendar::syntax),
@@ -965,7 +944,7 @@ fn suggest(key: &str, known: &[&'static str]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
     use std::sync::LazyLock;
 
     use miette::{GraphicalReportHandler, GraphicalTheme};
@@ -978,8 +957,11 @@ mod tests {
     }
 
     /// The shipped calendar, loaded once.
-    static CN: LazyLock<Calendar> =
-        LazyLock::new(|| Calendar::load(&manifest_path("policies/calendars/cn.toml")).unwrap());
+    static CN: LazyLock<Calendar> = LazyLock::new(|| {
+        let path = manifest_path("policies/calendars/cn.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        Calendar::parse(&path.display().to_string(), &text).unwrap()
+    });
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()
@@ -1385,20 +1367,11 @@ mod tests {
         assert_eq!(e.to_string(), "the calendar has no table for 2025 to 2026");
     }
 
-    #[test]
-    fn missing_file_is_an_io_error() {
-        let path = manifest_path("tests/fixtures/calendars/does-not-exist.toml");
-        let e = Calendar::load(&path).unwrap_err();
-        assert_eq!(code(&e), "rpl::calendar::io");
-        assert!(e.to_string().contains("does-not-exist.toml"));
-    }
-
     // -- One fixture per error code ---------------------------------------------
 
-    /// Every code a calendar can report; all but `io` and `out_of_range` have a
+    /// Every code a calendar can report; all but `out_of_range` have a
     /// fixture `tests/fixtures/calendars/errors/<name>.toml`.
     const CODES: &[&str] = &[
-        "io",
         "out_of_range",
         "syntax",
         "missing_key",
@@ -1452,7 +1425,7 @@ mod tests {
         }
         let with_fixture: BTreeSet<_> = CODES
             .iter()
-            .filter(|c| !matches!(**c, "io" | "out_of_range"))
+            .filter(|c| **c != "out_of_range")
             .map(|c| c.to_string())
             .collect();
         assert_eq!(seen, with_fixture);

@@ -9,6 +9,7 @@ use crate::compile::{self, Compiled};
 use crate::eval::{self, Decision, ErrorBody, Failure};
 use crate::request::{Rejected, Request};
 use crate::schema::Schema;
+use crate::source::Sources;
 
 /// Checked, compiled policies, ready to evaluate requests.
 ///
@@ -69,7 +70,27 @@ impl Engine {
     /// Checks and compiles the policy directory at `dir` (the folder with
     /// `schema.toml`). Warnings are allowed; any error fails the load.
     pub fn load(dir: impl AsRef<Path>) -> Result<Engine, LoadFailure> {
-        let checked = check::check_paths(&[dir.as_ref().to_path_buf()]);
+        Engine::from_checked(crate::load::check_paths(&[dir.as_ref().to_path_buf()]))
+    }
+
+    /// Checks and compiles a policy directory held in memory (a language
+    /// server's buffers, a service's hot reload, a browser's files): no
+    /// file is read.
+    ///
+    /// ```
+    /// let mut sources = rpl::source::Sources::new("memory");
+    /// sources.insert("schema.toml", rpl::schema::Schema::BUILTIN);
+    /// # let _ = &mut sources;
+    /// let failure = rpl::Engine::from_sources(&sources).unwrap_err();
+    /// assert!(failure.diagnostics.iter().any(|d| {
+    ///     d.code().is_some_and(|c| c.to_string() == "rpl::load::no_policies")
+    /// }));
+    /// ```
+    pub fn from_sources(sources: &Sources) -> Result<Engine, LoadFailure> {
+        Engine::from_checked(check::check(sources, None))
+    }
+
+    fn from_checked(checked: check::Checked) -> Result<Engine, LoadFailure> {
         match checked.program {
             Some(program) => Ok(Engine::from_program(&program)),
             None => Err(LoadFailure {

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod compile;
 pub mod engine;
 pub mod eval;
+pub mod load;
 pub mod report;
 pub mod request;
 pub mod schema;

@@ -5,6 +5,7 @@
 //! search, so rendering thousands of diagnostics in a large file stays
 //! linear (miette's own sources rescan the file from the start each time).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -231,9 +232,304 @@ impl SourceMap {
     }
 }
 
+/// The files of one policy directory, in memory: all the checker reads.
+///
+/// Paths are relative to the directory, their parts joined by `/`
+/// (`calendars/cn.toml`). The disk loader (`crate::load`) fills a
+/// `Sources` from a directory; a language server, a service or a test may
+/// build one of its own, with files that exist nowhere on disk.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// How the directory is named in diagnostics: file `a.rpl` is shown as
+    /// `{root}/a.rpl`, or as `a.rpl` when `root` is empty.
+    root: String,
+    files: BTreeMap<String, Entry>,
+    dirs: BTreeSet<String>,
+    /// Symlinks: where each leads inside the directory, `None` when it
+    /// leads out of it.
+    links: BTreeMap<String, Option<String>>,
+    /// What the loader met in the directory that is not a file to read (a
+    /// folder it could not list, a symlink it did not follow).
+    problems: Vec<(String, Unreadable)>,
+}
+
+/// A file of a policy directory.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Text(Arc<str>),
+    /// Found, but not read; a policy file (`.rpl`) in this state is an
+    /// error, any other file only when something uses it.
+    Unreadable(Unreadable),
+}
+
+/// Why the loader did not read a file (or follow a folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// A symlink that leads out of the policy directory, to `target`.
+    OutsideRoot {
+        target: String,
+    },
+    /// A FIFO, socket or device: never opened.
+    NotRegular {
+        kind: &'static str,
+    },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// `byte` at byte `offset` starts no UTF-8 character; `text` is the
+    /// file with such bytes replaced, to show where.
+    NotUtf8 {
+        offset: usize,
+        byte: u8,
+        text: Arc<str>,
+    },
+    Io {
+        reason: String,
+    },
+    /// A folder symlink that leads out of the directory: not followed.
+    FolderOutsideRoot {
+        target: String,
+    },
+}
+
+/// Why a path written in a policy (an import, a calendar) names no file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// It climbs out of the directory, or is absolute, or passes through a
+    /// symlink that leads out.
+    Outside,
+    /// Nothing of that name.
+    NotFound,
+    /// A folder.
+    Dir,
+    /// A name starting with `.`: hidden files are not part of a directory.
+    Hidden,
+    /// It ends in `/`, which names a folder, but the path is a file.
+    NotADirectory,
+}
+
+impl Sources {
+    pub fn new(root: impl Into<String>) -> Sources {
+        Sources {
+            root: root.into(),
+            ..Sources::default()
+        }
+    }
+
+    /// Adds (or replaces) a file; the folders on its path are added too.
+    pub fn insert(&mut self, path: impl Into<String>, text: impl Into<Arc<str>>) {
+        self.insert_entry(path.into(), Entry::Text(text.into()));
+    }
+
+    /// The same, builder style.
+    pub fn with(mut self, path: impl Into<String>, text: impl Into<Arc<str>>) -> Sources {
+        self.insert(path, text);
+        self
+    }
+
+    pub fn insert_entry(&mut self, path: String, entry: Entry) {
+        let mut at = 0;
+        while let Some(i) = path.get(at..).and_then(|rest| rest.find('/')) {
+            if let Some(dir) = path.get(..at + i) {
+                self.dirs.insert(dir.to_owned());
+            }
+            at += i + 1;
+        }
+        self.files.insert(path, entry);
+    }
+
+    /// Records a symlink at `path` leading to `target` inside the
+    /// directory, or out of it (`None`).
+    pub fn insert_link(&mut self, path: String, target: Option<String>) {
+        self.links.insert(path, target);
+    }
+
+    pub fn insert_problem(&mut self, path: String, problem: Unreadable) {
+        self.problems.push((path, problem));
+    }
+
+    /// How diagnostics name the directory.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// How diagnostics name the file at `path`.
+    pub fn display(&self, path: &str) -> String {
+        if self.root.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{}/{path}", self.root)
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.files.get(path)
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.files.iter().map(|(p, e)| (p.as_str(), e))
+    }
+
+    pub fn problems(&self) -> &[(String, Unreadable)] {
+        &self.problems
+    }
+
+    /// The policy files: every `.rpl` path, a symlink's taken as the file
+    /// it leads to, each file once, in the order of their paths part by
+    /// part (a folder's files before a file named like the folder, as
+    /// `Path` orders them). Unreadable ones are included.
+    pub fn policy_files(&self) -> Vec<String> {
+        let mut paths: Vec<&str> = self
+            .files
+            .keys()
+            .chain(self.links.keys())
+            .map(String::as_str)
+            .filter(|p| p.ends_with(".rpl"))
+            .collect();
+        paths.sort_by(|a, b| std::path::Path::new(a).cmp(std::path::Path::new(b)));
+        let mut seen = BTreeSet::new();
+        paths
+            .into_iter()
+            .filter_map(|p| match self.links.get(p) {
+                Some(Some(target)) if self.files.contains_key(target) => Some(target.clone()),
+                Some(_) => None,
+                None => Some(p.to_owned()),
+            })
+            .filter(|p| seen.insert(p.clone()))
+            .collect()
+    }
+
+    /// The `.rpl` files in the folder `dir`, for did-you-mean.
+    pub fn policy_files_in(&self, dir: &str) -> impl Iterator<Item = &str> {
+        self.files.keys().filter_map(move |p| {
+            let name = match p.rsplit_once('/') {
+                Some((d, name)) if d == dir => name,
+                None if dir.is_empty() => p.as_str(),
+                _ => return None,
+            };
+            name.ends_with(".rpl").then_some(name)
+        })
+    }
+
+    /// The file that `written` names, relative to the folder `base` (empty
+    /// for the directory itself), as `..` and symlinks inside the
+    /// directory lead: the path of an entry of [`Sources::get`].
+    pub fn resolve(&self, base: &str, written: &str) -> Result<String, Missing> {
+        let (path, hidden) = self.walk(base, written)?;
+        if self.files.contains_key(&path) {
+            if written.ends_with('/') {
+                return Err(Missing::NotADirectory);
+            }
+            Ok(path)
+        } else if self.dirs.contains(&path) || path.is_empty() {
+            Err(Missing::Dir)
+        } else if hidden {
+            Err(Missing::Hidden)
+        } else {
+            Err(Missing::NotFound)
+        }
+    }
+
+    /// The folder that `written` names from `base`, if it is one.
+    pub fn resolve_folder(&self, base: &str, written: &str) -> Option<String> {
+        let (path, _) = self.walk(base, written).ok()?;
+        (path.is_empty() || self.dirs.contains(&path)).then_some(path)
+    }
+
+    /// The path `written` leads to from `base`, and whether it passed a
+    /// hidden name.
+    fn walk(&self, base: &str, written: &str) -> Result<(String, bool), Missing> {
+        if written.starts_with('/') || std::path::Path::new(written).is_absolute() {
+            return Err(Missing::Outside);
+        }
+        let mut parts: Vec<String> = base
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut hidden = false;
+        for part in written.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    if parts.pop().is_none() {
+                        return Err(Missing::Outside);
+                    }
+                }
+                name => {
+                    hidden |= name.starts_with('.');
+                    parts.push(name.to_owned());
+                    // A symlink's target is its real path: one step does.
+                    match self.links.get(&parts.join("/")) {
+                        Some(Some(target)) => {
+                            parts = target.split('/').map(str::to_owned).collect();
+                        }
+                        Some(None) => return Err(Missing::Outside),
+                        None => {}
+                    }
+                }
+            }
+        }
+        Ok((parts.join("/"), hidden))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sources() -> Sources {
+        let mut s = Sources::new("policies")
+            .with("a.rpl", "")
+            .with("lib/b.rpl", "")
+            .with("lib/deep/c.rpl", "")
+            .with("calendars/cn.toml", "");
+        s.insert_link("link.rpl".into(), Some("lib/b.rpl".into()));
+        s.insert_link("shared".into(), Some("lib".into()));
+        s.insert_link("out".into(), None);
+        s
+    }
+
+    #[test]
+    fn paths_resolve_as_the_file_system_would() {
+        let s = sources();
+        assert_eq!(s.resolve("", "a.rpl"), Ok("a.rpl".into()));
+        assert_eq!(s.resolve("lib", "../a.rpl"), Ok("a.rpl".into()));
+        assert_eq!(s.resolve("lib/deep", "./../b.rpl"), Ok("lib/b.rpl".into()));
+        assert_eq!(s.resolve("", "link.rpl"), Ok("lib/b.rpl".into()));
+        // `..` after a symlinked folder climbs from where it leads.
+        assert_eq!(
+            s.resolve("", "shared/deep/../b.rpl"),
+            Ok("lib/b.rpl".into())
+        );
+        assert_eq!(s.resolve("", "shared/../a.rpl"), Ok("a.rpl".into()));
+        assert_eq!(s.resolve("", "../a.rpl"), Err(Missing::Outside));
+        assert_eq!(
+            s.resolve("lib", "../../policies/a.rpl"),
+            Err(Missing::Outside)
+        );
+        assert_eq!(s.resolve("", "/etc/passwd"), Err(Missing::Outside));
+        assert_eq!(s.resolve("", "out/x.rpl"), Err(Missing::Outside));
+        assert_eq!(s.resolve("", "lib"), Err(Missing::Dir));
+        assert_eq!(s.resolve("", "."), Err(Missing::Dir));
+        assert_eq!(s.resolve("", "a.rpl/"), Err(Missing::NotADirectory));
+        assert_eq!(s.resolve("", ".h/x.rpl"), Err(Missing::Hidden));
+        assert_eq!(s.resolve("", "nope.rpl"), Err(Missing::NotFound));
+    }
+
+    #[test]
+    fn policy_files_are_listed_once_in_path_order() {
+        let mut s = sources().with("lib.rpl", "");
+        s.insert_link("z.rpl".into(), Some("a.rpl".into()));
+        assert_eq!(
+            s.policy_files(),
+            ["a.rpl", "lib/b.rpl", "lib/deep/c.rpl", "lib.rpl"]
+        );
+        assert_eq!(s.policy_files_in("lib").collect::<Vec<_>>(), ["b.rpl"]);
+        assert_eq!(s.display("a.rpl"), "policies/a.rpl");
+        assert_eq!(Sources::new("").display("a.rpl"), "a.rpl");
+    }
 
     #[test]
     fn line_col_counts_characters_not_bytes() {

@@ -24,6 +24,8 @@ mod eval_robustness;
 mod examples;
 #[path = "it/imports.rs"]
 mod imports;
+#[path = "it/loader.rs"]
+mod loader;
 #[path = "it/long_policy.rs"]
 mod long_policy;
 #[path = "it/robustness.rs"]

@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let scratch = scratch();
     std::fs::write(&scratch.file, text.as_bytes()).expect("write the input");
-    let checked = rpl::check::check_paths(std::slice::from_ref(&scratch.file));
+    let checked = rpl::load::check_paths(std::slice::from_ref(&scratch.file));
     for d in &checked.diagnostics {
         render_human(d.as_ref(), false, 80);
         render_github(d.as_ref());

@@ -512,36 +512,3 @@ fn help_or(first: String, fallback: &str) -> String {
         first
     }
 }
-
-/// Problems with the files themselves, before any policy is read.
-#[derive(Debug, Error, Diagnostic)]
-pub enum LoadError {
-    #[error("cannot read `{path}`: {reason}")]
-    #[diagnostic(
-        code(rpl::load::io),
-        help("check that the path exists and is readable")
-    )]
-    Io { path: String, reason: String },
-
-    #[error("no `schema.toml` found for `{path}`")]
-    #[diagnostic(
-        code(rpl::load::no_schema),
-        help(
-            "the policy directory holds `schema.toml` beside the `.rpl` files; pass that directory"
-        )
-    )]
-    NoSchema { path: String },
-
-    #[error("`{path}` is not a policy file")]
-    #[diagnostic(
-        code(rpl::load::not_a_policy_file),
-        help(
-            "policy files end in `.rpl`; the schema and calendars are checked with the policies that use them: pass their directory"
-        )
-    )]
-    NotPolicyFile { path: String },
-
-    #[error("no policy files in `{path}`")]
-    #[diagnostic(code(rpl::load::no_policies), help("policy files end in `.rpl`"))]
-    NoPolicies { path: String },
-}

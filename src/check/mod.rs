@@ -1,34 +1,35 @@
 //! Stage 2: syntax trees + schema → checked program, with every problem
 //! reported at once.
 //!
-//! [`check_paths`] loads a policy directory (schema, `.rpl` files and their
-//! imports), resolves names, types every expression against the schema and
-//! runs the lints. It returns all diagnostics, and the [`hir::Program`] when
-//! there was no error.
+//! [`check`] takes a policy directory in memory ([`Sources`]: the schema,
+//! the `.rpl` files, calendars), parses the files, follows their imports,
+//! resolves names, types every expression against the schema and runs the
+//! lints. It returns all diagnostics, and the [`hir::Program`] when there
+//! was no error. It never touches the disk: `crate::load` reads a
+//! directory into `Sources`.
 
 mod diags;
 pub mod error;
+mod files;
 pub mod hir;
-mod load;
 mod policy;
 mod scope;
 mod types;
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 use rayon::prelude::*;
 use std::sync::Arc;
 
 pub use diags::{Diagnostic_ as Diagnostic, is_error};
-pub use error::{CheckError, LoadError};
-pub use load::find_root;
+pub use error::CheckError;
 
 use diags::Diags;
+use files::Files;
 use scope::{Def, Scope};
 
 use crate::schema::Schema;
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceMap, Sources};
 use crate::syntax::ast;
 
 /// The result of checking: diagnostics (errors and warnings, in the order
@@ -46,74 +47,51 @@ impl Checked {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| is_error(d.as_ref()))
     }
+
+    /// A check that could not start: only these diagnostics.
+    pub fn failed(diagnostics: Vec<Diagnostic>) -> Checked {
+        Checked {
+            diagnostics,
+            program: None,
+            sources: Arc::default(),
+            files: Vec::new(),
+        }
+    }
 }
 
-/// Checks the policy files at `paths` (files or directories; the policy
-/// directory is the nearest one holding `schema.toml`).
-pub fn check_paths(paths: &[PathBuf]) -> Checked {
+/// Checks the policy directory `input`. With `focus` (paths of files, or
+/// folders, in it), only what concerns those files is reported, but
+/// always in the light of the whole directory: what a shared file defines
+/// is only checked where a policy uses it.
+pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
     let mut diags = Diags::default();
-    // A named file that is not a policy (the schema, a calendar) would be
-    // read as policy text and fail with a baffling syntax error.
-    let (paths, others): (Vec<PathBuf>, Vec<PathBuf>) = paths
-        .iter()
-        .cloned()
-        .partition(|p| !p.is_file() || p.extension().is_some_and(|e| e == "rpl"));
-    for p in &others {
-        diags.push(LoadError::NotPolicyFile {
-            path: p.display().to_string(),
-        });
-    }
-    if paths.is_empty() && !others.is_empty() {
+    let files = files::read(input, &mut diags);
+    let Some(schema) = files.schema.as_ref() else {
         return Checked {
             diagnostics: diags.into_vec(),
             program: None,
-            sources: Arc::default(),
-            files: Vec::new(),
-        };
-    }
-    let paths = paths.as_slice();
-    // Named files are checked as part of their directory, since what a
-    // shared file defines is only checked where a policy uses it; only
-    // what concerns them (and their imports) is reported.
-    let focus = paths.iter().all(|p| p.is_file()).then(|| paths.to_vec());
-    let whole = focus
-        .as_ref()
-        .and_then(|files| files.first())
-        .and_then(|f| load::find_root(f))
-        .map(|root| vec![root]);
-    let Some(loaded) = load::load(whole.as_deref().unwrap_or(paths), &mut diags) else {
-        return Checked {
-            diagnostics: diags.into_vec(),
-            program: None,
-            sources: Arc::default(),
-            files: Vec::new(),
+            sources: Arc::new(files.sources),
+            files: files.files,
         };
     };
-    let Some(schema) = loaded.schema.as_ref() else {
-        return Checked {
-            diagnostics: diags.into_vec(),
-            program: None,
-            sources: Arc::new(loaded.sources),
-            files: loaded.files,
-        };
-    };
+    let complete = files.complete();
+    let scoped = needing_scope(&files, &complete);
     // Files are checked on rayon's pool, each with its own scope and
     // collector; the results are merged in file order, so the output does
     // not depend on scheduling.
-    let results: Vec<FileResult> = loaded
+    let results: Vec<FileResult> = files
         .files
         .par_iter()
         // One file per task: the few files holding policies carry nearly
         // all the work, and side by side they would land in one task.
         .with_max_len(1)
-        .filter_map(|(id, file)| check_file(&loaded, schema, *id, file.as_ref()?))
+        .filter(|(id, _)| scoped.contains(id))
+        .filter_map(|(id, file)| Some(check_file(&files, schema, *id, file.as_ref()?)))
         .collect();
     let mut policies: Vec<hir::CheckedPolicy> = Vec::new();
-    let mut checked_files = HashSet::new();
     let mut used = HashSet::new();
     let mut reported_dups = HashSet::new();
     for r in results {
-        checked_files.extend(r.closure);
         for (key, d) in r.duplicates {
             if reported_dups.insert(key) {
                 diags.push(d);
@@ -123,26 +101,24 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         used.extend(r.used);
         policies.extend(r.policies);
     }
-    // Only a whole directory is expected to cover every channel.
-    let whole_dir = paths.iter().all(|p| p.is_dir());
     // A duplicate is never looked up, so it is not "unused" as well.
     used.extend(reported_dups);
     whole_set_lints(
-        &loaded,
-        &checked_files,
+        &files,
+        &complete,
         &used,
         &policies,
-        whole_dir,
+        focus.is_none(),
         &mut diags,
     );
     // The program is the whole directory's: an error anywhere withholds it.
     let has_errors = diags.has_errors();
     let schema = Arc::new(schema.clone());
     let diagnostics = match focus {
-        Some(files) => focused(&loaded, &files, diags.into_vec()),
+        Some(named) => focused(&files, named, diags.into_vec()),
         None => diags.into_vec(),
     };
-    let sources = Arc::new(loaded.sources);
+    let sources = Arc::new(files.sources);
     let program = (!has_errors).then(|| hir::Program {
         schema,
         policies,
@@ -152,26 +128,98 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         diagnostics,
         program,
         sources,
-        files: loaded.files,
+        files: files.files,
     }
+}
+
+/// The files to build a scope for: those holding a policy (to check it),
+/// and those that see two definitions of one name (to report them). Any
+/// other file's scope would find nothing, and in a long chain of imports
+/// building one per file would cost the chain's length squared.
+fn needing_scope(files: &Files<'_>, complete: &HashSet<FileId>) -> HashSet<FileId> {
+    let mut need: HashSet<FileId> = HashSet::new();
+    let mut definers: HashMap<&str, Vec<FileId>> = HashMap::new();
+    for (id, file) in &files.files {
+        let Some(file) = file.as_ref().filter(|_| complete.contains(id)) else {
+            continue;
+        };
+        if file.items.iter().any(|i| matches!(i, ast::Item::Policy(_))) {
+            need.insert(*id);
+        }
+        for def in file.items.iter().filter_map(Def::of) {
+            definers
+                .entry(def.name().name.as_str())
+                .or_default()
+                .push(*id);
+        }
+    }
+    let mut importers: HashMap<FileId, Vec<FileId>> = HashMap::new();
+    for (&from, targets) in &files.imports {
+        for &t in targets {
+            importers.entry(t).or_default().push(from);
+        }
+    }
+    // Every file that reaches a definer sees its definitions.
+    let seeing = |from: FileId| {
+        let mut seen: HashSet<FileId> = HashSet::from([from]);
+        let mut todo = vec![from];
+        while let Some(f) = todo.pop() {
+            for &g in importers.get(&f).map(Vec::as_slice).unwrap_or_default() {
+                if seen.insert(g) {
+                    todo.push(g);
+                }
+            }
+        }
+        seen
+    };
+    for ids in definers.values().filter(|ids| ids.len() > 1) {
+        let mut count: HashMap<FileId, usize> = HashMap::new();
+        for (i, &definer) in ids.iter().enumerate() {
+            // A file defining the name twice counts once per definition.
+            if ids.get(..i).is_some_and(|before| before.contains(&definer)) {
+                *count.entry(definer).or_default() += 1;
+                continue;
+            }
+            for f in seeing(definer) {
+                *count.entry(f).or_default() += 1;
+            }
+        }
+        need.extend(count.into_iter().filter(|(_, n)| *n > 1).map(|(f, _)| f));
+    }
+    need.retain(|id| complete.contains(id));
+    need
 }
 
 /// The diagnostics for named files: every error (an error anywhere in the
 /// directory withholds the program, and may come from the named file, as a
 /// second policy for a channel does), but warnings only about the named
 /// files and what they import.
-fn focused(loaded: &load::Loaded, files: &[PathBuf], all: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let wanted: HashSet<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
-    let named: Vec<FileId> = loaded
-        .sources
+fn focused(files: &Files<'_>, named: &[String], all: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let input = files.input;
+    let mut ids: Vec<FileId> = Vec::new();
+    for n in named {
+        match input.resolve("", n) {
+            Ok(path) => ids.extend(files.ids.get(&path)),
+            Err(_) => {
+                // A folder: the files in it.
+                let Some(folder) = input.resolve_folder("", n) else {
+                    continue;
+                };
+                let prefix = format!("{folder}/");
+                ids.extend(
+                    files
+                        .ids
+                        .iter()
+                        .filter(|(p, _)| p.starts_with(&prefix))
+                        .map(|(_, id)| *id),
+                );
+            }
+        }
+    }
+    let keep: HashSet<&str> = ids
         .iter()
-        .filter(|(_, f)| wanted.contains(&f.path))
-        .map(|(id, _)| id)
-        .collect();
-    let keep: HashSet<&str> = named
-        .iter()
-        .flat_map(|id| loaded.closure(*id))
-        .filter_map(|id| loaded.sources.get(id).map(|f| f.name.as_str()))
+        .flat_map(|id| files.closure(*id))
+        .filter_map(|id| files.sources.get(id).map(|f| f.name.as_str()))
         .collect();
     all.into_iter()
         .filter(|d| {
@@ -186,25 +234,17 @@ fn focused(loaded: &load::Loaded, files: &[PathBuf], all: Vec<Diagnostic>) -> Ve
 
 /// What checking one file found.
 struct FileResult {
-    closure: Vec<FileId>,
     duplicates: Vec<(scope::DefKey, CheckError)>,
     diags: Diags,
     used: HashSet<scope::DefKey>,
     policies: Vec<hir::CheckedPolicy>,
 }
 
-/// Checks the policies of one file against what it and its imports define;
-/// `None` when an import is broken (that would only cause follow-on errors).
-fn check_file(
-    loaded: &load::Loaded,
-    schema: &Schema,
-    id: FileId,
-    file: &ast::File,
-) -> Option<FileResult> {
+/// Checks the policies of one file against what it and its imports define
+/// (only for a file whose imports are complete: a broken one would only
+/// cause follow-on errors).
+fn check_file(loaded: &Files<'_>, schema: &Schema, id: FileId, file: &ast::File) -> FileResult {
     let closure = loaded.closure(id);
-    if !closure.iter().all(|f| loaded.is_complete(*f)) {
-        return None;
-    }
     let mut used = HashSet::new();
     let defs = closure
         .iter()
@@ -231,7 +271,7 @@ fn check_file(
     let mut env = policy::Env {
         schema,
         sources: &loaded.sources,
-        root: &loaded.root,
+        files: loaded.input,
         calendars: &mut calendars,
     };
     let policies = file
@@ -245,20 +285,19 @@ fn check_file(
         })
         .collect();
     drop(scope);
-    Some(FileResult {
-        closure,
+    FileResult {
         duplicates,
         diags,
         used,
         policies,
-    })
+    }
 }
 
 /// Lints over the whole directory: one policy per channel, every channel
 /// covered, policy names unique, every definition used.
 fn whole_set_lints(
-    loaded: &load::Loaded,
-    checked_files: &HashSet<crate::source::FileId>,
+    loaded: &Files<'_>,
+    checked_files: &HashSet<FileId>,
     used: &HashSet<scope::DefKey>,
     policies: &[hir::CheckedPolicy],
     whole_dir: bool,
@@ -311,7 +350,7 @@ fn whole_set_lints(
     }
     // What a file left unchecked uses is unknown: no definition can be
     // called unused then.
-    if diags.incomplete || !loaded.files.iter().all(|(id, _)| loaded.is_complete(*id)) {
+    if diags.incomplete || checked_files.len() < loaded.files.len() {
         return;
     }
     for (id, file) in &loaded.files {

@@ -2,7 +2,6 @@
 //! rule's condition and outcome, and the lints over its rule list.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -14,8 +13,9 @@ use super::hir::*;
 use super::scope::{self, Def, DefKey, Scope};
 use super::types::Ctx;
 use crate::calendar::Calendar;
+use crate::load::LoadError;
 use crate::schema::{EnumType, Schema};
-use crate::source::{SourceMap, Span};
+use crate::source::{Entry, Missing, SourceMap, Sources, Span};
 use crate::syntax::ast::{self, ExprKind, PolicyItem, RuleKind, Verdict};
 
 const SETTINGS: [&str; 5] = ["channel", "currency", "timezone", "calendar", "version"];
@@ -23,8 +23,10 @@ const SETTINGS: [&str; 5] = ["channel", "currency", "timezone", "calendar", "ver
 pub struct Env<'a> {
     pub schema: &'a Schema,
     pub sources: &'a SourceMap,
-    pub root: &'a Path,
-    pub calendars: &'a mut HashMap<PathBuf, Option<Arc<Calendar>>>,
+    /// The policy directory's files, where calendars are found.
+    pub files: &'a Sources,
+    /// Calendars read so far, by path in the directory.
+    pub calendars: &'a mut HashMap<String, Option<Arc<Calendar>>>,
 }
 
 /// A policy's items, sorted out: settings by key, its own constants, the
@@ -484,37 +486,38 @@ fn load_calendar(s: &ast::Setting, env: &mut Env<'_>, diags: &mut Diags) -> Opti
         );
         return None;
     };
-    let path = env.root.join(rel);
-    let inside = path
-        .canonicalize()
-        .map(|p| p.starts_with(env.root))
-        .unwrap_or(false);
-    if !path.is_file() || !inside {
-        let problem = if inside || !path.exists() {
-            "no such calendar file"
-        } else {
-            "outside the policy directory"
-        };
-        bad_setting(
-            diags,
-            env.sources,
-            s,
-            problem,
-            "the calendar path is relative to the policy directory, e.g. `calendar = \"calendars/cn.toml\"`",
-        );
-        return None;
-    }
-    let entry = env
-        .calendars
-        .entry(path.clone())
-        .or_insert_with(|| match Calendar::load(&path) {
-            Ok(c) => Some(Arc::new(c)),
-            Err(e) => {
-                diags.push(e);
-                None
+    let problem = match env.files.resolve("", rel) {
+        Ok(path) => match env.files.get(&path) {
+            Some(Entry::Text(text)) => {
+                let name = env.files.display(&path);
+                let entry = env.calendars.entry(path).or_insert_with(|| {
+                    match Calendar::parse(&name, text) {
+                        Ok(c) => Some(Arc::new(c)),
+                        Err(e) => {
+                            diags.push(e);
+                            None
+                        }
+                    }
+                });
+                return entry.clone();
             }
-        });
-    entry.clone()
+            Some(Entry::Unreadable(why)) => {
+                diags.push(LoadError::unreadable(env.files.display(&path), why));
+                return None;
+            }
+            None => "no such calendar file",
+        },
+        Err(Missing::Outside) => "outside the policy directory",
+        Err(_) => "no such calendar file",
+    };
+    bad_setting(
+        diags,
+        env.sources,
+        s,
+        problem,
+        "the calendar path is relative to the policy directory, e.g. `calendar = \"calendars/cn.toml\"`",
+    );
+    None
 }
 
 fn check_fields(

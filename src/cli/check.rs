@@ -22,13 +22,21 @@ pub struct CheckArgs {
     pub deny_warnings: bool,
 }
 
+/// Load errors that mean the paths given could not be checked at all.
+const USAGE_CODES: [&str; 4] = [
+    "rpl::load::io",
+    "rpl::load::no_schema",
+    "rpl::load::not_a_policy_file",
+    "rpl::load::no_policies",
+];
+
 pub fn run(args: CheckArgs) -> ExitCode {
     let paths = if args.paths.is_empty() {
         vec![default_policies()]
     } else {
         args.paths
     };
-    let checked = check::check_paths(&paths);
+    let checked = crate::load::check_paths(&paths);
     let diags = &checked.diagnostics;
     let mut stdout = std::io::stdout().lock();
     let written = match args.format {
@@ -78,9 +86,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
     {
         return ExitCode::Usage;
     }
+    // What kept the check from reading what it was asked to is an I/O
+    // error (2); a problem in the directory's files (a symlink out of it,
+    // a FIFO, a file in GBK) is one the author fixes like any other (1).
     let io_failure = diags.iter().any(|d| {
         let code = d.code().map(|c| c.to_string()).unwrap_or_default();
-        code.starts_with("rpl::load::") || code.ends_with("::io")
+        check::is_error(d.as_ref()) && USAGE_CODES.contains(&code.as_str())
     });
     let code = if io_failure {
         ExitCode::Usage

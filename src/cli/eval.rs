@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::input::{DEFAULT_MAX_REQUEST, Lines, io_reason, parse_size, read_request};
+use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
 use super::output::Output;
 use super::{ExitCode, default_policies, stderr_color, term_width};
 use crate::engine::{Engine, Outcome};
 use crate::eval::{ErrorBody, Failure};
+use crate::load::io_reason;
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
 use crate::report::escape::{json_line, visible};

@@ -7,6 +7,7 @@
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
+use crate::load::{io_reason, show_size};
 use crate::request::RequestError;
 
 /// The default size limit of one request (a file, stdin, or a batch line).
@@ -39,17 +40,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     match n.checked_mul(1 << shift) {
         Some(0) | None => Err("the size must be at least 1 byte and fit in 64 bits".to_owned()),
         Some(size) => Ok(size),
-    }
-}
-
-/// `1 MiB (1048576 bytes)`, for messages.
-pub fn show_size(size: u64) -> String {
-    let unit = [(30, "GiB"), (20, "MiB"), (10, "KiB")]
-        .into_iter()
-        .find(|(shift, _)| size >= 1 << shift && size.is_multiple_of(1 << shift));
-    match unit {
-        Some((shift, name)) => format!("{} {name} ({size} bytes)", size >> shift),
-        None => format!("{size} bytes"),
     }
 }
 
@@ -103,20 +93,6 @@ fn read_bounded(reader: impl Read, limit: u64) -> io::Result<Option<Vec<u8>>> {
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= limit).then_some(bytes))
-}
-
-/// An I/O error as a message reads it: `no such file or directory`.
-pub fn io_reason(e: &io::Error) -> String {
-    let text = e.to_string();
-    let text = match text.find(" (os error") {
-        Some(i) => text.get(..i).unwrap_or(&text).to_owned(),
-        None => text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
 }
 
 /// `what` (`line 7`, `the request file`) is over the limit; `path` is the

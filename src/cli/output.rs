@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::input::io_reason;
+use crate::load::io_reason;
 
 pub struct Output {
     sink: Sink,

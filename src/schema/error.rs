@@ -10,13 +10,6 @@ type Src = NamedSource<Arc<str>>;
 /// A problem in `schema.toml`. Codes are stable: `rpl::schema::<name>`.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 pub enum SchemaError {
-    #[error("cannot read schema file `{path}`: {reason}")]
-    #[diagnostic(
-        code(rpl::schema::io),
-        help("check that the file exists and is readable")
-    )]
-    Io { path: String, reason: String },
-
     #[error("invalid TOML: {message}")]
     #[diagnostic(
         code(rpl::schema::syntax),
@@ -226,7 +219,6 @@ pub enum SchemaError {
 impl SchemaError {
     /// Every code a schema error can have, for tests and documentation.
     pub const CODES: &'static [&'static str] = &[
-        "rpl::schema::io",
         "rpl::schema::syntax",
         "rpl::schema::unknown_key",
         "rpl::schema::missing_key",
@@ -254,7 +246,6 @@ impl SchemaError {
     /// The stable code, such as `rpl::schema::unknown_type`.
     pub fn code(&self) -> &'static str {
         match self {
-            SchemaError::Io { .. } => "rpl::schema::io",
             SchemaError::Syntax { .. } => "rpl::schema::syntax",
             SchemaError::UnknownKey { .. } => "rpl::schema::unknown_key",
             SchemaError::MissingKey { .. } => "rpl::schema::missing_key",

@@ -10,7 +10,7 @@ mod load;
 pub(crate) mod scalar;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -173,10 +173,11 @@ pub struct Schema {
     pub source: SourceFile,
 }
 
-/// The schema shipped in `policies/schema.toml`, built into the binary.
-const BUILTIN: &str = include_str!("../../policies/schema.toml");
-
 impl Schema {
+    /// The schema shipped in `policies/schema.toml`, built into the binary:
+    /// the request schema of the interface contract.
+    pub const BUILTIN: &str = include_str!("../../policies/schema.toml");
+
     /// Parses a schema file's text. `name` is shown in diagnostics and kept
     /// as [`SourceFile::path`] too; spans carry `file`. Returns every error
     /// found, not only the first.
@@ -184,22 +185,10 @@ impl Schema {
         load::parse(file, name, PathBuf::from(name), text)
     }
 
-    /// Reads and parses a schema file, as `FileId(0)`, named by its path.
-    pub fn load(path: &Path) -> Result<Schema, Vec<SchemaError>> {
-        let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => load::parse(FileId(0), &name, path.to_path_buf(), &text),
-            Err(e) => Err(vec![SchemaError::Io {
-                path: name,
-                reason: e.to_string(),
-            }]),
-        }
-    }
-
     /// The request schema of the interface contract (`policies/schema.toml`
     /// as of this build), as `FileId(0)`.
     pub fn builtin() -> Result<Schema, Vec<SchemaError>> {
-        Schema::parse(FileId(0), "policies/schema.toml", BUILTIN)
+        Schema::parse(FileId(0), "policies/schema.toml", Schema::BUILTIN)
     }
 
     pub fn field(&self, id: FieldId) -> &Field {

@@ -188,17 +188,6 @@ fn shipped_schema_encodes_the_contract() {
     );
 }
 
-#[test]
-fn load_reads_a_file_and_reports_io_errors() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/schema.toml");
-    let s = Schema::load(&path).unwrap();
-    assert_eq!(s.source.path, path);
-    assert_eq!(s.fields.len(), 21);
-    let e = Schema::load(Path::new("/nonexistent/schema.toml")).unwrap_err();
-    assert_eq!(e.len(), 1);
-    assert_eq!(e[0].code(), "rpl::schema::io");
-}
-
 /// ruff's habit: every code has a fixture that produces it, and codes are
 /// unique (nushell shows what goes wrong without it).
 #[test]

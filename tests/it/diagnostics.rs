@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rpl::check::{Checked, check_paths};
+use rpl::check::Checked;
+use rpl::load::check_paths;
 use rpl::report::diagnostics::render_human;
 
 use crate::util;
@@ -22,13 +23,8 @@ const OTHER_FIXTURES: [(&str, &str); 3] = [
     ("request", "tests/fixtures/requests/errors"),
 ];
 
-/// Codes no input can produce: `internal` is a bug in rpl by definition, and
-/// an I/O error of a file that `load::io` already shows.
-const NO_FIXTURE: [&str; 3] = [
-    "rpl::syntax::internal",
-    "rpl::calendar::io",
-    "rpl::schema::io",
-];
+/// Codes no input can produce: `internal` is a bug in rpl by definition.
+const NO_FIXTURE: [&str; 1] = ["rpl::syntax::internal"];
 
 /// A small valid policy, for fixtures that are not policies themselves.
 const VALID_POLICY: &str = r#"
@@ -99,7 +95,9 @@ fn expected_code(fixture: &Path) -> String {
 /// `tests/diagnostics/README.md` describes, and checks it.
 fn run_fixture(fixture: &Path) -> Run {
     let tmp = util::tempdir();
-    let target = if fixture.is_dir() {
+    let target = if fixture.extension().is_some_and(|e| e == "special") {
+        special(fixture, tmp.path())
+    } else if fixture.is_dir() {
         util::copy_dir(fixture, tmp.path());
         if stage_of(fixture) != "load" {
             util::schema_only(tmp.path());
@@ -111,6 +109,50 @@ fn run_fixture(fixture: &Path) -> Run {
         file
     };
     check(tmp.path(), target)
+}
+
+/// A fixture of what git cannot hold (a FIFO, a symlink out of the
+/// checkout, a file of 33 MiB), made by the directives in its lines beside
+/// a valid policy directory, which is then checked whole:
+/// `fifo PATH`, `symlink PATH -> TARGET`, `sparse PATH BYTES`,
+/// `write PATH TEXT`. Paths are relative to the temporary directory.
+fn special(fixture: &Path, tmp: &Path) -> PathBuf {
+    let policies = util::schema_only(tmp);
+    for channel in ["official_mall", "partner_platform", "offline_store"] {
+        let text = VALID_POLICY.replace("official_mall", channel);
+        std::fs::write(policies.join(format!("{channel}.rpl")), text).unwrap();
+    }
+    let text = std::fs::read_to_string(fixture).unwrap();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let (directive, rest) = line.split_once(' ').unwrap();
+        match directive {
+            "fifo" => {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(tmp.join(rest))
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+            "symlink" => {
+                let (path, target) = rest.split_once(" -> ").unwrap();
+                std::os::unix::fs::symlink(target, tmp.join(path)).unwrap();
+            }
+            "sparse" => {
+                let (path, size) = rest.split_once(' ').unwrap();
+                let f = std::fs::File::create(tmp.join(path)).unwrap();
+                f.set_len(size.parse().unwrap()).unwrap();
+            }
+            "write" => {
+                let (path, content) = rest.split_once(' ').unwrap();
+                std::fs::write(tmp.join(path), content).unwrap();
+            }
+            other => panic!("{}: unknown directive `{other}`", fixture.display()),
+        }
+    }
+    policies
 }
 
 /// Every fixture of `tests/diagnostics/`.

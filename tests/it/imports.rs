@@ -1,7 +1,7 @@
-//! Import paths are resolved as written: the loader's cache of resolved
-//! paths must answer exactly what the file system would.
+//! Import paths resolve as the file system would, inside the policy
+//! directory only.
 
-use rpl::check::check_paths;
+use rpl::load::check_paths;
 use rpl::report::diagnostics::record;
 
 use crate::util;
@@ -18,7 +18,7 @@ fn missing_imports(dir: &std::path::Path) -> Vec<(String, String)> {
 }
 
 #[test]
-fn a_trailing_slash_names_a_directory_even_after_the_file_was_read() {
+fn a_trailing_slash_names_a_directory() {
     let dir = util::tempdir();
     let policies = util::shipped_copy(dir.path());
     let mall = policies.join("official_mall.rpl");
@@ -33,31 +33,51 @@ fn a_trailing_slash_names_a_directory_even_after_the_file_was_read() {
     let found = missing_imports(&policies);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].0.ends_with("official_mall.rpl"), "{found:?}");
-    assert!(found[0].1.contains("common.rpl/"), "{found:?}");
+    assert_eq!(found[0].1, "cannot import `common.rpl/`: not a directory");
 }
 
+/// Hidden files and folders are not part of a policy directory (editors
+/// keep their backups and locks there): not checked, not importable.
 #[test]
-fn whether_an_import_resolves_does_not_depend_on_file_order() {
-    // A file in a hidden folder is read only through imports, in the order
-    // the importing files come in; one spelling of it is wrong.
-    for (first, second) in [(".h/x.rpl", ".h/x.rpl/"), (".h/x.rpl/", ".h/x.rpl")] {
-        let dir = util::tempdir();
-        let policies = util::shipped_copy(dir.path());
-        std::fs::create_dir_all(policies.join(".h")).unwrap();
-        std::fs::write(policies.join(".h/x.rpl"), "const hidden_limit = 1\n").unwrap();
-        std::fs::write(policies.join("a.rpl"), format!("import \"{first}\"\n")).unwrap();
-        std::fs::write(policies.join("b.rpl"), format!("import \"{second}\"\n")).unwrap();
+fn hidden_files_are_not_part_of_the_directory() {
+    let dir = util::tempdir();
+    let policies = util::shipped_copy(dir.path());
+    std::fs::create_dir_all(policies.join(".h")).unwrap();
+    std::fs::write(policies.join(".h/x.rpl"), "const hidden_limit = 1\n").unwrap();
+    std::fs::write(policies.join(".#draft.rpl"), "this is not checked").unwrap();
+    std::fs::write(policies.join("a.rpl"), "import \".h/x.rpl\"\n").unwrap();
+    let found = missing_imports(&policies);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].1,
+        "cannot import `.h/x.rpl`: hidden files are not part of the policy directory"
+    );
+    assert!(found[0].0.ends_with("policies/a.rpl"), "{found:?}");
+    // The editor's lock file was not read: no syntax error from it.
+    let checked = check_paths(&[policies]);
+    assert!(
+        checked.sources.iter().all(|(_, f)| !f.name.contains(".#")),
+        "a hidden file was read"
+    );
+}
 
-        let found = missing_imports(&policies);
-        assert_eq!(found.len(), 1, "{first} then {second}: {found:?}");
-        let wrong = if first.ends_with('/') {
-            "a.rpl"
-        } else {
-            "b.rpl"
-        };
-        assert!(
-            found[0].0.ends_with(wrong),
-            "{first} then {second}: {found:?}"
-        );
-    }
+/// Through a symlinked folder inside the directory, `..` climbs from where
+/// the link leads, as the file system does.
+#[cfg(unix)]
+#[test]
+fn imports_follow_symlinks_inside_the_directory() {
+    let dir = util::tempdir();
+    let policies = util::shipped_copy(dir.path());
+    std::fs::create_dir_all(policies.join("lib/deep")).unwrap();
+    std::fs::write(policies.join("lib/deep/x.rpl"), "import \"../y.rpl\"\n").unwrap();
+    std::fs::write(policies.join("lib/y.rpl"), "").unwrap();
+    std::os::unix::fs::symlink("lib/deep", policies.join("short")).unwrap();
+    std::fs::write(
+        policies.join("a.rpl"),
+        "import \"short/../y.rpl\"\nimport \"short/x.rpl\"\n",
+    )
+    .unwrap();
+    assert_eq!(missing_imports(&policies), []);
+    let checked = check_paths(&[policies]);
+    assert!(!checked.has_errors());
 }

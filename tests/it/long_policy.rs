@@ -2,7 +2,7 @@
 //! must report exactly what checking them one by one would: every
 //! diagnostic once, in rule order, and every use counted.
 
-use rpl::check::check_paths;
+use rpl::load::check_paths;
 use rpl::report::diagnostics::record;
 
 use crate::util;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
-use rpl::check::{Checked, check_paths};
+use rpl::check::Checked;
+use rpl::load::check_paths;
 use rpl::report::diagnostics::{record, render_human};
 use rpl::source::{FileId, SourceFile, Span};
 use rpl::syntax::ast::{File, Item, PolicyItem};
@@ -618,23 +619,30 @@ fn long_predicate_chains_do_not_crash() {
     assert_no_crash(&check_in_child(&defs, "p4999"));
 }
 
-/// A policy file that is not valid UTF-8 is read with replacement
-/// characters: in a comment they are harmless, in code they are a syntax
-/// error at the right place, never a panic.
+/// A policy file that is not valid UTF-8 (saved as GBK, say) is an error
+/// that says so, with the offset of its first bad byte, in a comment as in
+/// code: decoded with replacement characters it would be garbled customer
+/// messages or misleading errors elsewhere. The files importing it say no
+/// more.
 #[test]
 fn invalid_utf8_in_a_policy_file() {
     let tmp = util::tempdir();
     let policies = util::shipped_copy(tmp.path());
     let common = policies.join("common.rpl");
-    let mut text = std::fs::read(&common).unwrap();
-    text.extend_from_slice(b"\n// caf\xe9 comment\n");
-    std::fs::write(&common, &text).unwrap();
-    let checked = check_paths(std::slice::from_ref(&policies));
-    assert!(!checked.has_errors(), "{:?}", codes(&checked));
-
-    text.extend_from_slice(b"const bad = \xff\n");
-    std::fs::write(&common, &text).unwrap();
-    let checked = check_paths(std::slice::from_ref(&policies));
-    assert_eq!(codes(&checked), ["rpl::syntax::unexpected"]);
-    assert_renders(&checked, "invalid UTF-8");
+    let clean = std::fs::read(&common).unwrap();
+    for bad in [&b"\n// caf\xe9 comment\n"[..], b"\nconst bad = \xff\n"] {
+        let mut text = clean.clone();
+        text.extend_from_slice(bad);
+        std::fs::write(&common, &text).unwrap();
+        let checked = check_paths(std::slice::from_ref(&policies));
+        assert_eq!(codes(&checked), ["rpl::load::not_utf8"]);
+        let offset = clean.len() + bad.iter().position(|b| *b >= 0x80).unwrap();
+        let message = checked.diagnostics[0].to_string();
+        assert!(
+            message.ends_with(&format!("at offset {offset}")),
+            "{message}"
+        );
+        let shown = render_human(checked.diagnostics[0].as_ref(), false, 80);
+        assert!(shown.contains("── not UTF-8"), "{shown}");
+    }
 }
