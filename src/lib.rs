@@ -18,5 +18,6 @@ pub mod schema;
 pub mod source;
 pub mod syntax;
 pub mod value;
+pub mod vocab;
 
 pub use engine::{Engine, LoadFailure, Outcome};

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use crate::calendar::Calendar;
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
-use crate::syntax::ast::{BinOp, RuleKind, Unit, Verdict};
+use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
 
 /// The type of an expression.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,8 @@ use crate::calendar::Calendar;
 use crate::load::LoadError;
 use crate::schema::{EnumType, Schema};
 use crate::source::{Entry, Missing, SourceMap, Sources, Span};
-use crate::syntax::ast::{self, ExprKind, PolicyItem, RuleKind, Verdict};
+use crate::syntax::ast::{self, ExprKind, PolicyItem};
+use crate::vocab::{RuleKind, Verdict};
 
 const SETTINGS: [&str; 5] = ["channel", "currency", "timezone", "calendar", "version"];
 

@@ -13,7 +13,8 @@ use super::hir::*;
 use super::scope::{self, Def, DefKey, Scope};
 use crate::schema::{EnumType, FieldType, Schema};
 use crate::source::{FileId, SourceMap, Span};
-use crate::syntax::ast::{self, BinOp, ExprKind, Lit, UnOp, Unit};
+use crate::syntax::ast::{self, ExprKind, Lit};
+use crate::vocab::{BinOp, UnOp, Unit};
 
 /// Everything an expression can see.
 pub struct Ctx<'a> {

@@ -12,8 +12,8 @@ use crate::calendar::Calendar;
 use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, TMatch, Ty};
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
-use crate::syntax::ast::{BinOp, RuleKind, Unit, Verdict};
 use crate::value::Value;
+use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NodeId(pub u32);

@@ -17,8 +17,8 @@ use crate::check::hir::Builtin;
 use crate::compile::{Arith, Cmp, CompiledPolicy, Node, NodeId};
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
-use crate::syntax::ast::{Unit, Verdict};
 use crate::value::Value;
+use crate::vocab::{Unit, Verdict};
 
 /// What `after` rules can read.
 #[derive(Debug, Clone)]

@@ -19,8 +19,8 @@ pub use output::{ConditionTrace, Decision, ErrorBody, Failure, Refund, RuleTrace
 use crate::check::hir::OutField;
 use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
 use crate::request::Request;
-use crate::syntax::ast::Verdict;
 use crate::value::Value;
+use crate::vocab::Verdict;
 use expr::{Decided, Evaluator};
 
 /// A request the policies turn away: a `reject` rule matched, or the

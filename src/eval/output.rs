@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-use crate::syntax::ast::Verdict;
+use crate::vocab::Verdict;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {

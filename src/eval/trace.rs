@@ -7,8 +7,8 @@ use crate::check::hir::Builtin;
 use crate::compile::{Compiled, CompiledRule, Node, NodeId};
 use crate::schema::{FieldId, FieldType};
 use crate::source::Span;
-use crate::syntax::ast::RuleKind;
 use crate::value::Value;
+use crate::vocab::RuleKind;
 
 pub fn location(compiled: &Compiled, span: Span) -> String {
     match compiled.sources.get(span.file) {

@@ -12,6 +12,7 @@ use super::ast::*;
 use super::error::SyntaxError;
 use super::tree::{Children, Node, Tree};
 use crate::source::{FileId, SourceFile, Span};
+use crate::vocab::{BinOp, RuleKind, UnOp, Unit, Verdict};
 
 // Boxed: the error is large and the happy path should not pay for it.
 type Result<T> = std::result::Result<T, Box<SyntaxError>>;

@@ -1,6 +1,7 @@
 use super::ast::*;
 use super::*;
 use crate::source::SourceFile;
+use crate::vocab::Unit;
 
 fn source(text: &str) -> SourceFile {
     SourceFile::new("t.rpl".into(), "t.rpl".into(), text)
