@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{DiagFormat, ExitCode, default_policies, stderr_color, term_width};
+use super::{DiagFormat, ExitCode, cannot_read, default_policies, stderr_color, term_width};
 use crate::check;
 use crate::report::diagnostics::{record, render_github, render_human};
 use crate::report::escape::json_pretty;
@@ -21,14 +21,6 @@ pub struct CheckArgs {
     #[arg(long)]
     pub deny_warnings: bool,
 }
-
-/// Load errors that mean the paths given could not be checked at all.
-const USAGE_CODES: [&str; 4] = [
-    "rpl::load::io",
-    "rpl::load::no_schema",
-    "rpl::load::not_a_policy_file",
-    "rpl::load::no_policies",
-];
 
 pub fn run(args: CheckArgs) -> ExitCode {
     let paths = if args.paths.is_empty() {
@@ -89,10 +81,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     // What kept the check from reading what it was asked to is an I/O
     // error (2); a problem in the directory's files (a symlink out of it,
     // a FIFO, a file in GBK) is one the author fixes like any other (1).
-    let io_failure = diags.iter().any(|d| {
-        let code = d.code().map(|c| c.to_string()).unwrap_or_default();
-        check::is_error(d.as_ref()) && USAGE_CODES.contains(&code.as_str())
-    });
+    let io_failure = diags.iter().any(|d| cannot_read(d.as_ref()));
     let code = if io_failure {
         ExitCode::Usage
     } else if checked.has_errors() || (args.deny_warnings && !diags.is_empty()) {

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
 use super::output::Output;
-use super::{ExitCode, default_policies, stderr_color, term_width};
+use super::{ExitCode, cannot_read, default_policies, stderr_color, term_width};
 use crate::engine::{Engine, Outcome};
 use crate::eval::{ErrorBody, Failure};
 use crate::load::io_reason;
@@ -77,11 +77,18 @@ fn engine(policies: &Path) -> Result<Engine, ExitCode> {
                 render_human(d.as_ref(), stderr_color(), term_width())
             );
         }
-        let _ = writeln!(
-            stderr,
-            "error: cannot load the policies in `{}`: {failure}",
-            visible(&policies.display().to_string())
-        );
+        let shown = visible(&policies.display().to_string()).into_owned();
+        let _ = if failure.diagnostics.iter().any(|d| cannot_read(d.as_ref())) {
+            writeln!(
+                stderr,
+                "error: no policy directory at `{shown}`; name one with `--policies DIR`"
+            )
+        } else {
+            writeln!(
+                stderr,
+                "error: cannot load the policies in `{shown}`: {failure}"
+            )
+        };
         ExitCode::Usage
     })
 }

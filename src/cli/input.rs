@@ -69,7 +69,7 @@ pub fn read_request(path: &Path, limit: u64) -> Result<(String, bool), RequestEr
         let at = e.utf8_error().valid_up_to();
         let byte = e.as_bytes().get(at).copied().unwrap_or_default();
         RequestError::Syntax {
-            message: format!("the request file is not UTF-8: byte 0x{byte:02x} at offset {at}"),
+            message: format!("the request file is not UTF-8 (byte 0x{byte:02x} at offset {at})"),
             help: Some(
                 "save the request as UTF-8 (a file saved as GBK is the common case)".to_owned(),
             ),
@@ -292,7 +292,7 @@ mod tests {
         std::fs::write(&gbk, b"{\"message\": \"\xcd\xcb\xbb\xf5\"}").unwrap();
         let e = read_request(&gbk, 100).unwrap_err();
         assert_eq!(e.code(), "rpl::request::syntax");
-        assert!(e.message().ends_with("byte 0xcd at offset 13"), "{e}");
+        assert!(e.message().ends_with("(byte 0xcd at offset 13)"), "{e}");
         assert_eq!(e.path(), gbk.display().to_string());
         let e = read_request(dir.path(), 100).unwrap_err();
         assert_eq!(e.code(), "rpl::request::io");

@@ -75,6 +75,20 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Whether a diagnostic says the paths given could not be read as a policy
+/// directory at all (missing, no `schema.toml`, no policy file): an I/O or
+/// usage error, not a mistake in a policy.
+pub fn cannot_read(d: &(dyn miette::Diagnostic + Send + Sync)) -> bool {
+    const CODES: [&str; 4] = [
+        "rpl::load::io",
+        "rpl::load::no_schema",
+        "rpl::load::not_a_policy_file",
+        "rpl::load::no_policies",
+    ];
+    let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+    crate::check::is_error(d) && CODES.contains(&code.as_str())
+}
+
 /// The default policy directory when none is given.
 pub fn default_policies() -> PathBuf {
     PathBuf::from("policies")

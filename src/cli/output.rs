@@ -36,12 +36,24 @@ impl Output {
 
     /// Opens `path` for the results, refusing it when it is the same file
     /// as one of `inputs` (however it is spelt: through a symlink, with
-    /// `..`, or by a hard link). A symlink is followed: the file it names
+    /// `..`, by a hard link, or as `-` with the file redirected to stdin). A symlink is followed: the file it names
     /// is the one replaced.
     pub fn file(path: &Path, inputs: &[&Path]) -> Result<Output, String> {
         let shown = path.display();
-        for input in inputs.iter().filter(|i| i.as_os_str() != "-") {
-            if same_file::is_same_file(path, input).unwrap_or(false) {
+        for input in inputs {
+            // `-` is stdin, which may be the output file redirected in.
+            let same = if input.as_os_str() == "-" {
+                match (
+                    same_file::Handle::stdin(),
+                    same_file::Handle::from_path(path),
+                ) {
+                    (Ok(i), Ok(o)) => i == o,
+                    _ => false,
+                }
+            } else {
+                same_file::is_same_file(path, input).unwrap_or(false)
+            };
+            if same {
                 return Err(format!(
                     "the output `{shown}` is the input `{}`: writing it would destroy the requests; \
                      choose another output file",

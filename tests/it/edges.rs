@@ -111,7 +111,7 @@ fn every_request_file_yields_a_record_in_its_place() {
     );
     assert_eq!(
         r[3]["error"]["message"],
-        "the request file is not UTF-8: byte 0xcd at offset 16"
+        "the request file is not UTF-8 (byte 0xcd at offset 16)"
     );
 
     // Without I/O errors, a bad request makes it 1; people get a line each.
@@ -196,6 +196,33 @@ fn output_naming_the_input_is_refused() {
         assert!(stderr(&out).contains("is the input"), "{}", stderr(&out));
         assert_eq!(std::fs::read(&input).unwrap(), before);
     }
+}
+
+/// `--batch -` reads stdin: the file redirected into it is the input too.
+#[cfg(unix)]
+#[test]
+fn output_naming_the_input_redirected_to_stdin_is_refused() {
+    let dir = util::tempdir();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        format!("{}\n", example_line(|_| {})),
+    );
+    let before = std::fs::read(&input).unwrap();
+    // The file itself as stdin, as `< in.jsonl` gives it (not a pipe).
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("rpl"))
+        .current_dir(util::manifest_dir())
+        .args(["eval", "--batch", "-", "-o", s(&input)])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is the input `-`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before);
 }
 
 /// A batch that fails halfway leaves the previous result in place, and no
