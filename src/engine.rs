@@ -70,7 +70,7 @@ impl Engine {
     /// Checks and compiles the policy directory at `dir` (the folder with
     /// `schema.toml`). Warnings are allowed; any error fails the load.
     pub fn load(dir: impl AsRef<Path>) -> Result<Engine, LoadFailure> {
-        Engine::from_checked(crate::load::check_paths(&[dir.as_ref().to_path_buf()]))
+        Engine::from_checked(crate::load::check_dir(dir.as_ref()))
     }
 
     /// Checks and compiles a policy directory held in memory (a language

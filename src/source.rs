@@ -158,7 +158,8 @@ impl SourceCode for Source {
 /// One loaded source file.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    /// Path as given or found on disk, used to read imports relative to it.
+    /// Where the file is in its policy directory (`lib/common.rpl`): imports
+    /// are resolved relative to it.
     pub path: PathBuf,
     /// Name shown in diagnostics (relative to the working directory when possible).
     pub name: String,
@@ -291,14 +292,25 @@ pub enum Unreadable {
     FolderOutsideRoot {
         target: String,
     },
+    /// A name that is not UTF-8: it cannot be named in a policy.
+    BadName,
+}
+
+/// Where a byte string stops being UTF-8: the offset and the byte there.
+pub fn bad_utf8(bytes: &[u8], e: std::str::Utf8Error) -> (usize, u8) {
+    let offset = e.valid_up_to();
+    (offset, bytes.get(offset).copied().unwrap_or_default())
 }
 
 /// Why a path written in a policy (an import, a calendar) names no file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
-    /// It climbs out of the directory, or is absolute, or passes through a
-    /// symlink that leads out.
+    /// It climbs out of the directory, or passes through a symlink that
+    /// leads out.
     Outside,
+    /// An absolute path: a policy directory names its files relative to
+    /// itself, so that it can move.
+    Absolute,
     /// Nothing of that name.
     NotFound,
     /// A folder.
@@ -441,7 +453,7 @@ impl Sources {
     /// hidden name.
     fn walk(&self, base: &str, written: &str) -> Result<(String, bool), Missing> {
         if written.starts_with('/') || std::path::Path::new(written).is_absolute() {
-            return Err(Missing::Outside);
+            return Err(Missing::Absolute);
         }
         let mut parts: Vec<String> = base
             .split('/')
@@ -463,7 +475,12 @@ impl Sources {
                     // A symlink's target is its real path: one step does.
                     match self.links.get(&parts.join("/")) {
                         Some(Some(target)) => {
-                            parts = target.split('/').map(str::to_owned).collect();
+                            parts = target
+                                .split('/')
+                                .filter(|p| !p.is_empty())
+                                .map(str::to_owned)
+                                .collect();
+                            hidden |= parts.iter().any(|p| p.starts_with('.'));
                         }
                         Some(None) => return Err(Missing::Outside),
                         None => {}
@@ -488,6 +505,7 @@ mod tests {
         s.insert_link("link.rpl".into(), Some("lib/b.rpl".into()));
         s.insert_link("shared".into(), Some("lib".into()));
         s.insert_link("out".into(), None);
+        s.insert_link("lib/up".into(), Some(String::new()));
         s
     }
 
@@ -509,8 +527,11 @@ mod tests {
             s.resolve("lib", "../../policies/a.rpl"),
             Err(Missing::Outside)
         );
-        assert_eq!(s.resolve("", "/etc/passwd"), Err(Missing::Outside));
+        assert_eq!(s.resolve("", "/etc/passwd"), Err(Missing::Absolute));
         assert_eq!(s.resolve("", "out/x.rpl"), Err(Missing::Outside));
+        // A link to the directory itself.
+        assert_eq!(s.resolve("", "lib/up/a.rpl"), Ok("a.rpl".into()));
+        assert_eq!(s.resolve("", "lib/up/lib/up/a.rpl"), Ok("a.rpl".into()));
         assert_eq!(s.resolve("", "lib"), Err(Missing::Dir));
         assert_eq!(s.resolve("", "."), Err(Missing::Dir));
         assert_eq!(s.resolve("", "a.rpl/"), Err(Missing::NotADirectory));

@@ -24,6 +24,8 @@ pub struct Files<'s> {
     pub ids: HashMap<String, FileId>,
     /// The files each file imports, by id.
     pub imports: HashMap<FileId, Vec<FileId>>,
+    /// The other way: the files importing each file.
+    pub importers: HashMap<FileId, Vec<FileId>>,
     /// Files with an import that could not be followed (missing, a
     /// directory, outside the policy directory).
     pub broken_imports: HashSet<FileId>,
@@ -53,17 +55,18 @@ impl Files<'_> {
         out
     }
 
+    pub fn importers_of(&self, id: FileId) -> &[FileId] {
+        self.importers
+            .get(&id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// The files whose closure is complete: each file in it parsed and
     /// every import followed. Worked out once for all files, from the
     /// incomplete ones to the files importing them, so a long chain of
     /// imports costs its length, not its square.
     pub fn complete(&self) -> HashSet<FileId> {
-        let mut importers: HashMap<FileId, Vec<FileId>> = HashMap::new();
-        for (&from, targets) in &self.imports {
-            for &t in targets {
-                importers.entry(t).or_default().push(from);
-            }
-        }
         let mut bad: HashSet<FileId> = self
             .files
             .iter()
@@ -72,7 +75,7 @@ impl Files<'_> {
             .collect();
         let mut todo: Vec<FileId> = bad.iter().copied().collect();
         while let Some(f) = todo.pop() {
-            for &g in importers.get(&f).map(Vec::as_slice).unwrap_or_default() {
+            for &g in self.importers_of(f) {
                 if bad.insert(g) {
                     todo.push(g);
                 }
@@ -131,6 +134,7 @@ pub fn read<'s>(input: &'s Sources, diags: &mut Diags) -> Files<'s> {
         files: Vec::new(),
         ids: HashMap::new(),
         imports: HashMap::new(),
+        importers: HashMap::new(),
         broken_imports: HashSet::new(),
     };
     let listed = input.policy_files();
@@ -219,12 +223,14 @@ fn follow_imports(
             span: imp.path.span.into(),
         };
         let problem = match input.resolve(dir, written) {
+            Ok(target) if !target.ends_with(".rpl") => {
+                missing("only `.rpl` files can be imported", None)
+            }
             Ok(target) => match input.get(&target) {
-                Some(Entry::Text(_)) if target.ends_with(".rpl") => {
+                Some(Entry::Text(_)) => {
                     imported.push((target, imp.path.span));
                     continue;
                 }
-                Some(Entry::Text(_)) => missing("only `.rpl` files can be imported", None),
                 Some(Entry::Unreadable(why)) => {
                     // Reported once, as the file's own problem; an import
                     // of it says nothing more.
@@ -241,6 +247,10 @@ fn follow_imports(
                 span: imp.path.span.into(),
             },
             Err(Missing::NotFound) => missing("no such file", similar_file(input, dir, written)),
+            Err(Missing::Absolute) => missing(
+                "an absolute path; a policy directory names its files relative to the importing file",
+                None,
+            ),
             Err(Missing::Dir) => missing("it is a directory", None),
             Err(Missing::NotADirectory) => missing("not a directory", None),
             Err(Missing::Hidden) => {
@@ -286,6 +296,9 @@ fn resolve_imports(
                 Some(t)
             })
             .collect();
+        for &t in &targets {
+            loaded.importers.entry(t).or_default().push(id);
+        }
         loaded.imports.insert(id, targets);
     }
     // A cycle is reported at the import that closes it: one per import

@@ -153,18 +153,12 @@ fn needing_scope(files: &Files<'_>, complete: &HashSet<FileId>) -> HashSet<FileI
                 .push(*id);
         }
     }
-    let mut importers: HashMap<FileId, Vec<FileId>> = HashMap::new();
-    for (&from, targets) in &files.imports {
-        for &t in targets {
-            importers.entry(t).or_default().push(from);
-        }
-    }
     // Every file that reaches a definer sees its definitions.
     let seeing = |from: FileId| {
         let mut seen: HashSet<FileId> = HashSet::from([from]);
         let mut todo = vec![from];
         while let Some(f) = todo.pop() {
-            for &g in importers.get(&f).map(Vec::as_slice).unwrap_or_default() {
+            for &g in files.importers_of(f) {
                 if seen.insert(g) {
                     todo.push(g);
                 }

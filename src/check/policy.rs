@@ -509,6 +509,7 @@ fn load_calendar(s: &ast::Setting, env: &mut Env<'_>, diags: &mut Diags) -> Opti
             None => "no such calendar file",
         },
         Err(Missing::Outside) => "outside the policy directory",
+        Err(Missing::Absolute) => "an absolute path",
         Err(_) => "no such calendar file",
     };
     bad_setting(

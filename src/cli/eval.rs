@@ -16,6 +16,7 @@ use crate::report::decision;
 use crate::report::diagnostics::render_human;
 use crate::report::escape::{json_line, visible};
 use crate::request::RequestError;
+use crate::source::bad_utf8;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
@@ -292,11 +293,12 @@ fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {
         })
     };
     match std::str::from_utf8(line) {
-        Err(e) => syntax(&format!(
-            "the line is not valid UTF-8: byte 0x{:02x} at offset {}",
-            line.get(e.valid_up_to()).copied().unwrap_or_default(),
-            e.valid_up_to()
-        )),
+        Err(e) => {
+            let (at, byte) = bad_utf8(line, e);
+            syntax(&format!(
+                "the line is not UTF-8 (byte 0x{byte:02x} at offset {at})"
+            ))
+        }
         Ok(text) if text.trim().is_empty() => syntax("empty line"),
         Ok(text) => engine.evaluate_json(text, explain),
     }

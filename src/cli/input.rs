@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::load::{io_reason, show_size};
 use crate::request::RequestError;
+use crate::source::bad_utf8;
 
 /// The default size limit of one request (a file, stdin, or a batch line).
 pub const DEFAULT_MAX_REQUEST: &str = "1MiB";
@@ -23,11 +24,11 @@ const SKIP_LIMIT: u64 = 1 << 30;
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = text.split_at(digits);
-    let shift = match unit.trim() {
-        "" | "B" => 0,
-        "K" | "KB" | "KiB" | "k" => 10,
-        "M" | "MB" | "MiB" => 20,
-        "G" | "GB" | "GiB" => 30,
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
         other => {
             return Err(format!(
                 "unknown unit `{other}`: use K, M or G (binary: 1K = 1024)"
@@ -66,8 +67,7 @@ pub fn read_request(path: &Path, limit: u64) -> Result<(String, bool), RequestEr
         }
     };
     let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let byte = e.as_bytes().get(at).copied().unwrap_or_default();
+        let (at, byte) = bad_utf8(e.as_bytes(), e.utf8_error());
         RequestError::Syntax {
             message: format!("the request file is not UTF-8 (byte 0x{byte:02x} at offset {at})"),
             help: Some(
@@ -76,9 +76,11 @@ pub fn read_request(path: &Path, limit: u64) -> Result<(String, bool), RequestEr
             path: shown.clone(),
         }
     })?;
+    // A request is an object: JSON starts with `{`, and TOML may well start
+    // with a table (`[order]`).
     let toml = if stdin {
         let start = text.trim_start_matches(['\u{FEFF}', ' ', '\t', '\r', '\n']);
-        !start.is_empty() && !start.starts_with(['{', '['])
+        !start.is_empty() && !start.starts_with('{')
     } else {
         path.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
@@ -145,11 +147,7 @@ impl<R: BufRead> Lines<R> {
         }
         self.buf.clear();
         loop {
-            let available = match self.reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let available = fill(&mut self.reader)?;
             if available.is_empty() {
                 if self.buf.is_empty() {
                     return Ok(None);
@@ -160,7 +158,13 @@ impl<R: BufRead> Lines<R> {
                 Some(i) => (i, i + 1, true),
                 None => (available.len(), available.len(), false),
             };
-            if self.buf.len() + take > self.limit {
+            // The `\r` of a `\r\n` is part of the line break, not the line.
+            let cr = ended
+                && match take.checked_sub(1) {
+                    Some(j) => available.get(j) == Some(&b'\r'),
+                    None => self.buf.last() == Some(&b'\r'),
+                };
+            if self.buf.len() + take - usize::from(cr) > self.limit {
                 self.reader.consume(consumed);
                 self.skipping = !ended;
                 self.number += 1;
@@ -184,11 +188,7 @@ impl<R: BufRead> Lines<R> {
     fn skip_rest(&mut self) -> io::Result<()> {
         let mut skipped: u64 = 0;
         loop {
-            let available = match self.reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let available = fill(&mut self.reader)?;
             if available.is_empty() {
                 break;
             }
@@ -212,6 +212,19 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
+/// The reader's buffer, refilled if empty; a read interrupted by a signal
+/// is tried again.
+fn fill<R: BufRead>(reader: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match reader.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+            // Asked again only to hand the buffer out: it is filled.
+            Ok(_) => return reader.fill_buf(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +235,7 @@ mod tests {
         assert_eq!(parse_size("1MiB"), Ok(1 << 20));
         assert_eq!(parse_size("512K"), Ok(512 << 10));
         assert_eq!(parse_size("2 GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("4m"), Ok(4 << 20));
         assert!(parse_size("0").is_err());
         assert!(parse_size("1.5M").is_err());
         assert!(parse_size("1T").is_err());
@@ -256,8 +270,13 @@ mod tests {
                 (5, too_large),
             ]
         );
-        // Exactly at the limit is fine; no item after a final line break.
+        // Exactly at the limit is fine, with either line break; no item
+        // after a final line break.
         assert_eq!(lines(b"abcde\n", 5), vec![(1, Ok("abcde".to_owned()))]);
+        assert_eq!(
+            lines(b"abcde\r\nx", 5),
+            vec![(1, Ok("abcde".to_owned())), (2, Ok("x".to_owned()))]
+        );
         assert!(lines(b"", 5).is_empty());
     }
 

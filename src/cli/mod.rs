@@ -79,10 +79,11 @@ pub fn run(cli: Cli) -> ExitCode {
 /// directory at all (missing, no `schema.toml`, no policy file): an I/O or
 /// usage error, not a mistake in a policy.
 pub fn cannot_read(d: &(dyn miette::Diagnostic + Send + Sync)) -> bool {
-    const CODES: [&str; 4] = [
+    const CODES: [&str; 5] = [
         "rpl::load::io",
         "rpl::load::no_schema",
         "rpl::load::not_a_policy_file",
+        "rpl::load::not_in_directory",
         "rpl::load::no_policies",
     ];
     let code = d.code().map(|c| c.to_string()).unwrap_or_default();

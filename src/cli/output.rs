@@ -62,38 +62,45 @@ impl Output {
             }
         }
         let cannot = |e: io::Error| format!("cannot write `{shown}`: {}", io_reason(&e));
-        let existing = match std::fs::metadata(path) {
+        if path.as_os_str().to_string_lossy().ends_with('/') {
+            return Err(format!(
+                "cannot write `{shown}`: it names a folder, not a file"
+            ));
+        }
+        let target = follow_links(path).map_err(cannot)?;
+        let existing = match std::fs::metadata(&target) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(cannot(e)),
         };
-        let target = match &existing {
+        match &existing {
             Some(m) if m.is_dir() => {
                 return Err(format!("cannot write `{shown}`: it is a directory"));
             }
             Some(m) if !m.is_file() => {
                 let file = std::fs::OpenOptions::new()
                     .write(true)
-                    .open(path)
+                    .open(&target)
                     .map_err(cannot)?;
                 return Ok(Output {
                     sink: Sink::Direct(BufWriter::new(file)),
                 });
             }
-            Some(_) => std::fs::canonicalize(path).map_err(cannot)?,
-            None => path.to_path_buf(),
-        };
+            // Replacing it by a rename would need only the folder's
+            // permission; the file's own says no.
+            Some(m) if m.permissions().readonly() => {
+                return Err(format!("cannot write `{shown}`: it is read-only"));
+            }
+            _ => {}
+        }
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let prefix = format!(".{name}.");
+        // A short name, whatever the target's: a name near the file
+        // system's limit could not take a prefix.
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
+        builder.prefix(".rpl-").suffix(".tmp");
         // A new file gets the usual permissions (the umask applies), not
         // the owner-only ones of a temporary file.
         #[cfg(unix)]
@@ -101,7 +108,13 @@ impl Output {
             use std::os::unix::fs::PermissionsExt as _;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        let temp = builder.tempfile_in(dir).map_err(cannot)?;
+        let temp = builder.tempfile_in(dir).map_err(|e| {
+            format!(
+                "cannot write `{shown}`: cannot create a file in `{}` ({}); the output is built beside its target and renamed into place, so that folder must be writable",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?;
         if let Some(m) = existing {
             temp.as_file()
                 .set_permissions(m.permissions())
@@ -131,6 +144,28 @@ impl Output {
             }
         }
     }
+}
+
+/// The file `path` names once its symlinks are followed, also when the
+/// last one leads to a file not yet there (which is then created).
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    // As many links as the kernel follows before it gives up (ELOOP).
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&at)?;
+                at = match at.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            Ok(_) => return std::fs::canonicalize(&at),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(at),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
 }
 
 /// Makes the rename itself durable; where directories cannot be opened
@@ -271,5 +306,42 @@ mod tests {
 
         let e = Output::file(dir.path(), &[]).err().unwrap();
         assert!(e.ends_with("it is a directory"), "{e}");
+
+        // A dangling link is followed too: the file it names is created.
+        let dangling = dir.path().join("dangling.jsonl");
+        std::os::unix::fs::symlink("new.jsonl", &dangling).unwrap();
+        let mut o = Output::file(&dangling, &[]).unwrap();
+        o.write_all(b"x\n").unwrap();
+        o.commit().unwrap();
+        assert!(
+            std::fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("new.jsonl")).unwrap(),
+            "x\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refusals_come_before_any_work() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let e = Output::file(&dir.path().join("new/"), &[]).err().unwrap();
+        assert!(e.ends_with("it names a folder, not a file"), "{e}");
+        let locked = dir.path().join("locked.jsonl");
+        std::fs::write(&locked, "keep\n").unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let e = Output::file(&locked, &[]).err().unwrap();
+        assert!(e.ends_with("it is read-only"), "{e}");
+        // A name as long as the file system allows still gets its output.
+        let long = dir.path().join("x".repeat(250));
+        let mut o = Output::file(&long, &[]).unwrap();
+        o.write_all(b"ok\n").unwrap();
+        o.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&long).unwrap(), "ok\n");
     }
 }

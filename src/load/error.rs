@@ -33,23 +33,27 @@ pub enum LoadError {
     )]
     NotPolicyFile { path: String },
 
+    #[error("`{path}` is not inside the policy directory `{root}`")]
+    #[diagnostic(
+        code(rpl::load::not_in_directory),
+        help(
+            "the paths of one check belong to one policy directory (the nearest folder with `schema.toml`, from the first path up); check the other directory on its own"
+        )
+    )]
+    NotInDirectory { path: String, root: String },
+
     #[error("no policy files in `{path}`")]
     #[diagnostic(code(rpl::load::no_policies), help("policy files end in `.rpl`"))]
     NoPolicies { path: String },
 
-    #[error("`{path}` {how}")]
+    #[error("`{path}` is a symlink to `{target}`, outside the policy directory")]
     #[diagnostic(
         code(rpl::load::outside_root),
         help(
-            "a policy directory is read on its own, and nothing outside it was read: copy the file into it, or check its own directory"
+            "a policy directory is read on its own, and nothing outside it was read: copy the file into it"
         )
     )]
-    OutsideRoot {
-        path: String,
-        /// "is a symlink to `…`, outside the policy directory", or "is not
-        /// inside the policy directory `…`".
-        how: String,
-    },
+    OutsideRoot { path: String, target: String },
 
     #[error("`{path}` is a {kind}, not a regular file")]
     #[diagnostic(
@@ -84,6 +88,15 @@ pub enum LoadError {
         span: SourceSpan,
     },
 
+    #[error("the name of `{path}` is not UTF-8")]
+    #[diagnostic(
+        code(rpl::load::bad_name),
+        help(
+            "it was not read: a policy names its files in UTF-8; rename it (the name is shown with the bytes that are not UTF-8 replaced)"
+        )
+    )]
+    BadName { path: String },
+
     #[error("folder `{path}` is a symlink to `{target}`, outside the policy directory")]
     #[diagnostic(
         code(rpl::load::symlink_not_followed),
@@ -102,7 +115,7 @@ impl LoadError {
         match why {
             Unreadable::OutsideRoot { target } => LoadError::OutsideRoot {
                 path: name,
-                how: format!("is a symlink to `{target}`, outside the policy directory"),
+                target: target.clone(),
             },
             Unreadable::NotRegular { kind } => LoadError::NotRegular { path: name, kind },
             Unreadable::TooLarge { size, limit } => LoadError::TooLarge {
@@ -125,6 +138,7 @@ impl LoadError {
                 path: name,
                 target: target.clone(),
             },
+            Unreadable::BadName => LoadError::BadName { path: name },
         }
     }
 }

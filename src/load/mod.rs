@@ -69,8 +69,9 @@ fn shown(root: &Path) -> String {
 
 /// Reads the policy directory that `paths` (files or folders, as `rpl
 /// check` takes them) belong to, and notes which of its files they name.
-/// Errors are what stops a check before it starts; `notes` are problems
-/// with some of the paths that leave the others to check.
+/// `None` when they cannot be checked at all, with the diagnostics saying
+/// why; otherwise the diagnostics are problems with some named paths that
+/// leave the others to check (a schema named as if it were a policy).
 pub fn load_paths(paths: &[PathBuf]) -> (Option<Loaded>, Vec<Diagnostic>) {
     let mut notes: Vec<Diagnostic> = Vec::new();
     // A named file that is not a policy (the schema, a calendar) would be
@@ -92,14 +93,12 @@ pub fn load_paths(paths: &[PathBuf]) -> (Option<Loaded>, Vec<Diagnostic>) {
                 path: first.display().to_string(),
             }
         } else {
-            LoadError::Io {
-                path: first.display().to_string(),
-                reason: "no such file or directory".into(),
-            }
+            no_such_file(first)
         }));
         return (None, notes);
     };
     let mut focus = Some(Vec::new());
+    let mut unusable = false;
     for p in &paths {
         match named(&root, p) {
             Ok(None) => focus = None,
@@ -108,11 +107,61 @@ pub fn load_paths(paths: &[PathBuf]) -> (Option<Loaded>, Vec<Diagnostic>) {
                     f.push(rel);
                 }
             }
-            Err(e) => notes.push(Box::new(e)),
+            Err(e) => {
+                notes.push(Box::new(e));
+                unusable = true;
+            }
         }
     }
+    // A path that names nothing checkable stops the check: what it meant
+    // to check is unknown.
+    if unusable {
+        return (None, notes);
+    }
     let sources = walk::read_dir(&root, shown(&root), MAX_FILE_SIZE);
+    for (p, rel) in paths.iter().zip(focus.iter().flatten()) {
+        let prefix = format!("{rel}/");
+        let folder = p.is_dir();
+        if folder
+            && !sources
+                .policy_files()
+                .iter()
+                .any(|f| f.starts_with(&prefix))
+        {
+            notes.push(Box::new(LoadError::NoPolicies {
+                path: p.display().to_string(),
+            }));
+            unusable = true;
+        }
+    }
+    if unusable {
+        return (None, notes);
+    }
     (Some(Loaded { sources, focus }), notes)
+}
+
+/// Checks the policy directory `dir` itself (the folder holding
+/// `schema.toml`), as `rpl eval --policies DIR` does: unlike `rpl check`,
+/// a file or folder inside it does not stand for it.
+pub fn check_dir(dir: &Path) -> Checked {
+    if !dir.join("schema.toml").is_file() {
+        let e: Diagnostic = Box::new(if dir.exists() {
+            LoadError::NoSchema {
+                path: dir.display().to_string(),
+            }
+        } else {
+            no_such_file(dir)
+        });
+        return Checked::failed(vec![e]);
+    }
+    check_paths(&[dir.to_path_buf()])
+}
+
+fn no_such_file(p: &Path) -> LoadError {
+    LoadError::Io {
+        path: p.display().to_string(),
+        reason: "no such file or directory".into(),
+    }
 }
 
 /// Where a named path is in the directory `root`: `None` for the root
@@ -130,26 +179,31 @@ fn named(root: &Path, p: &Path) -> Result<Option<String>, LoadError> {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let name = p.file_name().ok_or_else(|| LoadError::Io {
-            path: p.display().to_string(),
-            reason: "not a file name".into(),
-        })?;
-        if std::fs::symlink_metadata(p).is_err() {
-            return Err(LoadError::Io {
-                path: p.display().to_string(),
-                reason: "no such file or directory".into(),
-            });
-        }
+        let (Some(name), Ok(_)) = (p.file_name(), std::fs::symlink_metadata(p)) else {
+            return Err(no_such_file(p));
+        };
         parent.canonicalize().map_err(io)?.join(name)
     };
-    let outside = || LoadError::OutsideRoot {
+    let outside = || LoadError::NotInDirectory {
         path: p.display().to_string(),
-        how: format!("is not inside the policy directory `{}`", shown(root)),
+        root: shown(root),
     };
     let rel = canonical.strip_prefix(root).map_err(|_| outside())?;
-    let parts: Option<Vec<&str>> = rel.iter().map(|c| c.to_str()).collect();
-    let rel = parts.ok_or_else(outside)?.join("/");
+    let rel = path_text(rel).ok_or_else(outside)?;
     Ok((!rel.is_empty()).then_some(rel))
+}
+
+/// A path below a root as sources write it (`lib/common.rpl`, empty for
+/// the root itself); `None` when a part is not UTF-8.
+fn path_text(rel: &Path) -> Option<String> {
+    let parts: Option<Vec<&str>> = rel
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p.to_str()),
+            _ => None,
+        })
+        .collect();
+    Some(parts?.join("/"))
 }
 
 /// Checks the policy files at `paths` (files or directories; the policy

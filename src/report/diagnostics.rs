@@ -83,7 +83,10 @@ fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) 
 /// line that holds one is shown with it escaped too (and drawn without
 /// colour, whose own escape codes could not be told apart from it).
 pub fn render_human(d: &dyn Diagnostic, color: bool, width: usize) -> String {
-    let d = Visible(d);
+    let d = Visible {
+        inner: d,
+        source: d.source_code().map(|inner| VisibleName { inner }),
+    };
     let plain = render(&d, false, width);
     if plain
         .chars()
@@ -153,20 +156,56 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A diagnostic whose message, help and labels are written with
-/// [`visible`]: they quote names, paths and values from policies and
-/// requests.
-struct Visible<'a>(&'a dyn Diagnostic);
+/// A diagnostic whose message, help, labels and file name are written
+/// with [`visible`]: they quote names, paths and values from policies and
+/// requests, and a file may be named anything (a line break included).
+struct Visible<'a> {
+    inner: &'a dyn Diagnostic,
+    source: Option<VisibleName<'a>>,
+}
+
+/// A source whose name is written with [`visible`].
+struct VisibleName<'a> {
+    inner: &'a dyn SourceCode,
+}
+
+impl SourceCode for VisibleName<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let c = self.inner.read_span(span, before, after)?;
+        let Some(name) = c.name().filter(|n| n.chars().any(super::escape::is_unsafe)) else {
+            return Ok(c);
+        };
+        let (data, span, line, column, count) =
+            (c.data(), *c.span(), c.line(), c.column(), c.line_count());
+        let contents = miette::MietteSpanContents::new_named(
+            visible(name).into_owned(),
+            data,
+            span,
+            line,
+            column,
+            count,
+        );
+        Ok(Box::new(match c.language() {
+            Some(lang) => contents.with_language(lang),
+            None => contents,
+        }))
+    }
+}
 
 impl fmt::Debug for Visible<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
+        fmt::Debug::fmt(self.inner, f)
     }
 }
 
 impl fmt::Display for Visible<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&visible(&self.0.to_string()))
+        f.write_str(&visible(&self.inner.to_string()))
     }
 }
 
@@ -174,24 +213,24 @@ impl std::error::Error for Visible<'_> {}
 
 impl Diagnostic for Visible<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.0.code()
+        self.inner.code()
     }
 
     fn severity(&self) -> Option<Severity> {
-        self.0.severity()
+        self.inner.severity()
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let help = visible(&self.0.help()?.to_string()).into_owned();
+        let help = visible(&self.inner.help()?.to_string()).into_owned();
         Some(Box::new(help))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.0.source_code()
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let labels = self.0.labels()?.map(|l| {
+        let labels = self.inner.labels()?.map(|l| {
             let text = l.label().map(|t| visible(t).into_owned());
             if l.primary() {
                 LabeledSpan::new_primary_with_span(text, *l.inner())
@@ -225,7 +264,10 @@ mod tests {
     fn no_control_character_is_rendered_raw() {
         let d = Sample {
             path: "a\u{1b}]0;pwned\u{7}\nb".into(),
-            src: Source::new("p.rpl", "const x = \"\u{1b}[2J\"\nconst y = 1\n"),
+            src: Source::new(
+                "p\nrpl::fake::code.rpl",
+                "const x = \"\u{1b}[2J\"\nconst y = 1\n",
+            ),
             span: (0, 5).into(),
         };
         for color in [false, true] {
@@ -237,6 +279,8 @@ mod tests {
             assert!(raw.is_empty(), "{out}");
             assert!(out.contains("a\\u{1b}]0;pwned\\u{7}\\u{a}b"), "{out}");
             assert!(out.contains("\"\\u{1b}[2J\""), "{out}");
+            // A line break in a file name forges no line.
+            assert!(out.contains("[p\\u{a}rpl::fake::code.rpl:1:1]"), "{out}");
         }
         let gh = render_github(&d);
         assert!(!gh.chars().any(super::super::escape::is_unsafe), "{gh}");

@@ -6,9 +6,9 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 
-use rustc_hash::FxHashSet;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::doc::child_path;
@@ -145,8 +145,9 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let mut members: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
-        // Filled only once the object outgrows `SCAN_LIMIT`.
-        let mut seen: FxHashSet<String> = FxHashSet::default();
+        // Filled only once the object outgrows `SCAN_LIMIT`. The keys are
+        // the sender's: a keyed hash, so none can be chosen to collide.
+        let mut seen: HashSet<String> = HashSet::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let repeated = if members.len() < SCAN_LIMIT {
                 members.iter().any(|(k, _)| *k == key)

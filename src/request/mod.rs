@@ -203,15 +203,81 @@ impl Schema {
 }
 
 /// The path of the key the TOML parser found given twice at `span`: the
-/// first key of that name in the document (the parser kept it) written
-/// before the second.
+/// table header in force there and the key as written on its line (or the
+/// header itself, for a table given twice), once the parser's own first
+/// reading confirms that path; otherwise the nearest key of that name
+/// written before it.
 fn toml_key_path(root: &DeValue<'_>, text: &str, span: std::ops::Range<usize>) -> String {
-    let written = text.get(span.clone()).unwrap_or_default();
-    // The key as the parser reads it, quotes and escapes undone.
-    let name = DeTable::parse(&format!("{written} = 0"))
-        .ok()
-        .and_then(|t| t.get_ref().keys().next().map(|k| k.get_ref().to_string()))
-        .unwrap_or_else(|| written.to_owned());
+    let before = text.get(..span.start).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text
+        .get(line_start..span.end)
+        .unwrap_or_default()
+        .trim_start();
+    let keys = match line.strip_prefix('[') {
+        Some(header) => dotted(header.trim_start_matches('[')),
+        None => {
+            let header = before
+                .get(..line_start)
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .map(str::trim_start)
+                .find(|l| l.starts_with('['))
+                .map_or(Some(Vec::new()), |l| {
+                    let inner = l.trim_start_matches('[');
+                    dotted(inner.get(..inner.find(']')?)?)
+                });
+            header.zip(dotted(line)).map(|(mut h, own)| {
+                h.extend(own);
+                h
+            })
+        }
+    };
+    if let Some(keys) = keys.filter(|k| !k.is_empty() && exists(root, k)) {
+        return keys
+            .iter()
+            .fold(String::new(), |path, k| child_path(&path, k));
+    }
+    let name = text
+        .get(span.clone())
+        .and_then(dotted)
+        .and_then(|k| k.last().cloned());
+    let name = name.unwrap_or_else(|| text.get(span.clone()).unwrap_or_default().to_owned());
+    nearest_before(root, &name, span.start).unwrap_or_else(|| child_path("", &name))
+}
+
+/// The keys of a dotted key as TOML reads it (`item."paid amount"`),
+/// quotes and escapes undone; `None` when it is not one.
+fn dotted(written: &str) -> Option<Vec<String>> {
+    let line = format!("{} = 0", written.trim());
+    let doc = DeTable::parse(&line).ok()?;
+    let mut keys = Vec::new();
+    let mut table = doc.get_ref();
+    loop {
+        let (k, v) = table.iter().next()?;
+        keys.push(k.get_ref().to_string());
+        match v.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return Some(keys),
+        }
+    }
+}
+
+/// Whether the document holds a value at `keys`.
+fn exists(root: &DeValue<'_>, keys: &[String]) -> bool {
+    let mut node = root;
+    for k in keys {
+        match node.as_table().and_then(|t| t.get(k.as_str())) {
+            Some(v) => node = v.get_ref(),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The path of the last key named `name` written before `offset`.
+fn nearest_before(root: &DeValue<'_>, name: &str, offset: usize) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
     let mut stack: Vec<(String, &DeValue<'_>)> = vec![(String::new(), root)];
     while let Some((path, node)) = stack.pop() {
@@ -221,7 +287,7 @@ fn toml_key_path(root: &DeValue<'_>, text: &str, span: std::ops::Range<usize>) -
                     let here = child_path(&path, k.get_ref());
                     let start = k.span().start;
                     if k.get_ref().as_ref() == name
-                        && start < span.start
+                        && start < offset
                         && best.as_ref().is_none_or(|(s, _)| start > *s)
                     {
                         best = Some((start, here.clone()));
@@ -237,5 +303,5 @@ fn toml_key_path(root: &DeValue<'_>, text: &str, span: std::ops::Range<usize>) -
             _ => {}
         }
     }
-    best.map_or_else(|| child_path("", &name), |(_, p)| p)
+    best.map(|(_, p)| p)
 }

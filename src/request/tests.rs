@@ -679,6 +679,33 @@ fn toml_and_json_agree_on_duplicate_keys() {
     let text = example.replacen("sku = ", "\"sku\" = \"A\"\nsku = ", 1);
     let r = SCHEMA.decode_toml(&text).unwrap_err();
     assert_eq!(r.error.path(), "item.sku");
+    // The same name under two tables: the one given twice is named, and a
+    // request id given twice is not echoed.
+    for (text, path, id) in [
+        (
+            "item.note = \"a\"\norder.note = \"b\"\nitem.note = \"c\"\n",
+            "item.note",
+            None,
+        ),
+        ("a.b.c = 1\nx.b.c = 2\na.b.c = 3\n", "a.b.c", None),
+        (
+            "request_id = \"A\"\nitem.request_id = \"Z\"\nrequest_id = \"B\"\n",
+            "request_id",
+            None,
+        ),
+        (
+            "request_id = \"A\"\n[item]\nx = 1\n[order]\nx = 1\n[item]\ny = 2\n",
+            "item",
+            Some("A"),
+        ),
+    ] {
+        let r = SCHEMA.decode_toml(text).unwrap_err();
+        assert_eq!(
+            (r.error.code(), r.error.path(), r.request_id.as_deref()),
+            ("rpl::request::duplicate_key", path, id),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -61,8 +61,8 @@ impl Run {
 }
 
 /// Checks `target` (inside `tmp`) and renders what it reports.
-fn check(tmp: &Path, target: PathBuf) -> Run {
-    let checked = check_paths(&[target]);
+fn check(tmp: &Path, targets: Vec<PathBuf>) -> Run {
+    let checked = check_paths(&targets);
     let rendered: Vec<String> = checked
         .diagnostics
         .iter()
@@ -95,33 +95,37 @@ fn expected_code(fixture: &Path) -> String {
 /// `tests/diagnostics/README.md` describes, and checks it.
 fn run_fixture(fixture: &Path) -> Run {
     let tmp = util::tempdir();
-    let target = if fixture.extension().is_some_and(|e| e == "special") {
+    let targets = if fixture.extension().is_some_and(|e| e == "special") {
         special(fixture, tmp.path())
     } else if fixture.is_dir() {
         util::copy_dir(fixture, tmp.path());
         if stage_of(fixture) != "load" {
             util::schema_only(tmp.path());
         }
-        tmp.path().join("policies")
+        vec![tmp.path().join("policies")]
     } else {
         let file = util::schema_only(tmp.path()).join(fixture.file_name().unwrap());
         std::fs::copy(fixture, &file).unwrap();
-        file
+        vec![file]
     };
-    check(tmp.path(), target)
+    check(tmp.path(), targets)
 }
 
 /// A fixture of what git cannot hold (a FIFO, a symlink out of the
-/// checkout, a file of 33 MiB), made by the directives in its lines beside
-/// a valid policy directory, which is then checked whole:
+/// checkout, a file of 33 MiB, a name that is not UTF-8), made by the
+/// directives in its lines beside a valid policy directory:
 /// `fifo PATH`, `symlink PATH -> TARGET`, `sparse PATH BYTES`,
-/// `write PATH TEXT`. Paths are relative to the temporary directory.
-fn special(fixture: &Path, tmp: &Path) -> PathBuf {
+/// `write PATH TEXT`, and `check PATH...` for what to check (the whole
+/// policy directory when not given). Paths are relative to the temporary
+/// directory; `\xNN` in one stands for a raw byte.
+fn special(fixture: &Path, tmp: &Path) -> Vec<PathBuf> {
     let policies = util::schema_only(tmp);
     for channel in ["official_mall", "partner_platform", "offline_store"] {
         let text = VALID_POLICY.replace("official_mall", channel);
         std::fs::write(policies.join(format!("{channel}.rpl")), text).unwrap();
     }
+    let path = |p: &str| tmp.join(raw_path(p));
+    let mut targets = vec![policies];
     let text = std::fs::read_to_string(fixture).unwrap();
     for line in text
         .lines()
@@ -131,28 +135,52 @@ fn special(fixture: &Path, tmp: &Path) -> PathBuf {
         match directive {
             "fifo" => {
                 let status = std::process::Command::new("mkfifo")
-                    .arg(tmp.join(rest))
+                    .arg(path(rest))
                     .status()
                     .unwrap();
                 assert!(status.success());
             }
             "symlink" => {
-                let (path, target) = rest.split_once(" -> ").unwrap();
-                std::os::unix::fs::symlink(target, tmp.join(path)).unwrap();
+                let (link, target) = rest.split_once(" -> ").unwrap();
+                std::os::unix::fs::symlink(target, path(link)).unwrap();
             }
             "sparse" => {
-                let (path, size) = rest.split_once(' ').unwrap();
-                let f = std::fs::File::create(tmp.join(path)).unwrap();
+                let (file, size) = rest.split_once(' ').unwrap();
+                let f = std::fs::File::create(path(file)).unwrap();
                 f.set_len(size.parse().unwrap()).unwrap();
             }
             "write" => {
-                let (path, content) = rest.split_once(' ').unwrap();
-                std::fs::write(tmp.join(path), content).unwrap();
+                let (file, content) = rest.split_once(' ').unwrap();
+                let file = path(file);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, content).unwrap();
             }
+            "check" => targets = rest.split(' ').map(path).collect(),
             other => panic!("{}: unknown directive `{other}`", fixture.display()),
         }
     }
-    policies
+    targets
+}
+
+/// A path written with `\xNN` for raw bytes.
+fn raw_path(written: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    let mut bytes = Vec::new();
+    let mut rest = written.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        match (b, tail) {
+            (b'\\', [b'x', h, l, more @ ..]) => {
+                let hex = std::str::from_utf8(&[*h, *l]).unwrap().to_owned();
+                bytes.push(u8::from_str_radix(&hex, 16).unwrap());
+                rest = more;
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }
 
 /// Every fixture of `tests/diagnostics/`.
@@ -305,7 +333,7 @@ fn every_fixture_run() -> Vec<(String, Run)> {
             let policies = util::schema_only(tmp.path());
             std::fs::copy(&fixture, policies.join(replaces)).unwrap();
             std::fs::write(policies.join("official_mall.rpl"), VALID_POLICY).unwrap();
-            let run = check(tmp.path(), policies.join("official_mall.rpl"));
+            let run = check(tmp.path(), vec![policies.join("official_mall.rpl")]);
             let name = fixture.file_stem().unwrap().to_str().unwrap();
             let want = format!("rpl::{stage}::{name}");
             assert!(

@@ -249,3 +249,123 @@ fn duplicates_are_found_across_chains_and_diamonds_only() {
         ]
     );
 }
+
+/// A link inside the directory to a FIFO or to a hidden file: the FIFO is
+/// reported under the link's name and never opened, and the hidden file
+/// is read under the link's name only, so what is hidden stays hidden.
+#[cfg(unix)]
+#[test]
+fn links_inside_keep_their_own_names() {
+    let dir = util::tempdir();
+    let policies = util::shipped_copy(dir.path());
+    let status = std::process::Command::new("mkfifo")
+        .arg(policies.join("plainfifo"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::os::unix::fs::symlink("plainfifo", policies.join("viafifo.rpl")).unwrap();
+    std::fs::create_dir(policies.join(".hidden")).unwrap();
+    std::fs::write(policies.join(".hidden/h.rpl"), "const hidden_value = 1\n").unwrap();
+    std::os::unix::fs::symlink(".hidden/h.rpl", policies.join("viahidden.rpl")).unwrap();
+    std::fs::write(policies.join("imp.rpl"), "import \".hidden/h.rpl\"\n").unwrap();
+    let checked = check_paths(std::slice::from_ref(&policies));
+    let records: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .map(|d| rpl::report::diagnostics::record(d.as_ref()))
+        .map(|r| (r.code, r.message))
+        .collect();
+    let fifo = records
+        .iter()
+        .find(|(c, _)| c == "rpl::load::not_a_regular_file")
+        .unwrap();
+    assert!(fifo.1.contains("viafifo.rpl` is a FIFO"), "{records:?}");
+    assert!(
+        records
+            .iter()
+            .any(|(c, m)| c == "rpl::check::missing_import"
+                && m.ends_with("hidden files are not part of the policy directory")),
+        "{records:?}"
+    );
+    // The linked file is read under the link's name only.
+    assert!(
+        checked
+            .sources
+            .iter()
+            .any(|(_, f)| f.name.ends_with("viahidden.rpl"))
+    );
+    assert!(
+        !checked
+            .sources
+            .iter()
+            .any(|(_, f)| f.name.contains(".hidden"))
+    );
+}
+
+/// A link to the directory itself (`sub/up -> ..`) resolves imports.
+#[cfg(unix)]
+#[test]
+fn a_link_to_the_directory_itself_resolves() {
+    let dir = util::tempdir();
+    let policies = util::shipped_copy(dir.path());
+    std::fs::create_dir(policies.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", policies.join("sub/up")).unwrap();
+    let mall = policies.join("official_mall.rpl");
+    let text = std::fs::read_to_string(&mall).unwrap();
+    std::fs::write(
+        &mall,
+        text.replace("import \"common.rpl\"", "import \"sub/up/common.rpl\""),
+    )
+    .unwrap();
+    assert_eq!(codes(&policies), Vec::<String>::new());
+}
+
+/// The paths given decide what is checked: one that cannot be read stops
+/// the check (nothing is checked in its place), a folder without policies
+/// is no policy directory, and `--policies` names the directory itself.
+#[test]
+fn named_paths_are_checked_as_named() {
+    let policies = util::shipped_policies();
+    let checked = check_paths(&[policies.join("typo.rpl")]);
+    let codes: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["rpl::load::io"]);
+    assert_eq!(checked.sources.iter().count(), 0);
+    let checked = check_paths(&[policies.join("calendars")]);
+    assert_eq!(
+        checked.diagnostics[0].code().unwrap().to_string(),
+        "rpl::load::no_policies"
+    );
+    let out = assert_cmd::Command::cargo_bin("rpl")
+        .unwrap()
+        .current_dir(util::manifest_dir())
+        .args([
+            "eval",
+            "--policies",
+            "policies/calendars",
+            "examples/official_mall/01-contract-example.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rpl::load::no_schema"));
+}
+
+/// `rpl::load::read_dir` reads a directory into sources an editor can
+/// then change in memory before checking.
+#[test]
+fn a_directory_read_from_disk_can_be_edited_in_memory() {
+    let mut sources = rpl::load::read_dir(&util::shipped_policies()).unwrap();
+    let checked = rpl::check::check(&sources, None);
+    assert!(checked.diagnostics.is_empty());
+    sources.insert("common.rpl", "const unsaved = 1\n");
+    let checked = rpl::check::check(&sources, None);
+    assert!(checked.has_errors());
+    assert!(checked.diagnostics.iter().any(|d| {
+        let r = rpl::report::diagnostics::record(d.as_ref());
+        r.file.is_some_and(|f| f.ends_with("policies/common.rpl"))
+    }));
+}
