@@ -92,16 +92,23 @@ impl Engine {
 
     fn from_checked(checked: check::Checked) -> Result<Engine, LoadFailure> {
         match checked.program {
-            Some(program) => Ok(Engine::from_program(&program)),
+            Some(program) => Engine::from_program(&program),
             None => Err(LoadFailure {
                 diagnostics: checked.diagnostics,
             }),
         }
     }
 
-    pub fn from_program(program: &check::hir::Program) -> Engine {
-        Engine {
-            compiled: Arc::new(compile::compile(program)),
+    /// Compiles a checked program; a broken guarantee of the checker
+    /// (`rpl::compile::internal`) refuses it.
+    pub fn from_program(program: &check::hir::Program) -> Result<Engine, LoadFailure> {
+        match compile::compile(program) {
+            Ok(c) => Ok(Engine {
+                compiled: Arc::new(c),
+            }),
+            Err(e) => Err(LoadFailure {
+                diagnostics: vec![Box::new(e)],
+            }),
         }
     }
 

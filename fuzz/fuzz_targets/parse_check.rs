@@ -70,7 +70,8 @@ fuzz_target!(|data: &[u8]| {
     // Whatever checks must also compile and decide every example request
     // without panicking.
     if let Some(program) = &checked.program {
-        let engine = rpl::Engine::from_program(program);
+        // A checked program that does not compile is a bug: a finding.
+        let engine = rpl::Engine::from_program(program).expect("a checked program compiles");
         for request in examples() {
             let _ = engine.evaluate_json(request, true);
         }

@@ -139,6 +139,19 @@ impl CompiledPolicy {
     }
 }
 
+/// A guarantee of the checker that did not hold (`rpl::compile::internal`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum CompileError {
+    #[error("internal error while compiling: {what} (at {at})")]
+    #[diagnostic(
+        code(rpl::compile::internal),
+        help(
+            "this is a bug in rpl, not in your policy; the policies were refused rather than compiled wrongly; please report it with them"
+        )
+    )]
+    Internal { what: String, at: String },
+}
+
 /// A whole policy directory, ready to evaluate. Immutable and `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -177,9 +190,16 @@ impl Compiled {
     }
 }
 
-pub fn compile(program: &hir::Program) -> Compiled {
+/// Compiles a checked program. It cannot fail on a program the checker
+/// passed; a broken guarantee is a [`CompileError`], never a node that
+/// would answer something plausible.
+pub fn compile(program: &hir::Program) -> Result<Compiled, CompileError> {
     let schema = Arc::clone(&program.schema);
-    let policies: Vec<CompiledPolicy> = program.policies.iter().map(compile_policy).collect();
+    let policies: Vec<CompiledPolicy> = program
+        .policies
+        .iter()
+        .map(compile_policy)
+        .collect::<Result<_, _>>()?;
     let mut by_channel = vec![None; schema.channels.variants().len()];
     for (i, p) in policies.iter().enumerate() {
         if let Some(slot) = by_channel.get_mut(p.channel as usize) {
@@ -202,14 +222,14 @@ pub fn compile(program: &hir::Program) -> Compiled {
             currency_fields.push(*currency_field);
         }
     }
-    Compiled {
+    Ok(Compiled {
         schema,
         policies,
         by_channel,
         sources: Arc::clone(&program.sources),
         vocab,
         currency_fields,
-    }
+    })
 }
 
 struct Builder {
@@ -219,13 +239,16 @@ struct Builder {
     /// by address: compiled once, so the arena grows with the policy's
     /// text, not with rules × defaults.
     shared: HashMap<*const TExpr, NodeId>,
+    /// The first broken guarantee met, with where.
+    broken: Option<CompileError>,
 }
 
-fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
+fn compile_policy(p: &hir::CheckedPolicy) -> Result<CompiledPolicy, CompileError> {
     let mut b = Builder {
         nodes: Vec::new(),
         spans: Vec::new(),
         shared: HashMap::new(),
+        broken: None,
     };
     let mut rejects = Vec::new();
     let mut rules = Vec::new();
@@ -251,11 +274,14 @@ fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
             RuleKind::After => afters.push(compiled),
         }
     }
+    if let Some(e) = b.broken {
+        return Err(e);
+    }
     let rule_names = rules
         .iter()
         .map(|r: &CompiledRule| Arc::clone(&r.name))
         .collect();
-    CompiledPolicy {
+    Ok(CompiledPolicy {
         name: Arc::clone(&p.name),
         label: p.label.clone(),
         version: p.version.clone(),
@@ -269,11 +295,13 @@ fn compile_policy(p: &hir::CheckedPolicy) -> CompiledPolicy {
         rules,
         afters,
         rule_names,
-    }
+    })
 }
 
-fn const_value(c: &Const, ty: &Ty) -> Value {
-    match c {
+/// A constant's value; `None` for a duration, which only the nodes that
+/// shift or bound dates consume.
+fn const_value(c: &Const, ty: &Ty) -> Option<Value> {
+    Some(match c {
         Const::Bool(b) => Value::Bool(*b),
         Const::Int(i) if *ty == Ty::Decimal => Value::Decimal((*i).into()),
         Const::Int(i) => Value::Int(*i),
@@ -282,9 +310,9 @@ fn const_value(c: &Const, ty: &Ty) -> Value {
         Const::Str(s) => Value::Str(Arc::clone(s)),
         Const::Enum(i) => Value::Enum(*i),
         Const::Date(d) => Value::Date(*d),
-        // Durations are consumed by the nodes that use them.
-        Const::Duration { .. } | Const::None => Value::Absent,
-    }
+        Const::None => Value::Absent,
+        Const::Duration { .. } => return None,
+    })
 }
 
 /// The first request field a date expression reads, to name in errors.
@@ -318,15 +346,37 @@ impl Builder {
     }
 
     fn push(&mut self, node: Node, span: Span) -> NodeId {
-        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        let Ok(id) = u32::try_from(self.nodes.len()) else {
+            self.fail("more nodes than an id can number", span);
+            return NodeId(0);
+        };
         self.nodes.push(node);
         self.spans.push(span);
-        id
+        NodeId(id)
+    }
+
+    /// Records a broken guarantee; the policy is refused when done.
+    fn fail(&mut self, what: &str, span: Span) {
+        self.broken.get_or_insert_with(|| CompileError::Internal {
+            what: what.to_owned(),
+            at: format!("byte {} of file {}", span.start, span.file.0),
+        });
+    }
+
+    /// A constant's node; a duration standing alone is a broken guarantee.
+    fn constant(&mut self, c: &Const, ty: &Ty, span: Span) -> Node {
+        match const_value(c, ty) {
+            Some(v) => Node::Const(v),
+            None => {
+                self.fail("a duration outside a date shift or window", span);
+                Node::Const(Value::Absent)
+            }
+        }
     }
 
     fn expr(&mut self, e: &TExpr) -> NodeId {
         let node = match &e.kind {
-            TKind::Const(c) => Node::Const(const_value(c, &e.ty)),
+            TKind::Const(c) => self.constant(c, &e.ty, e.span),
             TKind::Field(f) => Node::Field(*f),
             TKind::Builtin(b) => Node::Builtin(*b),
             TKind::Not(x) => Node::Not(self.expr(x)),
@@ -400,7 +450,7 @@ impl Builder {
                 let values: Option<Vec<Value>> = items
                     .iter()
                     .map(|i| match &i.kind {
-                        TKind::Const(c) => Some(const_value(c, &i.ty)),
+                        TKind::Const(c) => const_value(c, &i.ty),
                         _ => None,
                     })
                     .collect();
@@ -472,3 +522,6 @@ fn enum_set(list: &[TExpr]) -> Option<u128> {
     }
     Some(set)
 }
+
+#[cfg(test)]
+mod tests;

@@ -56,6 +56,15 @@ pub enum EvalError {
     #[error("a date computation left the supported range")]
     #[diagnostic(code(rpl::eval::date_range), help("check the dates in the request"))]
     DateRange { path: String },
+
+    #[error("internal error: {what}")]
+    #[diagnostic(
+        code(rpl::eval::internal),
+        help(
+            "this is a bug in rpl, not in the request or the policy; no decision was made rather than a wrong one; please report it with both"
+        )
+    )]
+    Internal { what: String, path: String },
 }
 
 impl EvalError {
@@ -66,7 +75,8 @@ impl EvalError {
             | EvalError::IncompleteOutcome { path, .. }
             | EvalError::CalendarOutOfRange { path, .. }
             | EvalError::Overflow { path }
-            | EvalError::DateRange { path } => path,
+            | EvalError::DateRange { path }
+            | EvalError::Internal { path, .. } => path,
         }
     }
 }

@@ -52,9 +52,14 @@ type R = Result<Value, EvalError>;
 impl<'a> Evaluator<'a> {
     fn node(&self, id: NodeId) -> Result<&'a Node, EvalError> {
         let policy: &'a CompiledPolicy = self.policy;
-        policy.node(id).ok_or(EvalError::Overflow {
-            path: String::new(),
-        })
+        policy
+            .node(id)
+            .ok_or_else(|| internal(format!("node {} is missing from the compiled policy", id.0)))
+    }
+
+    /// A value of a kind the checker ruled out where `what` needed another.
+    fn unexpected(&self, what: &str, v: &Value) -> EvalError {
+        internal(format!("{what} met {v:?}"))
     }
 
     /// Whether a rule condition holds: only `true` counts.
@@ -75,14 +80,16 @@ impl<'a> Evaluator<'a> {
             Node::Const(v) => v.clone(),
             Node::Field(f) => self.request.get(*f).clone(),
             Node::Builtin(b) => match (b, &self.decided) {
-                (_, None) => Value::Absent,
+                // Only `after` rules read them, once a rule has decided.
+                (_, None) => return Err(internal(format!("{b:?} read before a decision"))),
                 (Builtin::Decision, Some(d)) => Value::Enum(d.verdict.index()),
                 (Builtin::Refund, Some(d)) => d.refund.clone(),
                 (Builtin::DecidedBy, Some(d)) => Value::Enum(d.rule),
             },
             Node::Not(x) => match self.eval(*x)? {
                 Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Absent,
+                Value::Absent => Value::Absent,
+                v => return Err(self.unexpected("`not`", &v)),
             },
             Node::Neg(x) => match self.eval(*x)? {
                 Value::Int(i) => i
@@ -91,26 +98,27 @@ impl<'a> Evaluator<'a> {
                     .ok_or_else(|| self.overflow(*x))?,
                 Value::Decimal(d) => Value::Decimal(-d),
                 Value::Money(d) => Value::Money(-d),
-                _ => Value::Absent,
+                Value::Absent => Value::Absent,
+                v => return Err(self.unexpected("`-`", &v)),
             },
             Node::And(a, b) => {
                 let (a, b) = (*a, *b);
-                match self.eval(a)? {
-                    Value::Bool(false) => Value::Bool(false),
-                    l => match (l, self.eval(b)?) {
-                        (_, Value::Bool(false)) => Value::Bool(false),
-                        (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+                match self.truth(a, "`and`")? {
+                    Some(false) => Value::Bool(false),
+                    l => match (l, self.truth(b, "`and`")?) {
+                        (_, Some(false)) => Value::Bool(false),
+                        (Some(true), Some(true)) => Value::Bool(true),
                         _ => Value::Absent,
                     },
                 }
             }
             Node::Or(a, b) => {
                 let (a, b) = (*a, *b);
-                match self.eval(a)? {
-                    Value::Bool(true) => Value::Bool(true),
-                    l => match (l, self.eval(b)?) {
-                        (_, Value::Bool(true)) => Value::Bool(true),
-                        (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+                match self.truth(a, "`or`")? {
+                    Some(true) => Value::Bool(true),
+                    l => match (l, self.truth(b, "`or`")?) {
+                        (_, Some(true)) => Value::Bool(true),
+                        (Some(false), Some(false)) => Value::Bool(false),
                         _ => Value::Absent,
                     },
                 }
@@ -119,7 +127,7 @@ impl<'a> Evaluator<'a> {
                 let (op, a, b) = (*op, *a, *b);
                 let l = self.eval(a)?;
                 let r = self.eval(b)?;
-                match self.compare(&l, &r) {
+                match self.compare(&l, &r)? {
                     None => Value::Absent,
                     Some(ord) => Value::Bool(match op {
                         Cmp::Eq => ord == Ordering::Equal,
@@ -135,7 +143,13 @@ impl<'a> Evaluator<'a> {
                 let (op, a, b) = (*op, *a, *b);
                 let l = self.eval(a)?;
                 let r = self.eval(b)?;
-                arith(op, &l, &r).ok_or_else(|| self.overflow(a))?
+                match arith(op, &l, &r) {
+                    Ok(v) => v,
+                    Err(Fault::Overflow) => return Err(self.overflow(a)),
+                    Err(Fault::Kinds) => {
+                        return Err(internal(format!("{op:?} of {l:?} and {r:?}")));
+                    }
+                }
             }
             Node::DateShift {
                 date,
@@ -148,7 +162,7 @@ impl<'a> Evaluator<'a> {
                 match self.eval(*date)? {
                     Value::Absent => Value::Absent,
                     v => {
-                        let d = self.local_date(&v);
+                        let d = self.local_date(&v)?;
                         Value::Date(self.shift(d, count, unit, back, origin)?)
                     }
                 }
@@ -160,8 +174,9 @@ impl<'a> Evaluator<'a> {
             } => {
                 let (set, negated) = (*set, *negated);
                 match self.eval(*value)? {
-                    Value::Enum(i) => Value::Bool((i < 128 && set & (1u128 << i) != 0) != negated),
-                    _ => Value::Absent,
+                    Value::Enum(i) if i < 128 => Value::Bool((set & (1u128 << i) != 0) != negated),
+                    Value::Absent => Value::Absent,
+                    v => return Err(self.unexpected("`in` a set of values", &v)),
                 }
             }
             Node::In {
@@ -177,7 +192,7 @@ impl<'a> Evaluator<'a> {
                     let mut found = false;
                     for item in list {
                         let x = self.eval(*item)?;
-                        if self.compare(&v, &x) == Some(Ordering::Equal) {
+                        if self.compare(&v, &x)? == Some(Ordering::Equal) {
                             found = true;
                             break;
                         }
@@ -202,7 +217,7 @@ impl<'a> Evaluator<'a> {
                 if v == Value::Absent || a == Value::Absent {
                     Value::Absent
                 } else {
-                    let end = self.shift(self.local_date(&a), count, unit, false, origin)?;
+                    let end = self.shift(self.local_date(&a)?, count, unit, false, origin)?;
                     // Civil Code art. 203: a period ending on a rest day ends
                     // on the next working day.
                     let end = match unit {
@@ -214,7 +229,7 @@ impl<'a> Evaluator<'a> {
                             .map_err(|e| self.out_of_range(e, origin))?,
                     };
                     window_end = Some(end);
-                    Value::Bool(self.local_date(&v) <= end)
+                    Value::Bool(self.local_date(&v)? <= end)
                 }
             }
             Node::If { cond, then, els } => {
@@ -228,9 +243,10 @@ impl<'a> Evaluator<'a> {
             Node::Match { scrutinee, arms } => match self.eval(*scrutinee)? {
                 Value::Enum(i) => match arms.get(i as usize) {
                     Some(arm) => self.eval(*arm)?,
-                    None => Value::Absent,
+                    None => return Err(internal(format!("`match` has no arm for value {i}"))),
                 },
-                _ => Value::Absent,
+                Value::Absent => Value::Absent,
+                v => return Err(self.unexpected("`match`", &v)),
             },
             Node::Max(args) | Node::Min(args) => {
                 let want = if matches!(node, Node::Max(_)) {
@@ -244,7 +260,7 @@ impl<'a> Evaluator<'a> {
                     if v == Value::Absent {
                         return Ok(Value::Absent);
                     }
-                    if best == Value::Absent || self.compare(&v, &best) == Some(want) {
+                    if best == Value::Absent || self.compare(&v, &best)? == Some(want) {
                         best = v;
                     }
                 }
@@ -263,7 +279,7 @@ impl<'a> Evaluator<'a> {
                 let r = self.eval(b)?;
                 match (l, r) {
                     (Value::Absent, _) | (_, Value::Absent) => Value::Absent,
-                    (l, r) => Value::Range(self.local_date(&l), self.local_date(&r)),
+                    (l, r) => Value::Range(self.local_date(&l)?, self.local_date(&r)?),
                 }
             }
             Node::Named { body, .. } => self.eval(*body)?,
@@ -344,11 +360,20 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The local date of a timestamp in the policy's time zone; dates as is.
-    pub fn local_date(&self, v: &Value) -> Date {
+    pub fn local_date(&self, v: &Value) -> Result<Date, EvalError> {
         match v {
-            Value::Timestamp(t) => self.policy.timezone.to_datetime(*t).date(),
-            Value::Date(d) => *d,
-            _ => Date::default(),
+            Value::Timestamp(t) => Ok(self.policy.timezone.to_datetime(*t).date()),
+            Value::Date(d) => Ok(*d),
+            v => Err(self.unexpected("a date", v)),
+        }
+    }
+
+    /// A condition's value: known, or unknown (absent).
+    fn truth(&mut self, id: NodeId, what: &str) -> Result<Option<bool>, EvalError> {
+        match self.eval(id)? {
+            Value::Bool(b) => Ok(Some(b)),
+            Value::Absent => Ok(None),
+            v => Err(self.unexpected(what, &v)),
         }
     }
 
@@ -388,46 +413,55 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Orders two values of the same type; `None` when either is absent.
-    pub fn compare(&self, l: &Value, r: &Value) -> Option<Ordering> {
+    /// How two values order; `None` when one is absent (unknown).
+    pub fn compare(&self, l: &Value, r: &Value) -> Result<Option<Ordering>, EvalError> {
         use Value::*;
-        match (l, r) {
-            (Absent, _) | (_, Absent) => None,
-            (Int(a), Int(b)) => Some(a.cmp(b)),
-            (Int(a), Decimal(b)) => Some(rust_decimal::Decimal::from(*a).cmp(b)),
-            (Decimal(a), Int(b)) => Some(a.cmp(&rust_decimal::Decimal::from(*b))),
-            (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => Some(a.cmp(b)),
-            (Bool(a), Bool(b)) => Some(a.cmp(b)),
-            (Str(a), Str(b)) => Some(a.cmp(b)),
-            (Enum(a), Enum(b)) => Some(a.cmp(b)),
-            (Timestamp(a), Timestamp(b)) => Some(a.cmp(b)),
+        Ok(Some(match (l, r) {
+            (Absent, _) | (_, Absent) => return Ok(None),
+            (Int(a), Int(b)) => a.cmp(b),
+            (Int(a), Decimal(b)) => rust_decimal::Decimal::from(*a).cmp(b),
+            (Decimal(a), Int(b)) => a.cmp(&rust_decimal::Decimal::from(*b)),
+            (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => a.cmp(b),
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Str(a), Str(b)) => a.cmp(b),
+            (Enum(a), Enum(b)) => a.cmp(b),
+            (Timestamp(a), Timestamp(b)) => a.cmp(b),
             (Timestamp(_) | Date(_), Timestamp(_) | Date(_)) => {
-                Some(self.local_date(l).cmp(&self.local_date(r)))
+                self.local_date(l)?.cmp(&self.local_date(r)?)
             }
-            _ => None,
-        }
+            _ => return Err(internal(format!("a comparison of {l:?} and {r:?}"))),
+        }))
     }
 }
 
-fn arith(op: Arith, l: &Value, r: &Value) -> Option<Value> {
+/// Why arithmetic gave no value.
+enum Fault {
+    /// The result does not fit: the request's amounts are to blame.
+    Overflow,
+    /// Operands of kinds the checker does not allow together: a bug.
+    Kinds,
+}
+
+fn arith(op: Arith, l: &Value, r: &Value) -> Result<Value, Fault> {
     use Value::*;
-    let dec = |v: &Value| -> Option<Dec> {
+    let dec = |v: &Value| -> Result<Dec, Fault> {
         match v {
-            Int(i) => Some(Dec::from(*i)),
-            Decimal(d) | Money(d) => Some(*d),
-            _ => None,
+            Int(i) => Ok(Dec::from(*i)),
+            Decimal(d) | Money(d) => Ok(*d),
+            _ => Err(Fault::Kinds),
         }
     };
     if *l == Absent || *r == Absent {
-        return Some(Absent);
+        return Ok(Absent);
     }
     if let (Int(a), Int(b)) = (l, r) {
         return match op {
-            Arith::Add => a.checked_add(*b),
-            Arith::Sub => a.checked_sub(*b),
-            Arith::Mul => a.checked_mul(*b),
-            Arith::Div => return dec(l)?.checked_div(dec(r)?).map(Decimal),
+            Arith::Add => a.checked_add(*b).map(Int),
+            Arith::Sub => a.checked_sub(*b).map(Int),
+            Arith::Mul => a.checked_mul(*b).map(Int),
+            Arith::Div => dec(l)?.checked_div(dec(r)?).map(Decimal),
         }
-        .map(Int);
+        .ok_or(Fault::Overflow);
     }
     let (a, b) = (dec(l)?, dec(r)?);
     let out = match op {
@@ -435,10 +469,20 @@ fn arith(op: Arith, l: &Value, r: &Value) -> Option<Value> {
         Arith::Sub => a.checked_sub(b),
         Arith::Mul => a.checked_mul(b),
         Arith::Div => a.checked_div(b),
-    }?;
-    Some(if matches!(l, Money(_)) || matches!(r, Money(_)) {
+    }
+    .ok_or(Fault::Overflow)?;
+    Ok(if matches!(l, Money(_)) || matches!(r, Money(_)) {
         Money(out)
     } else {
         Decimal(out)
     })
+}
+
+/// A broken guarantee of the checker or the compiler, found while
+/// deciding: an error, never a plausible answer.
+pub(super) fn internal(what: String) -> EvalError {
+    EvalError::Internal {
+        what,
+        path: String::new(),
+    }
 }

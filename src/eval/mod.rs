@@ -9,6 +9,8 @@
 mod error;
 mod expr;
 pub mod output;
+#[cfg(test)]
+mod tests;
 mod trace;
 
 use std::sync::Arc;
@@ -102,18 +104,10 @@ pub fn evaluate(
             break;
         }
     }
-    // The checker guarantees a rule without `when`, so this is unreachable
-    // for checked policies; a decision is still owed, so a person decides.
+    // The checker requires a rule without `when` in every policy.
     let Some((index, rule)) = decided_by else {
-        return Err(Rejection {
-            error: ErrorBody {
-                code: "rpl::eval::no_rule".into(),
-                path: String::new(),
-                message: format!("no rule of policy `{}` applies", policy.name),
-                help: None,
-            },
-            trace,
-        });
+        let e = expr::internal(format!("no rule of policy `{}` applied", policy.name));
+        return Err(with_trace(e, &trace));
     };
     let mut decision =
         build(compiled, policy, &mut ev, rule, request).map_err(|e| with_trace(e, &trace))?;
@@ -209,18 +203,47 @@ fn applies(
     result
 }
 
-fn enum_name(names: &[Arc<str>], v: &Value) -> Option<Arc<str>> {
+/// The name of an outcome's enum value (`none` is absent); another kind
+/// of value, or a value past the vocabulary, is a broken guarantee.
+fn enum_name(
+    names: &[Arc<str>],
+    v: &Value,
+    field: OutField,
+) -> Result<Option<Arc<str>>, EvalError> {
     match v {
-        Value::Enum(i) => names.get(*i as usize).cloned(),
-        _ => None,
+        Value::Absent => Ok(None),
+        Value::Enum(i) => names
+            .get(*i as usize)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| expr::internal(format!("`{}` has no value {i}", field.name()))),
+        v => Err(expr::internal(format!(
+            "`{}` came out as {v:?}",
+            field.name()
+        ))),
     }
 }
 
-fn names(names: &[Arc<str>], v: &Value) -> Vec<Arc<str>> {
+fn names(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Vec<Arc<str>>, EvalError> {
     match v {
-        Value::List(items) => items.iter().filter_map(|i| enum_name(names, i)).collect(),
-        _ => Vec::new(),
+        Value::List(items) => items
+            .iter()
+            .map(|i| {
+                enum_name(names, i, field)?
+                    .ok_or_else(|| expr::internal(format!("`{}` holds nothing", field.name())))
+            })
+            .collect(),
+        v => Err(expr::internal(format!(
+            "`{}` came out as {v:?}",
+            field.name()
+        ))),
     }
+}
+
+/// A rule's verdict: only a `reject` rule has none, and those never decide.
+fn verdict_of(rule: &CompiledRule) -> Result<Verdict, EvalError> {
+    rule.verdict
+        .ok_or_else(|| expr::internal(format!("rule `{}` decided without a verdict", rule.name)))
 }
 
 fn build(
@@ -230,7 +253,7 @@ fn build(
     rule: &CompiledRule,
     request: &Request,
 ) -> Result<Decision, EvalError> {
-    let verdict = rule.verdict.unwrap_or(Verdict::Review);
+    let verdict = verdict_of(rule)?;
     let mut d = Decision {
         request_id: request.request_id.clone(),
         decision: verdict,
@@ -275,23 +298,24 @@ fn set_fields(
                     Value::Money(m) => {
                         Some(output::round_cents(m.max(rust_decimal::Decimal::ZERO)))
                     }
-                    _ => None,
+                    Value::Absent => None,
+                    v => return Err(expr::internal(format!("`refund` came out as {v:?}"))),
                 }
             }
-            OutField::Route => route = enum_name(&v.route, &value),
-            OutField::Installments => d.installments = enum_name(&v.installments, &value),
+            OutField::Route => route = enum_name(&v.route, &value, *field)?,
+            OutField::Installments => d.installments = enum_name(&v.installments, &value, *field)?,
             OutField::ReturnShipping => {
-                d.return_shipping_paid_by = enum_name(&v.return_shipping, &value)
+                d.return_shipping_paid_by = enum_name(&v.return_shipping, &value, *field)?
             }
             // Evaluated once the verdict is final (see `settlement`).
             OutField::Settlement => {}
-            OutField::Documents => d.documents = names(&v.documents, &value),
-            OutField::Offers => d.offers = names(&v.offers, &value),
-            OutField::Message => {
-                if let Value::Str(s) = value {
-                    d.message = s;
-                }
-            }
+            OutField::Documents => d.documents = names(&v.documents, &value, *field)?,
+            OutField::Offers => d.offers = names(&v.offers, &value, *field)?,
+            OutField::Message => match value {
+                Value::Str(s) => d.message = s,
+                Value::Absent => {}
+                v => return Err(expr::internal(format!("`message` came out as {v:?}"))),
+            },
         }
     }
     if let (Some(amount), Some(route)) = (amount, route) {
@@ -320,10 +344,11 @@ fn settlement(
     let tested = ev.tested.take();
     let value = ev.eval(*node);
     ev.tested = tested;
-    Ok(match value? {
-        Value::Range(earliest, latest) => Some(Settlement { earliest, latest }),
-        _ => None,
-    })
+    match value? {
+        Value::Range(earliest, latest) => Ok(Some(Settlement { earliest, latest })),
+        Value::Absent => Ok(None),
+        v => Err(expr::internal(format!("`settlement` came out as {v:?}"))),
+    }
 }
 
 fn apply_after(
@@ -333,7 +358,7 @@ fn apply_after(
     after: &CompiledRule,
     d: &mut Decision,
 ) -> Result<(), EvalError> {
-    let verdict = after.verdict.unwrap_or(Verdict::Review);
+    let verdict = verdict_of(after)?;
     d.decision = verdict;
     d.rule = Arc::clone(&after.name);
     d.message = after

@@ -83,8 +83,8 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
         if t.result == Value::Bool(false)
             && let Some(Node::Within { value, .. }) = ev.policy.node(t.node)
             && let Some(f) = ev.first_field(*value)
+            && let Ok(asked) = ev.local_date(ev.request.get(f))
         {
-            let asked = ev.local_date(ev.request.get(f));
             note = Some(format!(
                 "{} {asked}, window ended {end}",
                 compiled.schema.field(f).path

@@ -185,88 +185,83 @@ impl RequestError {
                 path,
                 message,
                 help,
-            } => ("syntax", path, message, help),
+            } => ("rpl::request::syntax", path, message, help),
             E::DuplicateKey {
                 path,
                 message,
                 help,
-            } => ("duplicate_key", path, message, help),
+            } => ("rpl::request::duplicate_key", path, message, help),
             E::TooLarge {
                 path,
                 message,
                 help,
-            } => ("too_large", path, message, help),
+            } => ("rpl::request::too_large", path, message, help),
             E::Io {
                 path,
                 message,
                 help,
-            } => ("io", path, message, help),
+            } => ("rpl::request::io", path, message, help),
             E::WrongType {
                 path,
                 message,
                 help,
-            } => ("wrong_type", path, message, help),
+            } => ("rpl::request::wrong_type", path, message, help),
             E::MissingField {
                 path,
                 message,
                 help,
-            } => ("missing_field", path, message, help),
+            } => ("rpl::request::missing_field", path, message, help),
             E::UnknownField {
                 path,
                 message,
                 help,
-            } => ("unknown_field", path, message, help),
+            } => ("rpl::request::unknown_field", path, message, help),
             E::UnknownVariant {
                 path,
                 message,
                 help,
-            } => ("unknown_variant", path, message, help),
+            } => ("rpl::request::unknown_variant", path, message, help),
             E::AmountNotString {
                 path,
                 message,
                 help,
-            } => ("amount_not_string", path, message, help),
+            } => ("rpl::request::amount_not_string", path, message, help),
             E::AmountPrecision {
                 path,
                 message,
                 help,
-            } => ("amount_precision", path, message, help),
+            } => ("rpl::request::amount_precision", path, message, help),
             E::BadAmount {
                 path,
                 message,
                 help,
-            } => ("bad_amount", path, message, help),
+            } => ("rpl::request::bad_amount", path, message, help),
             E::OutOfRange {
                 path,
                 message,
                 help,
-            } => ("out_of_range", path, message, help),
+            } => ("rpl::request::out_of_range", path, message, help),
             E::BadTimestamp {
                 path,
                 message,
                 help,
-            } => ("bad_timestamp", path, message, help),
+            } => ("rpl::request::bad_timestamp", path, message, help),
             E::MissingOffset {
                 path,
                 message,
                 help,
-            } => ("missing_offset", path, message, help),
+            } => ("rpl::request::missing_offset", path, message, help),
             E::DatesOutOfOrder {
                 path,
                 message,
                 help,
-            } => ("dates_out_of_order", path, message, help),
+            } => ("rpl::request::dates_out_of_order", path, message, help),
             E::BadCurrency {
                 path,
                 message,
                 help,
-            } => ("bad_currency", path, message, help),
+            } => ("rpl::request::bad_currency", path, message, help),
         };
-        let code = Self::CODES
-            .iter()
-            .copied()
-            .find(|c| c.strip_prefix("rpl::request::") == Some(code))
-            .unwrap_or("rpl::request::unknown");
         (code, path, message, help.as_deref())
     }
 

@@ -392,3 +392,15 @@ fn control_characters_only_in_strings_and_comments() {
     }
     assert!(parse_str("const x =\t1\r\nconst y = 2\r").is_ok());
 }
+
+#[test]
+fn only_the_grammars_unit_words_name_a_unit() {
+    use super::lower::unit_of;
+    assert_eq!(unit_of("working  days"), Some(Unit::WorkingDays));
+    assert_eq!(unit_of("year"), Some(Unit::Years));
+    assert_eq!(unit_of("months"), Some(Unit::Months));
+    // Once any other word was read as years.
+    assert_eq!(unit_of("fortnights"), None);
+    assert_eq!(unit_of("working"), None);
+    assert_eq!(unit_of(""), None);
+}
