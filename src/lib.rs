@@ -8,6 +8,7 @@ extern crate alloc;
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod codes;
 pub mod compile;
 pub mod engine;
 pub mod eval;

@@ -35,7 +35,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use jiff::civil::Date;
-use miette::{Diagnostic, NamedSource};
+use miette::NamedSource;
 
 pub use error::CalendarError;
 
@@ -181,6 +181,8 @@ impl Calendar {
 }
 
 /// A date the calendar has no data for: looking it up would be a guess.
+/// The evaluator reports it as `rpl::eval::calendar_out_of_range`, naming
+/// the request field the date came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{date} is outside calendar `{calendar}` (covers {first_year}-{last_year})")]
 pub struct OutOfRange {
@@ -188,18 +190,4 @@ pub struct OutOfRange {
     pub calendar: String,
     pub first_year: i16,
     pub last_year: i16,
-}
-
-impl Diagnostic for OutOfRange {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("rpl::calendar::out_of_range"))
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!(
-            "calendar `{}` needs a table for {}, copied from that year's State Council holiday notice",
-            self.calendar,
-            self.date.year()
-        )))
-    }
 }

@@ -158,26 +158,6 @@ pub enum RequestError {
 }
 
 impl RequestError {
-    /// Every code a request error can have, for tests and documentation.
-    pub const CODES: &'static [&'static str] = &[
-        "rpl::request::syntax",
-        "rpl::request::duplicate_key",
-        "rpl::request::too_large",
-        "rpl::request::io",
-        "rpl::request::wrong_type",
-        "rpl::request::missing_field",
-        "rpl::request::unknown_field",
-        "rpl::request::unknown_variant",
-        "rpl::request::amount_not_string",
-        "rpl::request::amount_precision",
-        "rpl::request::bad_amount",
-        "rpl::request::out_of_range",
-        "rpl::request::bad_timestamp",
-        "rpl::request::missing_offset",
-        "rpl::request::dates_out_of_order",
-        "rpl::request::bad_currency",
-    ];
-
     fn parts(&self) -> (&'static str, &str, &str, Option<&str>) {
         use RequestError as E;
         let (code, path, message, help) = match self {

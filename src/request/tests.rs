@@ -185,13 +185,17 @@ fn every_code_has_a_fixture_with_its_path() {
         .chain(by_reading)
         .map(|c| format!("rpl::request::{c}"))
         .collect();
-    let mut all = RequestError::CODES.to_vec();
+    let mut all: Vec<&str> = crate::codes::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with("rpl::request::"))
+        .collect();
     codes.sort();
     all.sort();
     assert_eq!(codes, all, "every code, each once");
     for (name, path) in cases {
         let rejected = SCHEMA
-            .decode_json(&read(&format!("errors/{name}.json")))
+            .decode_json(&read(&format!("../../diagnostics/request/{name}.json")))
             .expect_err(name);
         let e = &rejected.error;
         assert_eq!(
@@ -361,7 +365,7 @@ fn messages_say_what_and_help_says_how() {
     );
 
     let r = check(
-        &read_json("errors/dates_out_of_order.json"),
+        &read_json("../../diagnostics/request/dates_out_of_order.json"),
         "rpl::request::dates_out_of_order",
         "requested_at",
     );

@@ -217,25 +217,6 @@ pub enum SchemaError {
 }
 
 impl SchemaError {
-    /// Every code a schema error can have, for tests and documentation.
-    pub const CODES: &'static [&'static str] = &[
-        "rpl::schema::syntax",
-        "rpl::schema::unknown_key",
-        "rpl::schema::missing_key",
-        "rpl::schema::missing_channel",
-        "rpl::schema::wrong_key_type",
-        "rpl::schema::unknown_type",
-        "rpl::schema::bad_default",
-        "rpl::schema::bad_bound",
-        "rpl::schema::bad_path",
-        "rpl::schema::path_conflict",
-        "rpl::schema::unknown_field_ref",
-        "rpl::schema::wrong_field_ref_type",
-        "rpl::schema::duplicate_variant",
-        "rpl::schema::empty_enum",
-        "rpl::schema::bad_variant",
-    ];
-
     /// Byte offset of the main label (0 when there is none), to sort by.
     pub fn offset(&self) -> usize {
         self.labels()

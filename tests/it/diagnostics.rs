@@ -1,30 +1,22 @@
-//! One failing input per diagnostic code (`tests/diagnostics/`), rendered as
-//! a person reads it and kept as a snapshot; and checks over the codes
-//! themselves: each is unique, each has a fixture, each reads in the house
-//! style (Cedar's: lowercase, no final period, a help).
+//! One failing input per diagnostic code (`tests/diagnostics/<stage>/`),
+//! run as a user would meet it and kept as a snapshot; and the one check
+//! that holds the list of codes (`rpl::codes::ALL`), the codes the source
+//! declares, the fixtures and the snapshots to each other. Messages are
+//! held to the house style (Cedar's: lowercase, no final period, a help).
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
-use rpl::check::Checked;
 use rpl::load::check_paths;
 use rpl::report::diagnostics::render_human;
 
 use crate::util;
 
-/// The stages whose codes have their fixtures in `tests/diagnostics/`.
-const STAGES: [&str; 3] = ["syntax", "check", "load"];
-
-/// Where the other stages keep one fixture per code, by code prefix. Codes
-/// of any stage not listed here are only checked for uniqueness.
-const OTHER_FIXTURES: [(&str, &str); 3] = [
-    ("calendar", "tests/fixtures/calendars/errors"),
-    ("schema", "tests/fixtures/schema/errors"),
-    ("request", "tests/fixtures/requests/errors"),
+/// The stages in pipeline order, each a folder of `tests/diagnostics/`.
+const STAGES: [&str; 8] = [
+    "load", "syntax", "schema", "calendar", "check", "compile", "request", "eval",
 ];
-
-/// Codes no input can produce: `internal` is a bug in rpl by definition.
-const NO_FIXTURE: [&str; 1] = ["rpl::syntax::internal"];
 
 /// A small valid policy, for fixtures that are not policies themselves.
 const VALID_POLICY: &str = r#"
@@ -42,25 +34,18 @@ fn fixtures_dir() -> PathBuf {
     util::manifest_dir().join("tests/diagnostics")
 }
 
-/// What checking a fixture gave.
+/// What a fixture gave: the codes reported, and everything as a person
+/// reads it (diagnostics rendered without colour at 80 columns, or a
+/// request's error object and its human summary), file names relative to
+/// the temporary directory.
 struct Run {
-    checked: Checked,
-    /// Every diagnostic rendered without colour at 80 columns, file names
-    /// relative to the temporary directory.
+    codes: Vec<String>,
     rendered: String,
+    /// The diagnostics of a check, for the style guide.
+    diagnostics: Vec<rpl::check::Diagnostic>,
 }
 
-impl Run {
-    fn codes(&self) -> Vec<String> {
-        self.checked
-            .diagnostics
-            .iter()
-            .map(|d| d.code().map(|c| c.to_string()).unwrap_or_default())
-            .collect()
-    }
-}
-
-/// Checks `target` (inside `tmp`) and renders what it reports.
+/// Checks `targets` (inside `tmp`) and renders what it reports.
 fn check(tmp: &Path, targets: Vec<PathBuf>) -> Run {
     let checked = check_paths(&targets);
     let rendered: Vec<String> = checked
@@ -69,8 +54,48 @@ fn check(tmp: &Path, targets: Vec<PathBuf>) -> Run {
         .map(|d| render_human(&util::RelativeTo::new(d.as_ref(), tmp), false, 80))
         .collect();
     Run {
+        codes: checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code().map(|c| c.to_string()).unwrap_or_default())
+            .collect(),
         rendered: rendered.join("\n"),
-        checked,
+        diagnostics: checked.diagnostics,
+    }
+}
+
+/// Runs `rpl eval` on `request` (a path relative to the crate) with the
+/// policy directory `policies`, in JSON and for people.
+fn eval(tmp: &Path, policies: &Path, request: &Path) -> Run {
+    let request = request.strip_prefix(util::manifest_dir()).unwrap();
+    let run = |format: &str| -> Output {
+        assert_cmd::Command::cargo_bin("rpl")
+            .unwrap()
+            .current_dir(util::manifest_dir())
+            .env("NO_COLOR", "1")
+            .args(["eval", "--max-request-size", "1500", "--format", format])
+            .arg("--policies")
+            .arg(policies)
+            .arg(request)
+            .output()
+            .unwrap()
+    };
+    let json = run("json");
+    let record: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let human = String::from_utf8(run("human").stdout).unwrap();
+    let rendered = format!(
+        "{}\n\n{}",
+        serde_json::to_string_pretty(&record).unwrap(),
+        util::relative_to(&human, tmp)
+    );
+    Run {
+        codes: record["error"]["code"]
+            .as_str()
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
+        rendered,
+        diagnostics: Vec::new(),
     }
 }
 
@@ -83,23 +108,50 @@ fn stage_of(fixture: &Path) -> &str {
         .unwrap()
 }
 
-/// The code a fixture is named after: `check/unknown_field.rpl` and
-/// `check/import_cycle/` stand for `rpl::check::unknown_field` and
-/// `rpl::check::import_cycle`.
+/// The code a fixture is named after: `check/unknown_field.rpl`,
+/// `check/import_cycle/`, `syntax/unexpected.missing_comma.rpl` (a second
+/// case of one code) stand for `rpl::check::unknown_field`,
+/// `rpl::check::import_cycle` and `rpl::syntax::unexpected`.
 fn expected_code(fixture: &Path) -> String {
-    let name = fixture.file_stem().and_then(|n| n.to_str()).unwrap();
+    let name = fixture.file_name().and_then(|n| n.to_str()).unwrap();
+    let name = name.split('.').next().unwrap();
     format!("rpl::{}::{name}", stage_of(fixture))
 }
 
-/// Builds the fixture's policy directory in a fresh temporary directory, as
-/// `tests/diagnostics/README.md` describes, and checks it.
+/// Builds the fixture's case in a fresh temporary directory, as
+/// `tests/diagnostics/README.md` describes, and runs it.
 fn run_fixture(fixture: &Path) -> Run {
     let tmp = util::tempdir();
+    let stage = stage_of(fixture);
+    match stage {
+        "schema" | "calendar" => {
+            let policies = util::schema_only(tmp.path());
+            let replaces = if stage == "schema" {
+                "schema.toml"
+            } else {
+                "calendars/cn.toml"
+            };
+            std::fs::copy(fixture, policies.join(replaces)).unwrap();
+            std::fs::write(policies.join("official_mall.rpl"), VALID_POLICY).unwrap();
+            return check(tmp.path(), vec![policies.join("official_mall.rpl")]);
+        }
+        "request" => {
+            let policies = util::schema_only(tmp.path());
+            std::fs::write(policies.join("official_mall.rpl"), VALID_POLICY).unwrap();
+            return eval(tmp.path(), &policies, fixture);
+        }
+        "eval" => {
+            let policies = util::schema_only(tmp.path());
+            std::fs::copy(fixture.join("policy.rpl"), policies.join("policy.rpl")).unwrap();
+            return eval(tmp.path(), &policies, &fixture.join("request.json"));
+        }
+        _ => {}
+    }
     let targets = if fixture.extension().is_some_and(|e| e == "special") {
         special(fixture, tmp.path())
     } else if fixture.is_dir() {
         util::copy_dir(fixture, tmp.path());
-        if stage_of(fixture) != "load" {
+        if stage != "load" {
             util::schema_only(tmp.path());
         }
         vec![tmp.path().join("policies")]
@@ -183,37 +235,55 @@ fn raw_path(written: &str) -> PathBuf {
     PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }
 
-/// Every fixture of `tests/diagnostics/`.
+/// Every fixture of `tests/diagnostics/`, by stage.
 fn all_fixtures() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for stage in STAGES {
-        for entry in std::fs::read_dir(fixtures_dir().join(stage)).unwrap() {
-            out.push(entry.unwrap().path());
-        }
+        let Ok(entries) = std::fs::read_dir(fixtures_dir().join(stage)) else {
+            continue;
+        };
+        let mut here: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        here.sort();
+        out.extend(here);
     }
-    out.sort();
     out
+}
+
+/// The snapshot `each_fixture_reports_its_code` keeps for a fixture.
+fn snapshot_of(fixture: &Path) -> PathBuf {
+    let name = fixture.file_name().and_then(|n| n.to_str()).unwrap();
+    util::manifest_dir().join(format!(
+        "tests/it/snapshots/tests__diagnostics__each_fixture_reports_its_code@{}__{name}.snap",
+        stage_of(fixture)
+    ))
 }
 
 /// The real assertion is that each fixture reports the code it is named
 /// after; the snapshot shows everything it reports, as a person reads it.
 #[test]
 fn each_fixture_reports_its_code() {
-    insta::glob!("../diagnostics", "{syntax,check,load}/*", |fixture| {
-        let run = run_fixture(fixture);
-        let want = expected_code(fixture);
-        assert!(
-            run.codes().contains(&want),
-            "{} should report `{want}`, but reported:\n{}",
-            fixture.display(),
-            run.rendered
-        );
-        insta::assert_snapshot!(run.rendered);
-    });
+    insta::glob!(
+        "../diagnostics",
+        "{load,syntax,schema,calendar,check,compile,request,eval}/*",
+        |fixture| {
+            if fixture.extension().is_some_and(|e| e == "md") {
+                return;
+            }
+            let run = run_fixture(fixture);
+            let want = expected_code(fixture);
+            assert!(
+                run.codes.contains(&want),
+                "{} should report `{want}`, but reported:\n{}",
+                fixture.display(),
+                run.rendered
+            );
+            insta::assert_snapshot!(run.rendered);
+        }
+    );
 }
 
-/// Every `code(rpl::...)` attribute under `src/`, read as text: the code
-/// and where it is written.
+/// Every `code(rpl::...)` attribute under `src/`, read as text, outside
+/// test modules: the code and where it is written.
 fn declared_codes() -> Vec<(String, String)> {
     fn walk(dir: &Path, out: &mut Vec<(String, String)>) {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -226,11 +296,16 @@ fn declared_codes() -> Vec<(String, String)> {
                 walk(&path, out);
                 continue;
             }
-            if path.extension().is_none_or(|e| e != "rs") {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.ends_with(".rs") || name == "tests.rs" {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
             for (i, line) in text.lines().enumerate() {
+                // A file's test module comes last.
+                if line.starts_with("#[cfg(test)]") {
+                    break;
+                }
                 let mut rest = line;
                 while let Some(at) = rest.find("code(rpl::") {
                     let after = &rest[at + "code(".len()..];
@@ -248,104 +323,80 @@ fn declared_codes() -> Vec<(String, String)> {
 }
 
 /// ruff's habit, and nushell's lesson: a code names one mistake, so it is
-/// declared once, and a fixture shows that it can actually be reported.
+/// declared once and listed once (`rpl::codes::ALL`), and a fixture with
+/// its snapshot shows that it is really reported, and how it reads. The
+/// internal codes no input reaches; tests break a guarantee to reach them.
 #[test]
-fn every_code_is_unique_and_has_a_fixture() {
+fn every_code_is_listed_once_with_a_fixture_and_a_snapshot() {
     let declared = declared_codes();
-    assert!(declared.len() > 40, "found only {declared:?}");
-    let mut by_code: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (code, at) in &declared {
-        by_code.entry(code).or_default().push(at);
-    }
-    let reused: Vec<_> = by_code.iter().filter(|(_, at)| at.len() > 1).collect();
+    let mut seen = BTreeSet::new();
+    let twice: Vec<_> = declared.iter().filter(|(c, _)| !seen.insert(c)).collect();
     assert!(
-        reused.is_empty(),
-        "codes declared more than once: {reused:#?}"
+        twice.is_empty(),
+        "codes declared more than once: {twice:#?}"
+    );
+    let listed: BTreeSet<&str> = rpl::codes::ALL.iter().copied().collect();
+    assert_eq!(
+        listed.len(),
+        rpl::codes::ALL.len(),
+        "a code is listed twice"
+    );
+    let declared: BTreeSet<&str> = declared.iter().map(|(c, _)| c.as_str()).collect();
+    let unlisted: Vec<_> = declared.difference(&listed).collect();
+    let undeclared: Vec<_> = listed.difference(&declared).collect();
+    assert!(
+        unlisted.is_empty() && undeclared.is_empty(),
+        "declared but not in rpl::codes::ALL: {unlisted:?}; listed but not declared: {undeclared:?}"
     );
 
+    let fixtures = all_fixtures();
     let mut missing = Vec::new();
-    for code in by_code.keys() {
+    for code in rpl::codes::ALL {
         let mut parts = code.split("::");
-        let (Some("rpl"), Some(stage), Some(name), None) =
+        let (Some("rpl"), Some(stage), Some(_), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             panic!("`{code}` is not of the form `rpl::<stage>::<name>`");
         };
-        if NO_FIXTURE.contains(code) {
+        assert!(STAGES.contains(&stage), "`{code}`: no stage `{stage}`");
+        let mine: Vec<&PathBuf> = fixtures
+            .iter()
+            .filter(|f| expected_code(f) == *code)
+            .collect();
+        if rpl::codes::INTERNAL.contains(code) {
+            assert!(mine.is_empty(), "`{code}` is internal, yet has a fixture");
             continue;
         }
-        let found = if STAGES.contains(&stage) {
-            let dir = fixtures_dir().join(stage);
-            // `.rpl` as a rule; a load fixture may be another kind of file
-            // (`not_a_policy_file.toml`).
-            dir.join(format!("{name}.rpl")).is_file()
-                || dir.join(name).is_dir()
-                || (stage == "load"
-                    && std::fs::read_dir(&dir)
-                        .unwrap()
-                        .any(|e| e.unwrap().path().file_stem().is_some_and(|s| s == name)))
-        } else if let Some((_, dir)) = OTHER_FIXTURES.iter().find(|(s, _)| *s == stage) {
-            std::fs::read_dir(util::manifest_dir().join(dir))
-                .unwrap()
-                .any(|e| e.unwrap().path().file_stem().is_some_and(|s| s == name))
-        } else {
-            // A stage without a fixture folder yet (`eval`, ...): its
-            // codes are only held to being unique.
-            continue;
-        };
-        if !found {
-            missing.push(*code);
+        if mine.is_empty() {
+            missing.push(format!("{code}: no fixture"));
+        }
+        for f in mine {
+            if !snapshot_of(f).is_file() {
+                missing.push(format!("{code}: no snapshot for {}", f.display()));
+            }
         }
     }
-    assert!(missing.is_empty(), "codes without a fixture: {missing:#?}");
+    assert!(missing.is_empty(), "{missing:#?}");
 
-    // And the other way: no fixture is left behind by a renamed code.
-    for fixture in all_fixtures() {
-        let code = expected_code(&fixture);
+    // And the other way: no fixture or snapshot is left behind by a
+    // renamed code or fixture.
+    for fixture in &fixtures {
+        let code = expected_code(fixture);
+        let doc = fixture.extension().is_some_and(|e| e == "md");
         assert!(
-            by_code.contains_key(code.as_str()),
-            "{} is named after `{code}`, which no diagnostic declares",
+            doc || listed.contains(code.as_str()),
+            "{} is named after `{code}`, which is not a code",
             fixture.display()
         );
     }
-}
-
-/// Every diagnostic the fixtures produce, the schema and calendar fixtures
-/// included (checked as a policy directory's `schema.toml` or
-/// `calendars/cn.toml`).
-fn every_fixture_run() -> Vec<(String, Run)> {
-    let mut runs: Vec<(String, Run)> = all_fixtures()
-        .into_iter()
-        .map(|f| (f.display().to_string(), run_fixture(&f)))
-        .collect();
-    let others = [
-        ("schema", "tests/fixtures/schema/errors", "schema.toml"),
-        (
-            "calendar",
-            "tests/fixtures/calendars/errors",
-            "calendars/cn.toml",
-        ),
-    ];
-    for (stage, dir, replaces) in others {
-        for entry in std::fs::read_dir(util::manifest_dir().join(dir)).unwrap() {
-            let fixture = entry.unwrap().path();
-            let tmp = util::tempdir();
-            let policies = util::schema_only(tmp.path());
-            std::fs::copy(&fixture, policies.join(replaces)).unwrap();
-            std::fs::write(policies.join("official_mall.rpl"), VALID_POLICY).unwrap();
-            let run = check(tmp.path(), vec![policies.join("official_mall.rpl")]);
-            let name = fixture.file_stem().unwrap().to_str().unwrap();
-            let want = format!("rpl::{stage}::{name}");
-            assert!(
-                run.codes().contains(&want),
-                "{} should report `{want}` through `check_paths`:\n{}",
-                fixture.display(),
-                run.rendered
-            );
-            runs.push((fixture.display().to_string(), run));
+    let wanted: BTreeSet<PathBuf> = fixtures.iter().map(|f| snapshot_of(f)).collect();
+    for entry in std::fs::read_dir(util::manifest_dir().join("tests/it/snapshots")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("tests__diagnostics__each_fixture_reports_its_code@") {
+            assert!(wanted.contains(&path), "{name} belongs to no fixture");
         }
     }
-    runs
 }
 
 /// Cedar's style guide: a message starts lowercase (or with user input in
@@ -354,8 +405,14 @@ fn every_fixture_run() -> Vec<(String, Run)> {
 #[test]
 fn every_message_follows_the_style_guide() {
     let mut bad = Vec::new();
-    for (fixture, run) in every_fixture_run() {
-        for d in &run.checked.diagnostics {
+    for fixture in all_fixtures() {
+        if matches!(stage_of(&fixture), "request" | "eval")
+            || fixture.extension().is_some_and(|e| e == "md")
+        {
+            continue;
+        }
+        let run = run_fixture(&fixture);
+        for d in &run.diagnostics {
             let message = d.to_string();
             let code = d.code().map(|c| c.to_string()).unwrap_or_default();
             let mut problems = Vec::new();
@@ -375,7 +432,10 @@ fn every_message_follows_the_style_guide() {
                 problems.push("has a source but no label pointing into it");
             }
             if !problems.is_empty() {
-                bad.push(format!("{fixture}: {code} `{message}`: {problems:?}"));
+                bad.push(format!(
+                    "{}: {code} `{message}`: {problems:?}",
+                    fixture.display()
+                ));
             }
         }
     }

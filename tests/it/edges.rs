@@ -35,7 +35,7 @@ fn records(text: &str) -> Vec<Value> {
 }
 
 const EXAMPLE: &str = "examples/official_mall/01-contract-example.json";
-const FIXTURES: &str = "tests/fixtures/requests/errors";
+const FIXTURES: &str = "tests/diagnostics/request";
 
 /// The example request as one line of JSON, edited by `f`.
 fn example_line(f: impl FnOnce(&mut Value)) -> String {
