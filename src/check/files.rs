@@ -172,7 +172,15 @@ pub fn read<'s>(input: &'s Sources, diags: &mut Diags) -> Files<'s> {
     for (id, parsed) in parsed {
         let parsed = match parsed {
             Ok(f) => Some(f),
-            Err(e) => {
+            Err(mut e) => {
+                // The syntax stage knows which field a name that is not
+                // ASCII stood for a value of; the schema knows its values.
+                if let Some(values) = e
+                    .value_of()
+                    .and_then(|f| values_of(files.schema.as_ref()?, f))
+                {
+                    e.with_values(&values);
+                }
                 diags.push(*e);
                 None
             }
@@ -183,6 +191,27 @@ pub fn read<'s>(input: &'s Sources, diags: &mut Diags) -> Files<'s> {
     }
     resolve_imports(&mut files, pending, diags);
     files
+}
+
+/// The values a field, a setting or an outcome field takes, for messages:
+/// `` `a`, `b` ``.
+fn values_of(schema: &Schema, name: &str) -> Option<String> {
+    let d = &schema.decision;
+    let e = match name {
+        "route" => &d.route,
+        "documents" => &d.documents,
+        "offers" => &d.offers,
+        "return_shipping" => &d.return_shipping,
+        "installments" => &d.installments,
+        "channel" => &schema.channels,
+        field => match &schema.field(schema.lookup(field)?).ty {
+            crate::schema::FieldType::Enum(e) => e,
+            _ => return None,
+        },
+    };
+    Some(crate::schema::scalar::backticked(
+        e.variants().iter().map(String::as_str),
+    ))
 }
 
 fn shown_root(input: &Sources) -> String {

@@ -105,6 +105,127 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("full-width `{ch}` ({code_point}) in the policy text")]
+    #[diagnostic(
+        code(rpl::syntax::full_width),
+        help(
+            "type the ASCII `{ascii}` instead: a Chinese input method in full-width mode types `{ch}`"
+        )
+    )]
+    FullWidth {
+        ch: char,
+        code_point: String,
+        ascii: char,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("full-width `{ch}`, not `{ascii}`")]
+        span: SourceSpan,
+    },
+
+    #[error("an invisible character, {code_point} {name}, in the policy text")]
+    #[diagnostic(
+        code(rpl::syntax::invisible_character),
+        help(
+            "delete it and type a plain space if one belongs there: it cannot be seen, and it is no blank to RPL (a Chinese input method in full-width mode types U+3000 for a space)"
+        )
+    )]
+    Invisible {
+        name: &'static str,
+        code_point: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("{code_point} here")]
+        span: SourceSpan,
+    },
+
+    #[error("a string opens with the curly quote `{ch}` ({code_point})")]
+    #[diagnostic(
+        code(rpl::syntax::curly_quote),
+        help(
+            "type the straight quote `\"` instead: strings are written between `\"` and `\"` (curly quotes inside a string are fine)"
+        )
+    )]
+    CurlyQuote {
+        ch: char,
+        code_point: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("a curly quote, not `\"`")]
+        span: SourceSpan,
+    },
+
+    #[error("a string is not closed before the end of its line")]
+    #[diagnostic(code(rpl::syntax::unterminated_string), help("{help}"))]
+    Unterminated {
+        help: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("the string starts here")]
+        start: SourceSpan,
+        #[label("and the line ends here")]
+        end: SourceSpan,
+    },
+
+    #[error("`{written}` is not an operator of RPL")]
+    #[diagnostic(
+        code(rpl::syntax::operator_word),
+        help("write `{word}`: conditions are joined with `and`, `or` and `not`")
+    )]
+    Operator {
+        written: &'static str,
+        word: &'static str,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("write `{word}`")]
+        span: SourceSpan,
+    },
+
+    #[error("`{token}` runs a number into a word")]
+    #[diagnostic(
+        code(rpl::syntax::missing_space),
+        help("write `{fixed}`: a number and its unit or currency are two words")
+    )]
+    MissingSpace {
+        token: String,
+        fixed: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("`{fixed}`")]
+        span: SourceSpan,
+    },
+
+    #[error("`{text}` is not a name: names are ASCII")]
+    #[diagnostic(code(rpl::syntax::non_ascii_name), help("{help}"))]
+    NonAsciiName {
+        text: String,
+        /// What the name stands for, as the words before it tell; the
+        /// checker fills in the values it could be (`with_values`).
+        context: super::mistakes::NameContext,
+        help: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("not ASCII")]
+        span: SourceSpan,
+    },
+
+    #[error("this `{open}` is never closed")]
+    #[diagnostic(
+        code(rpl::syntax::unclosed),
+        help(
+            "add the `{close}` that closes it; if it is there, one of the blocks inside is missing its own"
+        )
+    )]
+    Unclosed {
+        open: char,
+        close: char,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("opened here")]
+        opened: SourceSpan,
+        #[label("still open here")]
+        end: SourceSpan,
+    },
+
     #[error("internal error: the parser met a shape it did not expect ({what})")]
     #[diagnostic(
         code(rpl::syntax::internal),
@@ -117,4 +238,26 @@ pub enum SyntaxError {
         #[label("here")]
         span: SourceSpan,
     },
+}
+
+impl SyntaxError {
+    /// For a name that is not ASCII where a value belongs: the field or
+    /// setting it is a value of, if known.
+    pub fn value_of(&self) -> Option<&str> {
+        match self {
+            SyntaxError::NonAsciiName {
+                context: super::mistakes::NameContext::ValueOf(field),
+                ..
+            } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Lists the values a name that is not ASCII could have been, as the
+    /// schema knows them (the syntax stage does not).
+    pub fn with_values(&mut self, values: &str) {
+        if let SyntaxError::NonAsciiName { context, help, .. } = self {
+            *help = super::mistakes::non_ascii_help(context, Some(values));
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod ast;
 mod error;
 mod expected;
 mod lower;
+pub mod mistakes;
 mod scan;
 mod tree;
 
@@ -44,7 +45,8 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, Box<SyntaxE
             span: (at, 1).into(),
         }));
     }
-    let pairs = RplParser::parse(Rule::file, text).map_err(|e| Box::new(pest_error(source, e)))?;
+    let pairs = RplParser::parse(Rule::file, text)
+        .map_err(|e| Box::new(explained(source, &scanned, pest_error(source, e))))?;
     let tree = tree::Tree::new(pairs, text, lower::is_punctuation);
     let lowerer = lower::Lowerer::new(file, source, &scanned.comments);
     let items = lowerer.file(&tree)?;
@@ -54,6 +56,64 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, Box<SyntaxE
         items,
         comments: scanned.comments,
     })
+}
+
+/// Pest's error, or what the scan found that explains it better: a mistake
+/// at or before where pest stopped, or a bracket left open when pest
+/// stopped at the end.
+fn explained(source: &SourceFile, scanned: &scan::Scanned, err: SyntaxError) -> SyntaxError {
+    let SyntaxError::Unexpected { span, .. } = &err else {
+        return err;
+    };
+    let at = span.offset();
+    if let Some(m) = scanned.mistake.as_ref().filter(|m| m.at() <= at) {
+        return mistakes::error(m, source);
+    }
+    let text: &str = &source.text;
+    // Pest stopped at the end, or at a word that starts an item or a rule
+    // where it expected a `}`: a block above was never closed.
+    let SyntaxError::Unexpected {
+        expected, found, ..
+    } = &err
+    else {
+        return err;
+    };
+    let at_end = at >= text.trim_end().len();
+    let item_word = [
+        "`rule`",
+        "`reject`",
+        "`after`",
+        "`policy`",
+        "`const`",
+        "`pred`",
+        "`rules`",
+        "`defaults`",
+        "`import`",
+        "`use`",
+    ]
+    .contains(&found.as_str());
+    let open = if at_end {
+        scanned.unclosed
+    } else if item_word && expected.contains("`}`") {
+        mistakes::open_at(text, at)
+    } else {
+        None
+    };
+    if let Some((open, opened)) = open {
+        let close = match open {
+            b'(' => ')',
+            b'[' => ']',
+            _ => '}',
+        };
+        return SyntaxError::Unclosed {
+            open: char::from(open),
+            close,
+            src: source.named_source(),
+            opened: (opened, 1).into(),
+            end: (at, 0).into(),
+        };
+    }
+    err
 }
 
 fn pest_error(source: &SourceFile, err: pest::error::Error<Rule>) -> SyntaxError {
@@ -69,7 +129,18 @@ fn pest_error(source: &SourceFile, err: pest::error::Error<Rule>) -> SyntaxError
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
     let (found, len) = found_at(text, pos);
-    let help = help_for(&expected, &found);
+    // Pest expects `]` after a list item, but not a `,` (a literal of the
+    // rule): a word there is an item that lacks its comma.
+    let in_list = expected.contains("`]`") && found.starts_with('`') && len > 0;
+    let (expected, help) = if in_list {
+        (
+            "`,` or `]`".to_owned(),
+            "separate the items of a list with `,`, e.g. `[phone, tablet]`".to_owned(),
+        )
+    } else {
+        let help = help_for(&expected, &found);
+        (expected, help)
+    };
     SyntaxError::Unexpected {
         expected,
         found,

@@ -5,6 +5,7 @@
 //! chain `a and b and c ...` parses into a tree as deep as it is long.
 
 use super::ast::{Comment, CommentKind};
+use super::mistakes::{self, Mistake};
 use crate::source::{FileId, Span};
 
 /// How deeply expressions may nest: brackets, `if`/`match`, runs of
@@ -20,6 +21,11 @@ pub struct Scanned {
     /// tab to space as a blank (one range test where pest looks for blanks
     /// between every two tokens), so the others are turned away here.
     pub control_at: Option<(usize, u8)>,
+    /// The first mistake in code that gets a message of its own, should
+    /// pest fail at or after it.
+    pub mistake: Option<Mistake>,
+    /// The innermost bracket left open at the end, and where.
+    pub unclosed: Option<(u8, usize)>,
 }
 
 /// Nesting opened inside one bracket pair.
@@ -45,6 +51,8 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
     let mut frames = vec![Frame::default()];
     let mut too_deep_at = None;
     let mut control_at = None;
+    let mut mistake: Option<Mistake> = None;
+    let mut open: Vec<(u8, usize)> = Vec::new();
     // Whether the previous significant token ends an operand, which makes a
     // following `-` binary rather than unary.
     let mut after_operand = false;
@@ -82,12 +90,24 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                 continue;
             }
             b'"' => {
-                i = skip_string(bytes, i);
+                let end = skip_string(bytes, i);
+                if mistake.is_none() && !(end > i + 1 && bytes.get(end - 1) == Some(&b'"')) {
+                    let inside = text.get(i + 1..end).unwrap_or_default();
+                    mistake = Some(Mistake::Unterminated {
+                        start: i,
+                        end,
+                        curly: inside
+                            .chars()
+                            .find(|c| matches!(c, '\u{201D}' | '\u{201C}')),
+                    });
+                }
+                i = end;
                 after_operand = true;
                 continue;
             }
             b'(' | b'[' | b'{' => {
                 frames.push(Frame::default());
+                open.push((b, i));
                 after_operand = false;
                 grew = true;
             }
@@ -95,7 +115,31 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                 if frames.len() > 1 {
                     frames.pop();
                 }
+                let opener = match b {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                // A mismatched close is pest's to report.
+                if open.last().is_some_and(|(o, _)| *o == opener) {
+                    open.pop();
+                }
                 after_operand = true;
+            }
+            b'&' => {
+                let written = if rest.starts_with(b"&&") { "&&" } else { "&" };
+                mistake.get_or_insert(Mistake::Operator {
+                    at: i,
+                    written,
+                    word: "and",
+                });
+            }
+            0x80.. => {
+                // The one character allowed outside strings and comments
+                // is a byte order mark opening the file.
+                if mistake.is_none() && i > 0 {
+                    mistake = mistakes::non_ascii(text, i);
+                }
             }
             b',' => {
                 if let Some(f) = frames.last_mut() {
@@ -110,6 +154,21 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                 grew = true;
             }
             b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'.' | b'|' => {
+                if mistake.is_none() {
+                    if rest.starts_with(b"||") {
+                        mistake = Some(Mistake::Operator {
+                            at: i,
+                            written: "||",
+                            word: "or",
+                        });
+                    } else if b == b'!' && rest.get(1) != Some(&b'=') {
+                        mistake = Some(Mistake::Operator {
+                            at: i,
+                            written: "!",
+                            word: "not",
+                        });
+                    }
+                }
                 if let Some(f) = frames.last_mut() {
                     f.prefix = 0;
                     // `==`, `<=`, `..`, `=>` are one operator: counted at their first character.
@@ -141,6 +200,24 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                     .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
                     .map_or(bytes.len(), |n| i + n);
                 let word = text.get(i..end).unwrap_or("");
+                if mistake.is_none()
+                    && b.is_ascii_digit()
+                    && let Some(split) = word.find(|c: char| c.is_ascii_alphabetic())
+                {
+                    // Back over the digits and point of a decimal: `20000.00CNY`.
+                    let start = bytes
+                        .get(..i)
+                        .unwrap_or_default()
+                        .iter()
+                        .rev()
+                        .take_while(|c| c.is_ascii_digit() || **c == b'.')
+                        .count();
+                    mistake = Some(Mistake::MissingSpace {
+                        start: i - start,
+                        split: i + split,
+                        end,
+                    });
+                }
                 // A word that starts an item or a verdict ends the
                 // expression before it; where an operand is expected, the
                 // grammar reads the same word as a name (`if deny then ..`),
@@ -193,6 +270,8 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
         comments,
         too_deep_at,
         control_at,
+        mistake,
+        unclosed: open.last().copied(),
     }
 }
 
