@@ -134,12 +134,10 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                     word: "and",
                 });
             }
-            0x80.. => {
-                // The one character allowed outside strings and comments
-                // is a byte order mark opening the file.
-                if mistake.is_none() && i > 0 {
-                    mistake = mistakes::non_ascii(text, i);
-                }
+            // The one character allowed outside strings and comments is a
+            // byte order mark opening the file.
+            0x80.. if mistake.is_none() && i > 0 => {
+                mistake = mistakes::non_ascii(text, i);
             }
             b',' => {
                 if let Some(f) = frames.last_mut() {
