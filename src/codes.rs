@@ -102,6 +102,8 @@ pub const ALL: &[&str] = &[
     "rpl::check::import_cycle",
     "rpl::check::missing_import",
     "rpl::check::import_outside_root",
+    "rpl::check::money_precision",
+    "rpl::check::negative_money",
     // compile
     "rpl::compile::internal",
     // request

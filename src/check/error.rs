@@ -92,6 +92,8 @@ pub enum CheckError {
         src: Src,
         #[label("{found}")]
         span: SourceSpan,
+        #[related]
+        defined: Vec<DefinedHere>,
     },
 
     #[error("`{op}` {what}")]
@@ -106,6 +108,41 @@ pub enum CheckError {
         #[source_code]
         src: Src,
         #[label("{left} {op} {right}")]
+        span: SourceSpan,
+        #[related]
+        defined: Vec<DefinedHere>,
+    },
+
+    #[error("`{text}` has {places} digits after the point")]
+    #[diagnostic(
+        code(rpl::check::money_precision),
+        help(
+            "money is written in cents, e.g. `{rounded}`: requests give amounts with at most 2 places, and refunds are paid in cents"
+        )
+    )]
+    MoneyPrecision {
+        text: String,
+        places: u32,
+        rounded: String,
+        #[source_code]
+        src: Src,
+        #[label("more than cents")]
+        span: SourceSpan,
+    },
+
+    #[error("`{amount}` is a negative amount of money")]
+    #[diagnostic(
+        code(rpl::check::negative_money),
+        help(
+            "amounts in requests and refunds are never below zero, so a test against a negative one always has the same answer; write `0.00 {currency}` or an amount without `-`"
+        )
+    )]
+    NegativeMoney {
+        amount: String,
+        currency: String,
+        #[source_code]
+        src: Src,
+        #[label("below zero")]
         span: SourceSpan,
     },
 
@@ -174,7 +211,7 @@ pub enum CheckError {
     #[diagnostic(
         code(rpl::check::no_fallback),
         help(
-            "some requests would match no rule; end the policy with a rule without `when`, e.g. `rule otherwise {{ review }}`"
+            "some requests would match no rule; end the policy with a rule without `when`, e.g. `rule otherwise {{ deny }}` (or `review`, which needs a refund and a route)"
         )
     )]
     NoFallback {
@@ -238,14 +275,13 @@ pub enum CheckError {
     },
 
     #[error("policy `{policy}` has no `{setting}`")]
-    #[diagnostic(
-        code(rpl::check::missing_setting),
-        help("add `{example}` to the policy")
-    )]
+    #[diagnostic(code(rpl::check::missing_setting), help("{help}"))]
     MissingSetting {
         policy: String,
         setting: &'static str,
-        example: &'static str,
+        /// What to add: a value that works in this directory (a channel no
+        /// other policy has, a calendar file that exists).
+        help: String,
         #[source_code]
         src: Src,
         #[label("missing `{setting}`")]
@@ -503,6 +539,20 @@ pub enum CheckError {
         #[label("outside the policy directory")]
         span: SourceSpan,
     },
+}
+
+/// Where a constant or predicate in an error is defined: the fix is there,
+/// often in another file than the use.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{name}` is defined here")]
+#[diagnostic(severity(Advice))]
+pub struct DefinedHere {
+    pub name: String,
+    pub what: String,
+    #[source_code]
+    pub src: Src,
+    #[label("{what}")]
+    pub span: SourceSpan,
 }
 
 fn help_or(first: String, fallback: &str) -> String {

@@ -76,6 +76,7 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
     };
     let complete = files.complete();
     let scoped = needing_scope(&files, &complete);
+    let taken = taken_channels(&files);
     // Files are checked on rayon's pool, each with its own scope and
     // collector; the results are merged in file order, so the output does
     // not depend on scheduling.
@@ -86,7 +87,7 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
         // all the work, and side by side they would land in one task.
         .with_max_len(1)
         .filter(|(id, _)| scoped.contains(id))
-        .filter_map(|(id, file)| Some(check_file(&files, schema, *id, file.as_ref()?)))
+        .filter_map(|(id, file)| Some(check_file(&files, schema, &taken, *id, file.as_ref()?)))
         .collect();
     let mut policies: Vec<hir::CheckedPolicy> = Vec::new();
     let mut used = HashSet::new();
@@ -130,6 +131,29 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
         sources,
         files: files.files,
     }
+}
+
+/// The channels the directory's policies set (`channel = NAME`), as
+/// written.
+fn taken_channels<'f>(files: &'f Files<'_>) -> HashSet<&'f str> {
+    files
+        .files
+        .iter()
+        .filter_map(|(_, f)| f.as_ref())
+        .flat_map(|f| &f.items)
+        .filter_map(|i| match i {
+            ast::Item::Policy(p) => Some(&p.items),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|i| match i {
+            ast::PolicyItem::Setting(s) if s.key.name == "channel" => match &s.value.kind {
+                ast::ExprKind::Path(p) => Some(p.as_str()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// The files to build a scope for: those holding a policy (to check it),
@@ -237,7 +261,13 @@ struct FileResult {
 /// Checks the policies of one file against what it and its imports define
 /// (only for a file whose imports are complete: a broken one would only
 /// cause follow-on errors).
-fn check_file(loaded: &Files<'_>, schema: &Schema, id: FileId, file: &ast::File) -> FileResult {
+fn check_file(
+    loaded: &Files<'_>,
+    schema: &Schema,
+    taken: &HashSet<&str>,
+    id: FileId,
+    file: &ast::File,
+) -> FileResult {
     let closure = loaded.closure(id);
     let mut used = HashSet::new();
     let defs = closure
@@ -266,6 +296,7 @@ fn check_file(loaded: &Files<'_>, schema: &Schema, id: FileId, file: &ast::File)
         schema,
         sources: &loaded.sources,
         files: loaded.input,
+        taken_channels: taken,
         calendars: &mut calendars,
     };
     let policies = file

@@ -26,6 +26,9 @@ pub struct Env<'a> {
     pub sources: &'a SourceMap,
     /// The policy directory's files, where calendars are found.
     pub files: &'a Sources,
+    /// The channels the directory's policies name, for a help that
+    /// suggests a free one.
+    pub taken_channels: &'a HashSet<&'a str>,
     /// Calendars read so far, by path in the directory.
     pub calendars: &'a mut HashMap<String, Option<Arc<Calendar>>>,
 }
@@ -335,14 +338,14 @@ fn resolve_settings(
         })
         .filter_map(|s| SETTINGS.iter().copied().find(|k| **k == *s))
         .collect();
-    let missing = |setting: &'static str, example: &'static str, diags: &mut Diags| {
+    let missing = |setting: &'static str, example: &str, diags: &mut Diags| {
         if misspelt.contains(&setting) {
             return;
         }
         diags.push(CheckError::MissingSetting {
             policy: policy.name.name.clone(),
             setting,
-            example,
+            help: format!("add `{example}` to the policy"),
             src: src(policy.name.span),
             span: policy.name.span.into(),
         });
@@ -350,7 +353,25 @@ fn resolve_settings(
     let channels = Arc::clone(&env.schema.channels);
     let channel = match settings.get("channel") {
         None => {
-            missing("channel", "channel = official_mall", diags);
+            // A channel no other policy has: the help must not suggest
+            // a fix that fails with `duplicate_channel`.
+            match channels
+                .variants()
+                .iter()
+                .find(|c| !env.taken_channels.contains(c.as_str()))
+            {
+                Some(free) => missing("channel", &format!("channel = {free}"), diags),
+                None if !misspelt.contains(&"channel") => {
+                    diags.push(CheckError::MissingSetting {
+                        policy: policy.name.name.clone(),
+                        setting: "channel",
+                        help: "every channel of the schema has a policy already: merge this one into the policy for its channel, or remove it".into(),
+                        src: src(policy.name.span),
+                        span: policy.name.span.into(),
+                    });
+                }
+                None => {}
+            }
             None
         }
         Some(s) => {
@@ -415,7 +436,15 @@ fn resolve_settings(
     };
     let calendar = match settings.get("calendar") {
         None => {
-            missing("calendar", "calendar = \"calendars/cn.toml\"", diags);
+            // A calendar file the directory has, so that the fix works.
+            let file = env
+                .files
+                .files()
+                .map(|(path, _)| path)
+                .filter(|p| p.ends_with(".toml") && *p != "schema.toml")
+                .min_by_key(|p| (!p.starts_with("calendars/"), p.len()))
+                .unwrap_or("calendars/cn.toml");
+            missing("calendar", &format!("calendar = \"{file}\""), diags);
             None
         }
         Some(s) => load_calendar(s, env, diags),
@@ -554,6 +583,7 @@ fn check_fields(
                 help: "`+=` extends `documents` or `offers`; write `=` to set other fields".into(),
                 src: ctx.sources.named_source(a.span.file),
                 span: a.field.span.into(),
+                defined: Vec::new(),
             });
         }
         let value = ctx.infer(&a.value, Some(&want));
@@ -683,6 +713,7 @@ fn append_lists(ctx: &mut Ctx<'_>, base: &TExpr, extra: &TExpr) -> TExpr {
                     help: "`+=` appends a bracketed list to a bracketed default, e.g. `documents += [photos]`".into(),
                     src: ctx.sources.named_source(not_a_list.span.file),
                     span: not_a_list.span.into(),
+                    defined: Vec::new(),
                 });
             }
             extra.clone()

@@ -23,6 +23,9 @@ pub struct DiagnosticRecord {
     pub span: Option<[usize; 2]>,
     pub label: Option<String>,
     pub help: Option<String>,
+    /// Other places that explain it (where a constant is defined).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<DiagnosticRecord>,
 }
 
 pub fn severity_name(d: &dyn Diagnostic) -> &'static str {
@@ -45,6 +48,10 @@ pub fn record(d: &dyn Diagnostic) -> DiagnosticRecord {
         span: None,
         label: label.as_ref().and_then(|l| l.label().map(str::to_string)),
         help: d.help().map(|h| h.to_string()),
+        related: d
+            .related()
+            .map(|r| r.map(record).collect())
+            .unwrap_or_default(),
     };
     if let (Some(src), Some(label)) = (d.source_code(), label) {
         if let Ok(contents) = src.read_span(label.inner(), 0, 0) {
@@ -83,10 +90,7 @@ fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) 
 /// line that holds one is shown with it escaped too (and drawn without
 /// colour, whose own escape codes could not be told apart from it).
 pub fn render_human(d: &dyn Diagnostic, color: bool, width: usize) -> String {
-    let d = Visible {
-        inner: d,
-        source: d.source_code().map(|inner| VisibleName { inner }),
-    };
+    let d = Visible::new(d);
     let plain = render(&d, false, width);
     if plain
         .chars()
@@ -162,6 +166,20 @@ fn escape_property(s: &str) -> String {
 struct Visible<'a> {
     inner: &'a dyn Diagnostic,
     source: Option<VisibleName<'a>>,
+    related: Vec<Visible<'a>>,
+}
+
+impl<'a> Visible<'a> {
+    fn new(inner: &'a dyn Diagnostic) -> Visible<'a> {
+        Visible {
+            inner,
+            source: inner.source_code().map(|inner| VisibleName { inner }),
+            related: inner
+                .related()
+                .map(|r| r.map(Visible::new).collect())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A source whose name is written with [`visible`].
@@ -227,6 +245,13 @@ impl Diagnostic for Visible<'_> {
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

@@ -441,3 +441,165 @@ fn every_message_follows_the_style_guide() {
     }
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+/// A help names the fix, and the fix works: for each mistake below, the
+/// help shows the text to write, and writing it leaves the fixture without
+/// an error. A help that suggested a fix that fails (a channel another
+/// policy has) would fail here.
+#[test]
+fn every_suggested_fix_is_shown_and_works() {
+    // (fixture, file inside a folder fixture, text to replace, the fix as
+    // written, the part of the fix the help shows)
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        ("syntax/full_width.rpl", "", "，", ",", "`,`"),
+        ("syntax/full_width.digit.rpl", "", "７", "7", "`7`"),
+        (
+            "syntax/invisible_character.rpl",
+            "",
+            "\u{3000}",
+            " ",
+            "plain space",
+        ),
+        (
+            "syntax/curly_quote.rpl",
+            "",
+            "“已激活，不退货”",
+            "\"已激活，不退货\"",
+            "`\"`",
+        ),
+        ("syntax/unterminated_string.rpl", "", "”", "\"", "`\"`"),
+        (
+            "syntax/unterminated_string.plain.rpl",
+            "",
+            "refund }",
+            "refund\" }",
+            "`\"`",
+        ),
+        ("syntax/operator_word.rpl", "", "&&", "and", "`and`"),
+        (
+            "syntax/operator_word.not.rpl",
+            "",
+            "!item",
+            "not item",
+            "`not`",
+        ),
+        (
+            "syntax/missing_space.rpl",
+            "",
+            "7days",
+            "7 days",
+            "`7 days`",
+        ),
+        (
+            "syntax/missing_space.money.rpl",
+            "",
+            "20000.00CNY",
+            "20000.00 CNY",
+            "`20000.00 CNY`",
+        ),
+        (
+            "syntax/non_ascii_name.rpl",
+            "",
+            "性能故障",
+            "performance_fault",
+            "`performance_fault`",
+        ),
+        (
+            "syntax/non_ascii_name.rule.rpl",
+            "",
+            "门店协商退货 {",
+            "store_return \"门店协商退货\" {",
+            "store_return \"门店协商退货\"",
+        ),
+        (
+            "syntax/unexpected.missing_comma.rpl",
+            "",
+            "phone tablet",
+            "phone, tablet",
+            "`[phone, tablet]`",
+        ),
+        (
+            "syntax/unclosed.rpl",
+            "",
+            "deny\n\n    rule otherwise",
+            "deny\n    }\n\n    rule otherwise",
+            "`}`",
+        ),
+        (
+            "check/money_precision.rpl",
+            "",
+            "20000.005 CNY",
+            "20000.01 CNY",
+            "`20000.01 CNY`",
+        ),
+        (
+            "check/negative_money.rpl",
+            "",
+            "-1.00 CNY",
+            "0.00 CNY",
+            "`0.00 CNY`",
+        ),
+        (
+            "check/bad_operands.constant",
+            "policies/shared.rpl",
+            "= 20000\n",
+            "= 20000.00 CNY\n",
+            "`20000.00 CNY`",
+        ),
+        (
+            "check/missing_setting.channel_taken",
+            "policies/official_mall.rpl",
+            "policy partner {\n",
+            "policy partner {\n    channel = partner_platform\n",
+            "`channel = partner_platform`",
+        ),
+        (
+            "check/no_fallback.rpl",
+            "",
+            "\n}\n",
+            "\n    rule otherwise { deny }\n}\n",
+            "`rule otherwise { deny }`",
+        ),
+    ];
+    for (fixture, inner, from, to, shown) in cases {
+        let path = fixtures_dir().join(fixture);
+        let run = run_fixture(&path);
+        assert!(
+            run.rendered.contains(shown),
+            "{fixture}: the help does not show {shown}:\n{}",
+            run.rendered
+        );
+
+        // The same fixture, fixed as the help says.
+        let fixed = util::tempdir();
+        let copy = fixed.path().join(path.file_name().unwrap());
+        if path.is_dir() {
+            util::copy_dir(&path, &copy);
+        } else {
+            std::fs::copy(&path, &copy).unwrap();
+        }
+        let file = if inner.is_empty() {
+            copy.clone()
+        } else {
+            copy.join(inner)
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        // The last one: the fixture's comment may name the mistake too.
+        let at = text
+            .rfind(from)
+            .unwrap_or_else(|| panic!("{fixture}: no `{from}`"));
+        let fixed_text = format!("{}{to}{}", &text[..at], &text[at + from.len()..]);
+        std::fs::write(&file, fixed_text).unwrap();
+        let run = run_fixture(&copy);
+        let errors: Vec<&rpl::check::Diagnostic> = run
+            .diagnostics
+            .iter()
+            .filter(|d| rpl::check::is_error(d.as_ref()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{fixture}, fixed, still fails:\n{}",
+            run.rendered
+        );
+    }
+}

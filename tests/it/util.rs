@@ -94,6 +94,7 @@ pub struct RelativeTo<'a> {
     inner: &'a dyn Diagnostic,
     dir: &'a Path,
     source: Option<Renamed<'a>>,
+    related: Vec<RelativeTo<'a>>,
 }
 
 impl<'a> RelativeTo<'a> {
@@ -102,6 +103,10 @@ impl<'a> RelativeTo<'a> {
             inner,
             dir,
             source: inner.source_code().map(|inner| Renamed { inner, dir }),
+            related: inner
+                .related()
+                .map(|r| r.map(|d| RelativeTo::new(d, dir)).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -144,6 +149,13 @@ impl Diagnostic for RelativeTo<'_> {
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

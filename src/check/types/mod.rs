@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::diags::Diags;
-use super::error::{CheckError, did_you_mean};
+use super::error::{CheckError, DefinedHere, did_you_mean};
 use super::hir::*;
 use super::scope::{self, Def, DefKey, Scope};
 use crate::schema::{EnumType, FieldType, Schema};
@@ -157,7 +157,25 @@ impl<'a> Ctx<'a> {
             help,
             src: self.src(t.span),
             span: t.span.into(),
+            defined: self.defined_here(&[t]),
         });
+    }
+
+    /// Where the named constants and predicates among `operands` are
+    /// defined: a type error in one is fixed there, often in another file.
+    fn defined_here(&self, operands: &[&TExpr]) -> Vec<DefinedHere> {
+        operands
+            .iter()
+            .filter_map(|e| match &e.kind {
+                TKind::Named { name, body } => Some(DefinedHere {
+                    name: name.to_string(),
+                    what: body.ty.describe(),
+                    src: self.src(body.span),
+                    span: body.span.into(),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     fn currency_mismatch(&mut self, a: &str, b: &str, span: Span) {
@@ -223,6 +241,19 @@ impl<'a> Ctx<'a> {
                 if !matches!(x.ty, Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Error) {
                     self.expect_ty(&x, &Ty::Decimal, "only numbers and money can be negated");
                 }
+                // Request amounts and refunds are never below zero: a
+                // negative amount written out is a slip, and a test against
+                // it always has the same answer.
+                if let (Ty::Money(c), Some(Const::Money(m))) = (&x.ty, const_of(&x))
+                    && !m.is_zero()
+                {
+                    self.diags.push(CheckError::NegativeMoney {
+                        amount: format!("-{m} {c}"),
+                        currency: c.to_string(),
+                        src: self.src(span),
+                        span: span.into(),
+                    });
+                }
                 let ty = x.ty.clone();
                 self.expr(TKind::Neg(Box::new(x)), ty, span)
             }
@@ -247,6 +278,7 @@ impl<'a> Ctx<'a> {
                                 help: "write the values in brackets, `x in [a, b]`, or name such a list with `const`".into(),
                                 src: self.src(l.span),
                                 span: l.span.into(),
+                                defined: Vec::new(),
                             });
                         }
                         Vec::new()
@@ -294,6 +326,7 @@ impl<'a> Ctx<'a> {
                                 help: "`is present` and `is absent` test an optional field of the request, e.g. `order.delivered_at is absent`".into(),
                                 src: self.src(v.span),
                                 span: v.span.into(),
+                                defined: Vec::new(),
                             });
                         }
                         self.error(span)
@@ -320,6 +353,7 @@ impl<'a> Ctx<'a> {
                                 help: "write the window as a duration, e.g. `within 7 days after order.delivered_at`".into(),
                                 src: self.src(w.span),
                                 span: w.span.into(),
+                                defined: Vec::new(),
                             });
                         }
                         (0, Unit::Days)
@@ -405,6 +439,23 @@ impl<'a> Ctx<'a> {
             Lit::Int(i) => (Const::Int(*i), Ty::Int),
             Lit::Decimal(d) => (Const::Decimal(*d), Ty::Decimal),
             Lit::Money { amount, currency } => {
+                // Amounts are in cents, as requests give them and refunds
+                // pay them.
+                if amount.scale() > 2 {
+                    self.diags.push(CheckError::MoneyPrecision {
+                        text: format!("{amount} {currency}"),
+                        places: amount.scale(),
+                        rounded: format!(
+                            "{:.2} {currency}",
+                            amount.round_dp_with_strategy(
+                                2,
+                                rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                            )
+                        ),
+                        src: self.src(span),
+                        span: span.into(),
+                    });
+                }
                 if currency.as_str() != &*self.currency {
                     let policy = Arc::clone(&self.currency);
                     self.currency_mismatch(currency, &policy, span);

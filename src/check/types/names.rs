@@ -50,6 +50,7 @@ impl Ctx<'_> {
                     help: "rule groups and defaults are spliced into a policy with `use`, not used in expressions".into(),
                     src: self.src(span),
                     span: span.into(),
+                    defined: Vec::new(),
                 });
                 return self.error(span);
             }

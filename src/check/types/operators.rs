@@ -53,7 +53,15 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn bad_operands(&mut self, op: BinOp, l: &Ty, r: &Ty, span: Span, help: String) {
+    pub(super) fn bad_operands(
+        &mut self,
+        op: BinOp,
+        le: &TExpr,
+        re: &TExpr,
+        span: Span,
+        help: String,
+    ) {
+        let (l, r) = (&le.ty, &re.ty);
         let what = if l == r {
             format!("does not apply to {}", l.describe())
         } else {
@@ -67,6 +75,7 @@ impl Ctx<'_> {
             help,
             src: self.src(span),
             span: span.into(),
+            defined: self.defined_here(&[le, re]),
         });
     }
 
@@ -85,8 +94,8 @@ impl Ctx<'_> {
                 let c = c.clone();
                 self.bad_operands(
                     op,
-                    &l.ty,
-                    &r.ty,
+                    l,
+                    r,
                     span,
                     format!("write the amount with its currency, e.g. `20000.00 {c}`"),
                 );
@@ -109,7 +118,7 @@ impl Ctx<'_> {
             } else {
                 "compare values of the same kind: a date with a date, money with money".to_string()
             };
-            self.bad_operands(op, &l.ty, &r.ty, span, help);
+            self.bad_operands(op, l, r, span, help);
         }
     }
 
@@ -142,13 +151,13 @@ impl Ctx<'_> {
                     ..
                 }) if op == BinOp::Sub => {
                     let help = "working days count forward only: write `date + N working days`";
-                    self.bad_operands(op, &l.ty, &r.ty, span, help.into());
+                    self.bad_operands(op, l, r, span, help.into());
                     Some(Error)
                 }
                 Some(Const::Duration { .. }) => Some(Date),
                 _ => {
                     let help = "add a fixed duration such as `3 working days`; to choose one, write the whole date in each branch of an `if`";
-                    self.bad_operands(op, &l.ty, &r.ty, span, help.into());
+                    self.bad_operands(op, l, r, span, help.into());
                     Some(Error)
                 }
             },
@@ -169,7 +178,7 @@ impl Ctx<'_> {
                     "arithmetic works on numbers and money, and adds durations to dates".to_string()
                 }
             };
-            self.bad_operands(op, &l.ty, &r.ty, span, help);
+            self.bad_operands(op, l, r, span, help);
             Error
         })
     }
