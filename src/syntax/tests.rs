@@ -404,3 +404,35 @@ fn only_the_grammars_unit_words_name_a_unit() {
     assert_eq!(unit_of("working"), None);
     assert_eq!(unit_of(""), None);
 }
+
+/// Operators of other languages, and a number run into its unit, get the
+/// message that names them, wherever in a condition they stand.
+#[test]
+fn slips_are_named_where_they_stand() {
+    let code = |text: &str| {
+        let e = parse_str(text).unwrap_err();
+        miette::Diagnostic::code(&*e).unwrap().to_string()
+    };
+    for text in [
+        "const x = a || b",
+        "const x = a && b",
+        "const x = a & b",
+        "const x = !a",
+        "const x = (a || b) and c",
+    ] {
+        assert_eq!(code(text), "rpl::syntax::operator_word", "{text}");
+    }
+    assert_eq!(
+        code("const x = 3working days"),
+        "rpl::syntax::missing_space"
+    );
+    // In strings and comments they are text, not mistakes.
+    assert!(parse_str("const x = \"a && b || !c ，7days\" // a && b，“”\n").is_ok());
+    // `!=` is an operator.
+    assert!(parse_str("const x = a != b").is_ok());
+    // A genuine syntax error before a slip is reported first.
+    assert_eq!(
+        code("const = 1\nconst y = a && b"),
+        "rpl::syntax::unexpected"
+    );
+}
