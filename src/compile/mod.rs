@@ -198,7 +198,7 @@ pub fn compile(program: &hir::Program) -> Result<Compiled, CompileError> {
     let policies: Vec<CompiledPolicy> = program
         .policies
         .iter()
-        .map(compile_policy)
+        .map(|p| compile_policy(p, &program.sources))
         .collect::<Result<_, _>>()?;
     let mut by_channel = vec![None; schema.channels.variants().len()];
     for (i, p) in policies.iter().enumerate() {
@@ -241,14 +241,20 @@ struct Builder {
     shared: HashMap<*const TExpr, NodeId>,
     /// The first broken guarantee met, with where.
     broken: Option<CompileError>,
+    /// To name where, in an error.
+    sources: Arc<SourceMap>,
 }
 
-fn compile_policy(p: &hir::CheckedPolicy) -> Result<CompiledPolicy, CompileError> {
+fn compile_policy(
+    p: &hir::CheckedPolicy,
+    sources: &Arc<SourceMap>,
+) -> Result<CompiledPolicy, CompileError> {
     let mut b = Builder {
         nodes: Vec::new(),
         spans: Vec::new(),
         shared: HashMap::new(),
         broken: None,
+        sources: Arc::clone(sources),
     };
     let mut rejects = Vec::new();
     let mut rules = Vec::new();
@@ -357,9 +363,16 @@ impl Builder {
 
     /// Records a broken guarantee; the policy is refused when done.
     fn fail(&mut self, what: &str, span: Span) {
+        let at = match self.sources.get(span.file) {
+            Some(f) => {
+                let (line, column) = f.line_col(span.start);
+                format!("{}:{line}:{column}", f.name)
+            }
+            None => format!("byte {} of file {}", span.start, span.file.0),
+        };
         self.broken.get_or_insert_with(|| CompileError::Internal {
             what: what.to_owned(),
-            at: format!("byte {} of file {}", span.start, span.file.0),
+            at,
         });
     }
 
@@ -432,11 +445,22 @@ impl Builder {
                 let scrutinee = self.expr(scrutinee);
                 // Each arm compiles once; variants that share it share its node.
                 let compiled: Vec<NodeId> = arms.iter().map(|a| self.expr(a)).collect();
-                let arms = by_variant
+                let arms: Option<Vec<NodeId>> = by_variant
                     .iter()
-                    .filter_map(|i| compiled.get(*i as usize).copied())
+                    .map(|i| compiled.get(*i as usize).copied())
                     .collect();
-                Node::Match { scrutinee, arms }
+                match arms {
+                    Some(arms) => Node::Match { scrutinee, arms },
+                    // Dropping one would move every later value onto the
+                    // wrong arm.
+                    None => {
+                        self.fail("a `match` value names an arm that is not there", e.span);
+                        Node::Match {
+                            scrutinee,
+                            arms: Vec::new(),
+                        }
+                    }
+                }
             }
             TKind::Call(f, args) => {
                 let args = args.iter().map(|a| self.expr(a)).collect();

@@ -54,4 +54,9 @@ fn a_duration_standing_alone_is_refused() {
         "rpl::compile::internal"
     );
     assert!(e.to_string().contains("a duration outside"), "{e}");
+    // Where, as a person finds it.
+    assert!(
+        e.to_string().contains("(at memory/official_mall.rpl:8:23)"),
+        "{e}"
+    );
 }

@@ -64,7 +64,7 @@ impl<'a> Evaluator<'a> {
 
     /// Whether a rule condition holds: only `true` counts.
     pub fn holds(&mut self, id: NodeId) -> Result<bool, EvalError> {
-        Ok(self.eval(id)? == Value::Bool(true))
+        Ok(self.truth(id, "a condition")? == Some(true))
     }
 
     pub fn eval(&mut self, id: NodeId) -> R {

@@ -125,7 +125,8 @@ pub fn evaluate(
             .refund
             .as_ref()
             .map_or(Value::Absent, |r| Value::Money(r.amount)),
-        rule: u32::try_from(index).unwrap_or(u32::MAX),
+        rule: u32::try_from(index)
+            .map_err(|_| with_trace(expr::internal(format!("rule number {index}")), &trace))?,
     });
     for after in &policy.afters {
         // A denial has no refund for a person to review.

@@ -138,6 +138,17 @@ fn an_overflow_is_still_an_overflow() {
 }
 
 #[test]
+fn a_condition_that_is_not_a_truth_is_internal_not_false() {
+    assert_internal(
+        broken(|c| {
+            let n = push(c, Node::Const(Value::Int(1)));
+            *first_when(c) = Some(n);
+        }),
+        "a condition met Int(1)",
+    );
+}
+
+#[test]
 fn a_match_without_the_arm_is_internal() {
     assert_internal(
         broken(|c| {
