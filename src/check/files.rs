@@ -204,6 +204,7 @@ fn values_of(schema: &Schema, name: &str) -> Option<String> {
         "return_shipping" => &d.return_shipping,
         "installments" => &d.installments,
         "channel" => &schema.channels,
+        "decision" => return Some("`approve`, `deny`, `review`".to_owned()),
         field => match &schema.field(schema.lookup(field)?).ty {
             crate::schema::FieldType::Enum(e) => e,
             _ => return None,

@@ -76,7 +76,7 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
     };
     let complete = files.complete();
     let scoped = needing_scope(&files, &complete);
-    let taken = taken_channels(&files);
+    let suggested = channel_suggestions(&files, schema);
     // Files are checked on rayon's pool, each with its own scope and
     // collector; the results are merged in file order, so the output does
     // not depend on scheduling.
@@ -87,7 +87,7 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
         // all the work, and side by side they would land in one task.
         .with_max_len(1)
         .filter(|(id, _)| scoped.contains(id))
-        .filter_map(|(id, file)| Some(check_file(&files, schema, &taken, *id, file.as_ref()?)))
+        .filter_map(|(id, file)| Some(check_file(&files, schema, &suggested, *id, file.as_ref()?)))
         .collect();
     let mut policies: Vec<hir::CheckedPolicy> = Vec::new();
     let mut used = HashSet::new();
@@ -133,27 +133,48 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
     }
 }
 
-/// The channels the directory's policies set (`channel = NAME`), as
-/// written.
-fn taken_channels<'f>(files: &'f Files<'_>) -> HashSet<&'f str> {
-    files
+/// For each policy without a `channel`, one to offer in the help: a
+/// channel no policy sets and none other is offered, the one named like
+/// the policy if there is such. A help must not suggest a fix that clashes.
+fn channel_suggestions(files: &Files<'_>, schema: &Schema) -> HashMap<scope::DefKey, String> {
+    let policies: Vec<&ast::Policy> = files
         .files
         .iter()
         .filter_map(|(_, f)| f.as_ref())
         .flat_map(|f| &f.items)
         .filter_map(|i| match i {
-            ast::Item::Policy(p) => Some(&p.items),
+            ast::Item::Policy(p) => Some(p),
             _ => None,
         })
-        .flatten()
-        .filter_map(|i| match i {
-            ast::PolicyItem::Setting(s) if s.key.name == "channel" => match &s.value.kind {
-                ast::ExprKind::Path(p) => Some(p.as_str()),
-                _ => None,
-            },
+        .collect();
+    fn channel_of(p: &ast::Policy) -> Option<&ast::Expr> {
+        p.items.iter().find_map(|i| match i {
+            ast::PolicyItem::Setting(s) if s.key.name == "channel" => Some(&s.value),
             _ => None,
         })
-        .collect()
+    }
+    let mut free: Vec<&str> = schema
+        .channels
+        .variants()
+        .iter()
+        .map(String::as_str)
+        .filter(|c| {
+            !policies.iter().any(|p| {
+                channel_of(p).is_some_and(|v| matches!(&v.kind, ast::ExprKind::Path(x) if x == c))
+            })
+        })
+        .collect();
+    let mut out = HashMap::new();
+    for p in policies.iter().filter(|p| channel_of(p).is_none()) {
+        let pick = free
+            .iter()
+            .position(|c| *c == p.name.name)
+            .or_else(|| (!free.is_empty()).then_some(0));
+        if let Some(i) = pick {
+            out.insert(scope::key(p.name.span), free.remove(i).to_owned());
+        }
+    }
+    out
 }
 
 /// The files to build a scope for: those holding a policy (to check it),
@@ -264,7 +285,7 @@ struct FileResult {
 fn check_file(
     loaded: &Files<'_>,
     schema: &Schema,
-    taken: &HashSet<&str>,
+    suggested: &HashMap<scope::DefKey, String>,
     id: FileId,
     file: &ast::File,
 ) -> FileResult {
@@ -296,7 +317,7 @@ fn check_file(
         schema,
         sources: &loaded.sources,
         files: loaded.input,
-        taken_channels: taken,
+        channel_suggestions: suggested,
         calendars: &mut calendars,
     };
     let policies = file

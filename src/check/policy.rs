@@ -26,9 +26,8 @@ pub struct Env<'a> {
     pub sources: &'a SourceMap,
     /// The policy directory's files, where calendars are found.
     pub files: &'a Sources,
-    /// The channels the directory's policies name, for a help that
-    /// suggests a free one.
-    pub taken_channels: &'a HashSet<&'a str>,
+    /// For each policy without a channel, a free one to offer.
+    pub channel_suggestions: &'a HashMap<DefKey, String>,
     /// Calendars read so far, by path in the directory.
     pub calendars: &'a mut HashMap<String, Option<Arc<Calendar>>>,
 }
@@ -353,13 +352,9 @@ fn resolve_settings(
     let channels = Arc::clone(&env.schema.channels);
     let channel = match settings.get("channel") {
         None => {
-            // A channel no other policy has: the help must not suggest
-            // a fix that fails with `duplicate_channel`.
-            match channels
-                .variants()
-                .iter()
-                .find(|c| !env.taken_channels.contains(c.as_str()))
-            {
+            // A channel no policy has and no other help offers: the help
+            // must not suggest a fix that fails with `duplicate_channel`.
+            match env.channel_suggestions.get(&scope::key(policy.name.span)) {
                 Some(free) => missing("channel", &format!("channel = {free}"), diags),
                 None if !misspelt.contains(&"channel") => {
                     diags.push(CheckError::MissingSetting {

@@ -105,20 +105,15 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
-    #[error("full-width `{ch}` ({code_point}) in the policy text")]
-    #[diagnostic(
-        code(rpl::syntax::full_width),
-        help(
-            "type the ASCII `{ascii}` instead: a Chinese input method in full-width mode types `{ch}`"
-        )
-    )]
+    #[error("`{written}` ({code_point}) in the policy text is typed by a Chinese input method")]
+    #[diagnostic(code(rpl::syntax::full_width), help("{help}"))]
     FullWidth {
-        ch: char,
+        written: String,
         code_point: String,
-        ascii: char,
+        help: String,
         #[source_code]
         src: crate::source::Source,
-        #[label("full-width `{ch}`, not `{ascii}`")]
+        #[label("`{written}`, not ASCII")]
         span: SourceSpan,
     },
 
@@ -167,30 +162,24 @@ pub enum SyntaxError {
     },
 
     #[error("`{written}` is not an operator of RPL")]
-    #[diagnostic(
-        code(rpl::syntax::operator_word),
-        help("write `{word}`: conditions are joined with `and`, `or` and `not`")
-    )]
+    #[diagnostic(code(rpl::syntax::operator_word), help("{help}"))]
     Operator {
         written: &'static str,
-        word: &'static str,
+        help: String,
         #[source_code]
         src: crate::source::Source,
-        #[label("write `{word}`")]
+        #[label("not an operator")]
         span: SourceSpan,
     },
 
     #[error("`{token}` runs a number into a word")]
-    #[diagnostic(
-        code(rpl::syntax::missing_space),
-        help("write `{fixed}`: a number and its unit or currency are two words")
-    )]
+    #[diagnostic(code(rpl::syntax::missing_space), help("{help}"))]
     MissingSpace {
         token: String,
-        fixed: String,
+        help: String,
         #[source_code]
         src: crate::source::Source,
-        #[label("`{fixed}`")]
+        #[label("two words")]
         span: SourceSpan,
     },
 
@@ -222,7 +211,7 @@ pub enum SyntaxError {
         src: crate::source::Source,
         #[label("opened here")]
         opened: SourceSpan,
-        #[label("still open here")]
+        #[label("still open here, where its `{close}` was due")]
         end: SourceSpan,
     },
 

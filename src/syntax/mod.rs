@@ -58,9 +58,9 @@ pub fn parse(file: FileId, source: &SourceFile) -> Result<ast::File, Box<SyntaxE
     })
 }
 
-/// Pest's error, or what the scan found that explains it better: a mistake
-/// at or before where pest stopped, or a bracket left open when pest
-/// stopped at the end.
+/// Pest's error, or what explains it better: a mistake the scan found at
+/// or before where pest stopped, or a block never closed (by indentation)
+/// that opened before it.
 fn explained(source: &SourceFile, scanned: &scan::Scanned, err: SyntaxError) -> SyntaxError {
     let SyntaxError::Unexpected { span, .. } = &err else {
         return err;
@@ -69,51 +69,30 @@ fn explained(source: &SourceFile, scanned: &scan::Scanned, err: SyntaxError) -> 
     if let Some(m) = scanned.mistake.as_ref().filter(|m| m.at() <= at) {
         return mistakes::error(m, source);
     }
-    let text: &str = &source.text;
-    // Pest stopped at the end, or at a word that starts an item or a rule
-    // where it expected a `}`: a block above was never closed.
-    let SyntaxError::Unexpected {
-        expected, found, ..
-    } = &err
-    else {
-        return err;
-    };
-    let at_end = at >= text.trim_end().len();
-    let item_word = [
-        "`rule`",
-        "`reject`",
-        "`after`",
-        "`policy`",
-        "`const`",
-        "`pred`",
-        "`rules`",
-        "`defaults`",
-        "`import`",
-        "`use`",
-    ]
-    .contains(&found.as_str());
-    let open = if at_end {
-        scanned.unclosed
-    } else if item_word && expected.contains("`}`") {
-        mistakes::open_at(text, at)
-    } else {
-        None
-    };
-    if let Some((open, opened)) = open {
-        let close = match open {
-            b'(' => ')',
-            b'[' => ']',
-            _ => '}',
-        };
-        return SyntaxError::Unclosed {
+    match mistakes::unclosed(&source.text) {
+        Some((open, opened, due)) if opened <= at => SyntaxError::Unclosed {
             open: char::from(open),
-            close,
+            close: char::from(mistakes::closer_of(open)),
             src: source.named_source(),
             opened: (opened, 1).into(),
-            end: (at, 0).into(),
-        };
+            end: (due, 1usize.min(source.text.len().saturating_sub(due))).into(),
+        },
+        _ => err,
     }
-    err
+}
+
+/// Where pest stops on `text`, if it does: to try a fix before offering it.
+fn pest_stops_at(text: &str) -> Option<usize> {
+    // The scan's bound first: a fix may open a bracket.
+    if scan::scan(FileId(0), text).too_deep_at.is_some() {
+        return Some(0);
+    }
+    RplParser::parse(Rule::file, text)
+        .err()
+        .map(|e| match e.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((s, _)) => s,
+        })
 }
 
 fn pest_error(source: &SourceFile, err: pest::error::Error<Rule>) -> SyntaxError {
@@ -131,11 +110,22 @@ fn pest_error(source: &SourceFile, err: pest::error::Error<Rule>) -> SyntaxError
     let (found, len) = found_at(text, pos);
     // Pest expects `]` after a list item, but not a `,` (a literal of the
     // rule): a word there is an item that lacks its comma.
-    let in_list = expected.contains("`]`") && found.starts_with('`') && len > 0;
-    let (expected, help) = if in_list {
+    // A word or value where pest wanted `]`: an item that lacks its comma,
+    // unless the word is one that follows a list (then the `]` is missing).
+    let in_list = expected.contains("`]`") && len > 0;
+    let word = found.trim_matches('`');
+    let item = found.starts_with('`')
+        && word.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && !is_keyword(word);
+    let (expected, help) = if in_list && item {
         (
             "`,` or `]`".to_owned(),
             "separate the items of a list with `,`, e.g. `[phone, tablet]`".to_owned(),
+        )
+    } else if in_list {
+        (
+            "`,` or `]`".to_owned(),
+            "close the list with `]`".to_owned(),
         )
     } else {
         let help = help_for(&expected, &found);
@@ -171,6 +161,37 @@ fn found_at(text: &str, pos: usize) -> (String, usize) {
         return ("the end of the line".to_string(), 0);
     }
     (format!("`{first}`"), first.len_utf8())
+}
+
+/// A word of the language itself: never a list item.
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "when"
+            | "approve"
+            | "deny"
+            | "review"
+            | "rule"
+            | "reject"
+            | "after"
+            | "const"
+            | "pred"
+            | "rules"
+            | "defaults"
+            | "policy"
+            | "use"
+            | "import"
+            | "and"
+            | "or"
+            | "not"
+            | "in"
+            | "is"
+            | "within"
+            | "then"
+            | "else"
+            | "if"
+            | "match"
+    )
 }
 
 fn help_for(expected: &str, found: &str) -> String {

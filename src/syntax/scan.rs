@@ -24,8 +24,6 @@ pub struct Scanned {
     /// The first mistake in code that gets a message of its own, should
     /// pest fail at or after it.
     pub mistake: Option<Mistake>,
-    /// The innermost bracket left open at the end, and where.
-    pub unclosed: Option<(u8, usize)>,
 }
 
 /// Nesting opened inside one bracket pair.
@@ -52,7 +50,6 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
     let mut too_deep_at = None;
     let mut control_at = None;
     let mut mistake: Option<Mistake> = None;
-    let mut open: Vec<(u8, usize)> = Vec::new();
     // Whether the previous significant token ends an operand, which makes a
     // following `-` binary rather than unary.
     let mut after_operand = false;
@@ -98,6 +95,7 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                         end,
                         curly: inside
                             .chars()
+                            .rev()
                             .find(|c| matches!(c, '\u{201D}' | '\u{201C}')),
                     });
                 }
@@ -107,7 +105,6 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
             }
             b'(' | b'[' | b'{' => {
                 frames.push(Frame::default());
-                open.push((b, i));
                 after_operand = false;
                 grew = true;
             }
@@ -115,28 +112,15 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                 if frames.len() > 1 {
                     frames.pop();
                 }
-                let opener = match b {
-                    b')' => b'(',
-                    b']' => b'[',
-                    _ => b'{',
-                };
-                // A mismatched close is pest's to report.
-                if open.last().is_some_and(|(o, _)| *o == opener) {
-                    open.pop();
-                }
                 after_operand = true;
             }
             b'&' => {
                 let written = if rest.starts_with(b"&&") { "&&" } else { "&" };
-                mistake.get_or_insert(Mistake::Operator {
-                    at: i,
-                    written,
-                    word: "and",
-                });
+                mistake.get_or_insert(Mistake::Operator { at: i, written });
             }
             // The one character allowed outside strings and comments is a
             // byte order mark opening the file.
-            0x80.. if mistake.is_none() && i > 0 => {
+            0x80.. if mistake.is_none() && !(i == 0 && text.starts_with('\u{FEFF}')) => {
                 mistake = mistakes::non_ascii(text, i);
             }
             b',' => {
@@ -157,13 +141,11 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                         mistake = Some(Mistake::Operator {
                             at: i,
                             written: "||",
-                            word: "or",
                         });
                     } else if b == b'!' && rest.get(1) != Some(&b'=') {
                         mistake = Some(Mistake::Operator {
                             at: i,
                             written: "!",
-                            word: "not",
                         });
                     }
                 }
@@ -269,7 +251,6 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
         too_deep_at,
         control_at,
         mistake,
-        unclosed: open.last().copied(),
     }
 }
 

@@ -121,8 +121,12 @@ fn expected_code(fixture: &Path) -> String {
 /// Builds the fixture's case in a fresh temporary directory, as
 /// `tests/diagnostics/README.md` describes, and runs it.
 fn run_fixture(fixture: &Path) -> Run {
+    run_fixture_as(fixture, stage_of(fixture))
+}
+
+/// The same, for a fixture of `stage` held anywhere (a fixed copy).
+fn run_fixture_as(fixture: &Path, stage: &str) -> Run {
     let tmp = util::tempdir();
-    let stage = stage_of(fixture);
     match stage {
         "schema" | "calendar" => {
             let policies = util::schema_only(tmp.path());
@@ -590,7 +594,8 @@ fn every_suggested_fix_is_shown_and_works() {
             .unwrap_or_else(|| panic!("{fixture}: no `{from}`"));
         let fixed_text = format!("{}{to}{}", &text[..at], &text[at + from.len()..]);
         std::fs::write(&file, fixed_text).unwrap();
-        let run = run_fixture(&copy);
+        let stage = fixture.split('/').next().unwrap();
+        let run = run_fixture_as(&copy, stage);
         let errors: Vec<&rpl::check::Diagnostic> = run
             .diagnostics
             .iter()

@@ -369,3 +369,43 @@ fn a_directory_read_from_disk_can_be_edited_in_memory() {
         r.file.is_some_and(|f| f.ends_with("policies/common.rpl"))
     }));
 }
+
+/// Two policies without a channel are offered two different free ones, the
+/// one named like the policy first; both applied, the directory checks.
+#[test]
+fn channel_helps_offer_distinct_free_channels() {
+    let settings = "    currency = CNY\n    timezone = \"Asia/Shanghai\"\n    calendar = \"calendars/cn.toml\"\n    rule otherwise { deny }\n";
+    let mut sources = in_memory();
+    sources.insert("partner_platform.rpl", format!("policy extra {{\n{settings}}}\n"));
+    sources.insert("offline_store.rpl", format!("policy offline_store {{\n{settings}}}\n"));
+    let checked = rpl::check::check(&sources, None);
+    let helps: Vec<(String, String)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| rpl::report::diagnostics::record(d.as_ref()))
+        .filter(|r| r.code == "rpl::check::missing_setting")
+        .map(|r| (r.message, r.help.unwrap()))
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            (
+                "policy `offline_store` has no `channel`".to_owned(),
+                "add `channel = offline_store` to the policy".to_owned()
+            ),
+            (
+                "policy `extra` has no `channel`".to_owned(),
+                "add `channel = partner_platform` to the policy".to_owned()
+            ),
+        ]
+    );
+    sources.insert(
+        "partner_platform.rpl",
+        format!("policy extra {{\n    channel = partner_platform\n{settings}}}\n"),
+    );
+    sources.insert(
+        "offline_store.rpl",
+        format!("policy offline_store {{\n    channel = offline_store\n{settings}}}\n"),
+    );
+    assert!(!rpl::check::check(&sources, None).has_errors());
+}

@@ -163,19 +163,23 @@ impl<'a> Ctx<'a> {
 
     /// Where the named constants and predicates among `operands` are
     /// defined: a type error in one is fixed there, often in another file.
+    /// A constant defined by another is followed to the one that gives
+    /// the value.
     fn defined_here(&self, operands: &[&TExpr]) -> Vec<DefinedHere> {
-        operands
-            .iter()
-            .filter_map(|e| match &e.kind {
-                TKind::Named { name, body } => Some(DefinedHere {
+        let mut out = Vec::new();
+        for e in operands {
+            let mut e = *e;
+            while let TKind::Named { name, body } = &e.kind {
+                out.push(DefinedHere {
                     name: name.to_string(),
                     what: body.ty.describe(),
                     src: self.src(body.span),
                     span: body.span.into(),
-                }),
-                _ => None,
-            })
-            .collect()
+                });
+                e = body;
+            }
+        }
+        out
     }
 
     fn currency_mismatch(&mut self, a: &str, b: &str, span: Span) {
