@@ -87,8 +87,8 @@ pub fn scan(file: FileId, text: &str) -> Scanned {
                 continue;
             }
             b'"' => {
-                let end = skip_string(bytes, i);
-                if mistake.is_none() && !(end > i + 1 && bytes.get(end - 1) == Some(&b'"')) {
+                let (end, closed) = skip_string(bytes, i);
+                if mistake.is_none() && !closed {
                     let inside = text.get(i + 1..end).unwrap_or_default();
                     mistake = Some(Mistake::Unterminated {
                         start: i,
@@ -271,7 +271,7 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
 
 /// Offset just past the string starting at `start` (or the end of its line
 /// when it is not closed: strings do not span lines).
-fn skip_string(bytes: &[u8], start: usize) -> usize {
+fn skip_string(bytes: &[u8], start: usize) -> (usize, bool) {
     let mut i = start + 1;
     while let Some(n) = bytes
         .get(i..)
@@ -279,12 +279,13 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
     {
         i += n;
         match bytes.get(i) {
+            // An escape is skipped whole: `\"` does not close the string.
             Some(b'\\') => i += 2,
-            Some(b'"') => return i + 1,
-            _ => return i,
+            Some(b'"') => return (i + 1, true),
+            _ => return (i, false),
         }
     }
-    bytes.len()
+    (bytes.len().min(i.max(start + 1)), false)
 }
 
 #[cfg(test)]

@@ -430,6 +430,12 @@ fn slips_are_named_where_they_stand() {
     assert!(parse_str("const x = \"a && b || !c ，7days\" // a && b，“”\n").is_ok());
     // `!=` is an operator.
     assert!(parse_str("const x = a != b").is_ok());
+    // A string ending in an escaped quote is still open (found by fuzzing).
+    assert_eq!(
+        code("const x = \"abc\\\"\n"),
+        "rpl::syntax::unterminated_string"
+    );
+    assert_eq!(code("const x = \"\\\""), "rpl::syntax::unterminated_string");
     // A genuine syntax error before a slip is reported first.
     assert_eq!(
         code("const = 1\nconst y = a && b"),

@@ -376,8 +376,14 @@ fn a_directory_read_from_disk_can_be_edited_in_memory() {
 fn channel_helps_offer_distinct_free_channels() {
     let settings = "    currency = CNY\n    timezone = \"Asia/Shanghai\"\n    calendar = \"calendars/cn.toml\"\n    rule otherwise { deny }\n";
     let mut sources = in_memory();
-    sources.insert("partner_platform.rpl", format!("policy extra {{\n{settings}}}\n"));
-    sources.insert("offline_store.rpl", format!("policy offline_store {{\n{settings}}}\n"));
+    sources.insert(
+        "partner_platform.rpl",
+        format!("policy extra {{\n{settings}}}\n"),
+    );
+    sources.insert(
+        "offline_store.rpl",
+        format!("policy offline_store {{\n{settings}}}\n"),
+    );
     let checked = rpl::check::check(&sources, None);
     let helps: Vec<(String, String)> = checked
         .diagnostics
