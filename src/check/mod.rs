@@ -428,3 +428,21 @@ fn whole_set_lints(
         }
     }
 }
+
+/// For the other stages' unit tests: a policy file checked in memory,
+/// beside the shipped schema and calendar, as `memory/official_mall.rpl`.
+#[cfg(test)]
+pub(crate) fn checked_in_memory(policy: &str) -> hir::Program {
+    let sources = Sources::new("memory")
+        .with("schema.toml", crate::schema::Schema::BUILTIN)
+        .with(
+            "calendars/cn.toml",
+            include_str!("../../policies/calendars/cn.toml"),
+        )
+        .with("official_mall.rpl", policy);
+    let checked = check(&sources, None);
+    match checked.program {
+        Some(p) => p,
+        None => panic!("the test policy does not check: {:?}", checked.diagnostics),
+    }
+}

@@ -3,7 +3,6 @@
 //! a node that answers something plausible.
 
 use crate::check::hir::{Const, TExpr, TKind, Ty};
-use crate::source::Sources;
 use crate::vocab::Unit;
 
 const POLICY: &str = r#"
@@ -19,14 +18,7 @@ policy official_mall {
 "#;
 
 fn program() -> crate::check::hir::Program {
-    let sources = Sources::new("memory")
-        .with("schema.toml", crate::schema::Schema::BUILTIN)
-        .with(
-            "calendars/cn.toml",
-            include_str!("../../policies/calendars/cn.toml"),
-        )
-        .with("official_mall.rpl", POLICY);
-    crate::check::check(&sources, None).program.unwrap()
+    crate::check::checked_in_memory(POLICY)
 }
 
 #[test]

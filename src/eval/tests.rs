@@ -10,7 +10,6 @@ use rust_decimal::Decimal;
 use super::evaluate;
 use crate::compile::{Arith, Cmp, Compiled, Node, NodeId};
 use crate::request::Request;
-use crate::source::Sources;
 use crate::value::Value;
 
 const POLICY: &str = r#"
@@ -33,15 +32,7 @@ policy official_mall {
 "#;
 
 fn compiled() -> Compiled {
-    let sources = Sources::new("memory")
-        .with("schema.toml", crate::schema::Schema::BUILTIN)
-        .with(
-            "calendars/cn.toml",
-            include_str!("../../policies/calendars/cn.toml"),
-        )
-        .with("official_mall.rpl", POLICY);
-    let checked = crate::check::check(&sources, None);
-    crate::compile::compile(&checked.program.unwrap()).unwrap()
+    crate::compile::compile(&crate::check::checked_in_memory(POLICY)).unwrap()
 }
 
 fn request(c: &Compiled) -> Request {

@@ -2,6 +2,7 @@
 //! tools, GitHub workflow annotations for CI.
 
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
@@ -90,7 +91,7 @@ fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) 
 /// line that holds one is shown with it escaped too (and drawn without
 /// colour, whose own escape codes could not be told apart from it).
 pub fn render_human(d: &dyn Diagnostic, color: bool, width: usize) -> String {
-    let d = Visible::new(d);
+    let d = Rewritten::new(d, Arc::new(|t: &str| visible(t).into_owned()));
     let plain = render(&d, false, width);
     if plain
         .chars()
@@ -160,34 +161,45 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// A diagnostic whose message, help, labels and file name are written
-/// with [`visible`]: they quote names, paths and values from policies and
+/// A diagnostic with all its text passed through a function: message,
+/// help, labels and the file names of its sources, and the same for the
+/// diagnostics related to it. [`render_human`] writes them with
+/// [`visible`]: they quote names, paths and values from policies and
 /// requests, and a file may be named anything (a line break included).
-struct Visible<'a> {
+pub struct Rewritten<'a> {
     inner: &'a dyn Diagnostic,
-    source: Option<VisibleName<'a>>,
-    related: Vec<Visible<'a>>,
+    rewrite: Arc<dyn Fn(&str) -> String + Send + Sync + 'a>,
+    source: Option<RenamedSource<'a>>,
+    related: Vec<Rewritten<'a>>,
 }
 
-impl<'a> Visible<'a> {
-    fn new(inner: &'a dyn Diagnostic) -> Visible<'a> {
-        Visible {
+impl<'a> Rewritten<'a> {
+    pub fn new(
+        inner: &'a dyn Diagnostic,
+        rewrite: Arc<dyn Fn(&str) -> String + Send + Sync + 'a>,
+    ) -> Self {
+        Rewritten {
             inner,
-            source: inner.source_code().map(|inner| VisibleName { inner }),
+            source: inner.source_code().map(|inner| RenamedSource {
+                inner,
+                rewrite: Arc::clone(&rewrite),
+            }),
             related: inner
                 .related()
-                .map(|r| r.map(Visible::new).collect())
+                .map(|r| r.map(|d| Rewritten::new(d, Arc::clone(&rewrite))).collect())
                 .unwrap_or_default(),
+            rewrite,
         }
     }
 }
 
-/// A source whose name is written with [`visible`].
-struct VisibleName<'a> {
+/// A source whose file name is rewritten.
+struct RenamedSource<'a> {
     inner: &'a dyn SourceCode,
+    rewrite: Arc<dyn Fn(&str) -> String + Send + Sync + 'a>,
 }
 
-impl SourceCode for VisibleName<'_> {
+impl SourceCode for RenamedSource<'_> {
     fn read_span<'b>(
         &'b self,
         span: &miette::SourceSpan,
@@ -195,13 +207,13 @@ impl SourceCode for VisibleName<'_> {
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
         let c = self.inner.read_span(span, before, after)?;
-        let Some(name) = c.name().filter(|n| n.chars().any(super::escape::is_unsafe)) else {
+        let Some(name) = c.name() else {
             return Ok(c);
         };
         let (data, span, line, column, count) =
             (c.data(), *c.span(), c.line(), c.column(), c.line_count());
         let contents = miette::MietteSpanContents::new_named(
-            visible(name).into_owned(),
+            (self.rewrite)(name),
             data,
             span,
             line,
@@ -215,21 +227,21 @@ impl SourceCode for VisibleName<'_> {
     }
 }
 
-impl fmt::Debug for Visible<'_> {
+impl fmt::Debug for Rewritten<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.inner, f)
     }
 }
 
-impl fmt::Display for Visible<'_> {
+impl fmt::Display for Rewritten<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&visible(&self.inner.to_string()))
+        f.write_str(&(self.rewrite)(&self.inner.to_string()))
     }
 }
 
-impl std::error::Error for Visible<'_> {}
+impl std::error::Error for Rewritten<'_> {}
 
-impl Diagnostic for Visible<'_> {
+impl Diagnostic for Rewritten<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.inner.code()
     }
@@ -239,8 +251,12 @@ impl Diagnostic for Visible<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let help = visible(&self.inner.help()?.to_string()).into_owned();
+        let help = (self.rewrite)(&self.inner.help()?.to_string());
         Some(Box::new(help))
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.inner.url()
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -256,7 +272,7 @@ impl Diagnostic for Visible<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let labels = self.inner.labels()?.map(|l| {
-            let text = l.label().map(|t| visible(t).into_owned());
+            let text = l.label().map(|t| (self.rewrite)(t));
             if l.primary() {
                 LabeledSpan::new_primary_with_span(text, *l.inner())
             } else {

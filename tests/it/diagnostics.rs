@@ -51,7 +51,7 @@ fn check(tmp: &Path, targets: Vec<PathBuf>) -> Run {
     let rendered: Vec<String> = checked
         .diagnostics
         .iter()
-        .map(|d| render_human(&util::RelativeTo::new(d.as_ref(), tmp), false, 80))
+        .map(|d| render_human(&util::relative_diagnostic(d.as_ref(), tmp), false, 80))
         .collect();
     Run {
         codes: checked

@@ -1,12 +1,11 @@
 //! What the integration tests share: fresh policy directories in a
 //! temporary directory, and taking that directory's path out of output.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use miette::{
-    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
-};
+use miette::Diagnostic;
+use rpl::report::diagnostics::Rewritten;
 
 /// The crate's own directory.
 pub fn manifest_dir() -> &'static Path {
@@ -87,120 +86,9 @@ pub fn relative_to(text: &str, dir: &Path) -> String {
 }
 
 /// A diagnostic as it reads when `rpl` runs inside `dir`: every path under
-/// `dir` in its message, help, labels and file name is relative to it.
+/// `dir` in its message, help, labels and file names is relative to it.
 /// Paths are replaced before rendering, so text wraps as it would for that
 /// user, whatever the temporary directory is called.
-pub struct RelativeTo<'a> {
-    inner: &'a dyn Diagnostic,
-    dir: &'a Path,
-    source: Option<Renamed<'a>>,
-    related: Vec<RelativeTo<'a>>,
-}
-
-impl<'a> RelativeTo<'a> {
-    pub fn new(inner: &'a dyn Diagnostic, dir: &'a Path) -> Self {
-        RelativeTo {
-            inner,
-            dir,
-            source: inner.source_code().map(|inner| Renamed { inner, dir }),
-            related: inner
-                .related()
-                .map(|r| r.map(|d| RelativeTo::new(d, dir)).collect())
-                .unwrap_or_default(),
-        }
-    }
-
-    fn fix(&self, text: &str) -> String {
-        relative_to(text, self.dir)
-    }
-}
-
-impl fmt::Debug for RelativeTo<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.inner, f)
-    }
-}
-
-impl fmt::Display for RelativeTo<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.fix(&self.inner.to_string()))
-    }
-}
-
-impl std::error::Error for RelativeTo<'_> {}
-
-impl Diagnostic for RelativeTo<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.inner.code()
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        self.inner.severity()
-    }
-
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let help = self.fix(&self.inner.help()?.to_string());
-        Some(Box::new(help))
-    }
-
-    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.inner.url()
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
-    }
-
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let labels = self.inner.labels()?.map(|l| {
-            let text = l.label().map(|t| self.fix(t));
-            if l.primary() {
-                LabeledSpan::new_primary_with_span(text, *l.inner())
-            } else {
-                LabeledSpan::new_with_span(text, *l.inner())
-            }
-        });
-        Some(Box::new(labels))
-    }
-}
-
-/// A source whose file name is read relative to `dir`.
-struct Renamed<'a> {
-    inner: &'a dyn SourceCode,
-    dir: &'a Path,
-}
-
-impl SourceCode for Renamed<'_> {
-    fn read_span<'b>(
-        &'b self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let c = self.inner.read_span(span, before, after)?;
-        let (data, span, line, column, count) =
-            (c.data(), *c.span(), c.line(), c.column(), c.line_count());
-        let contents = match c.name() {
-            Some(name) => MietteSpanContents::new_named(
-                relative_to(name, self.dir),
-                data,
-                span,
-                line,
-                column,
-                count,
-            ),
-            None => MietteSpanContents::new(data, span, line, column, count),
-        };
-        Ok(Box::new(match c.language() {
-            Some(lang) => contents.with_language(lang),
-            None => contents,
-        }))
-    }
+pub fn relative_diagnostic<'a>(inner: &'a dyn Diagnostic, dir: &'a Path) -> Rewritten<'a> {
+    Rewritten::new(inner, Arc::new(move |text: &str| relative_to(text, dir)))
 }
