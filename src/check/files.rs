@@ -138,6 +138,7 @@ pub fn read<'s>(input: &'s Sources, diags: &mut Diags) -> Files<'s> {
         broken_imports: HashSet::new(),
     };
     let listed = input.policy_files();
+    let mut to_parse: Vec<FileId> = Vec::with_capacity(listed.len());
     for path in &listed {
         match input.get(path) {
             Some(Entry::Text(text)) => {
@@ -147,6 +148,7 @@ pub fn read<'s>(input: &'s Sources, diags: &mut Diags) -> Files<'s> {
                         .sources
                         .push(SourceFile::new(PathBuf::from(path), name, text.clone()));
                 files.ids.insert(path.clone(), id);
+                to_parse.push(id);
             }
             Some(Entry::Unreadable(why)) => {
                 diags.push(LoadError::unreadable(input.display(path), why));
@@ -159,10 +161,6 @@ pub fn read<'s>(input: &'s Sources, diags: &mut Diags) -> Files<'s> {
             path: shown_root(input),
         });
     }
-    let to_parse: Vec<FileId> = listed
-        .iter()
-        .filter_map(|p| files.ids.get(p).copied())
-        .collect();
     let sources = &files.sources;
     let parsed: Vec<(FileId, Result<ast::File, Box<SyntaxError>>)> = to_parse
         .into_par_iter()

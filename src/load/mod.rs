@@ -119,15 +119,10 @@ pub fn load_paths(paths: &[PathBuf]) -> (Option<Loaded>, Vec<Diagnostic>) {
         return (None, notes);
     }
     let sources = walk::read_dir(&root, shown(&root), MAX_FILE_SIZE);
+    let policy_files = sources.policy_files();
     for (p, rel) in paths.iter().zip(focus.iter().flatten()) {
         let prefix = format!("{rel}/");
-        let folder = p.is_dir();
-        if folder
-            && !sources
-                .policy_files()
-                .iter()
-                .any(|f| f.starts_with(&prefix))
-        {
+        if p.is_dir() && !policy_files.iter().any(|f| f.starts_with(&prefix)) {
             notes.push(Box::new(LoadError::NoPolicies {
                 path: p.display().to_string(),
             }));
