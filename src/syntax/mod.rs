@@ -75,7 +75,16 @@ fn explained(source: &SourceFile, scanned: &scan::Scanned, err: SyntaxError) -> 
             close: char::from(mistakes::closer_of(open)),
             src: source.named_source(),
             opened: (opened, 1).into(),
-            end: (due, 1usize.min(source.text.len().saturating_sub(due))).into(),
+            // The character there, whatever its width (none at the end).
+            end: (
+                due,
+                source
+                    .text
+                    .get(due..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(0, char::len_utf8),
+            )
+                .into(),
         },
         _ => err,
     }

@@ -442,3 +442,16 @@ fn slips_are_named_where_they_stand() {
         "rpl::syntax::unexpected"
     );
 }
+
+/// A block left open before a line that starts with a character wider
+/// than a byte: the label there covers the whole character (found by the
+/// random mutations of `tests/it/robustness.rs`).
+#[test]
+fn an_unclosed_blocks_labels_lie_on_characters() {
+    let text = "policy p {\n    rule r {\n        deny\n\u{FFFD} x\n}\n";
+    let e = parse_str(text).unwrap_err();
+    for label in miette::Diagnostic::labels(&*e).unwrap() {
+        let (start, end) = (label.offset(), label.offset() + label.len());
+        assert!(text.get(start..end).is_some(), "{start}..{end}");
+    }
+}
