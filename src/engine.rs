@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::check::{self, Diagnostic};
 use crate::compile::{self, Compiled};
-use crate::eval::{self, Decision, ErrorBody, Failure};
+use crate::eval::{self, Decision, Failure};
 use crate::request::{Rejected, Request};
 use crate::schema::Schema;
 use crate::source::Sources;
@@ -152,10 +152,5 @@ impl Engine {
 
 /// The contract's error object for a request that could not be decoded.
 fn failure_of(rejected: Rejected) -> Failure {
-    Failure {
-        request_id: rejected.request_id.map(Arc::from),
-        line: None,
-        error: ErrorBody::from(&rejected.error),
-        trace: None,
-    }
+    Failure::of_request(rejected.request_id.map(Arc::from), &rejected.error)
 }

@@ -10,7 +10,7 @@ use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
 use super::output::Output;
 use super::{ExitCode, cannot_read, default_policies, stderr_color, term_width};
 use crate::engine::{Engine, Outcome};
-use crate::eval::{ErrorBody, Failure};
+use crate::eval::Failure;
 use crate::load::io_reason;
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
@@ -173,12 +173,7 @@ fn request_outcome(engine: &Engine, path: &Path, limit: u64, explain: bool) -> O
 }
 
 fn failure(e: &RequestError) -> Outcome {
-    Outcome::Failure(Failure {
-        request_id: None,
-        line: None,
-        error: ErrorBody::from(e),
-        trace: None,
-    })
+    Outcome::Failure(Failure::of_request(None, e))
 }
 
 /// An I/O error, as opposed to a request found wrong: the run could not do
@@ -280,16 +275,10 @@ fn run_batch(
 
 fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {
     let syntax = |message: &str| {
-        Outcome::Failure(Failure {
-            request_id: None,
-            line: None,
-            error: ErrorBody {
-                code: "rpl::request::syntax".into(),
-                path: String::new(),
-                message: message.into(),
-                help: Some("a batch holds one JSON request per line".into()),
-            },
-            trace: None,
+        failure(&RequestError::Syntax {
+            path: String::new(),
+            message: message.into(),
+            help: Some("a batch holds one JSON request per line".into()),
         })
     };
     match std::str::from_utf8(line) {

@@ -123,6 +123,18 @@ pub struct ErrorBody {
     pub help: Option<String>,
 }
 
+impl Failure {
+    /// The error object of a request that could not be read or decoded.
+    pub fn of_request(request_id: Option<Arc<str>>, e: &crate::request::RequestError) -> Failure {
+        Failure {
+            request_id,
+            line: None,
+            error: ErrorBody::from(e),
+            trace: None,
+        }
+    }
+}
+
 impl From<&crate::request::RequestError> for ErrorBody {
     fn from(e: &crate::request::RequestError) -> ErrorBody {
         ErrorBody {
