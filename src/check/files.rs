@@ -55,11 +55,26 @@ impl Files<'_> {
         out
     }
 
-    pub fn importers_of(&self, id: FileId) -> &[FileId] {
+    fn importers_of(&self, id: FileId) -> &[FileId] {
         self.importers
             .get(&id)
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// The files `starts` and every file that imports one of them,
+    /// directly or not: each file and import is visited once.
+    pub fn reaching(&self, starts: impl IntoIterator<Item = FileId>) -> HashSet<FileId> {
+        let mut seen = HashSet::new();
+        let mut todo: Vec<FileId> = starts.into_iter().filter(|f| seen.insert(*f)).collect();
+        while let Some(f) = todo.pop() {
+            for &g in self.importers_of(f) {
+                if seen.insert(g) {
+                    todo.push(g);
+                }
+            }
+        }
+        seen
     }
 
     /// The files whose closure is complete: each file in it parsed and
@@ -67,20 +82,12 @@ impl Files<'_> {
     /// incomplete ones to the files importing them, so a long chain of
     /// imports costs its length, not its square.
     pub fn complete(&self) -> HashSet<FileId> {
-        let mut bad: HashSet<FileId> = self
-            .files
-            .iter()
-            .filter(|(id, f)| f.is_none() || self.broken_imports.contains(id))
-            .map(|(id, _)| *id)
-            .collect();
-        let mut todo: Vec<FileId> = bad.iter().copied().collect();
-        while let Some(f) = todo.pop() {
-            for &g in self.importers_of(f) {
-                if bad.insert(g) {
-                    todo.push(g);
-                }
-            }
-        }
+        let bad = self.reaching(
+            self.files
+                .iter()
+                .filter(|(id, f)| f.is_none() || self.broken_imports.contains(id))
+                .map(|(id, _)| *id),
+        );
         self.files
             .iter()
             .map(|(id, _)| *id)

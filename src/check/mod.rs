@@ -198,19 +198,6 @@ fn needing_scope(files: &Files<'_>, complete: &HashSet<FileId>) -> HashSet<FileI
                 .push(*id);
         }
     }
-    // Every file that reaches a definer sees its definitions.
-    let seeing = |from: FileId| {
-        let mut seen: HashSet<FileId> = HashSet::from([from]);
-        let mut todo = vec![from];
-        while let Some(f) = todo.pop() {
-            for &g in files.importers_of(f) {
-                if seen.insert(g) {
-                    todo.push(g);
-                }
-            }
-        }
-        seen
-    };
     for ids in definers.values().filter(|ids| ids.len() > 1) {
         let mut count: HashMap<FileId, usize> = HashMap::new();
         for (i, &definer) in ids.iter().enumerate() {
@@ -219,7 +206,8 @@ fn needing_scope(files: &Files<'_>, complete: &HashSet<FileId>) -> HashSet<FileI
                 *count.entry(definer).or_default() += 1;
                 continue;
             }
-            for f in seeing(definer) {
+            // Every file that reaches a definer sees its definitions.
+            for f in files.reaching([definer]) {
                 *count.entry(f).or_default() += 1;
             }
         }
