@@ -15,6 +15,7 @@
 use crate::source::SourceFile;
 
 use super::error::SyntaxError;
+use super::scan::{memchr_newline, skip_string};
 
 /// A mistake the pre-scan found, by byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -500,21 +501,13 @@ fn brackets(text: &str) -> Vec<Bracket> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
+            // Strings and comments as the scan reads them.
             b'"' => {
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    i += 1;
-                    match c {
-                        b'\\' => i += 1,
-                        b'"' | b'\n' => break,
-                        _ => {}
-                    }
-                }
+                i = skip_string(bytes, i).0;
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                let rest = bytes.get(i..).unwrap_or_default();
-                i += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                i = memchr_newline(bytes, i);
                 continue;
             }
             b'(' | b'[' | b'{' => {

@@ -262,7 +262,7 @@ fn depth(frames: &[Frame]) -> usize {
             .sum::<usize>()
 }
 
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+pub(super) fn memchr_newline(bytes: &[u8], from: usize) -> usize {
     bytes
         .get(from..)
         .and_then(|r| memchr::memchr(b'\n', r))
@@ -271,7 +271,7 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
 
 /// Offset just past the string starting at `start` (or the end of its line
 /// when it is not closed: strings do not span lines).
-fn skip_string(bytes: &[u8], start: usize) -> (usize, bool) {
+pub(super) fn skip_string(bytes: &[u8], start: usize) -> (usize, bool) {
     let mut i = start + 1;
     while let Some(n) = bytes
         .get(i..)
