@@ -124,12 +124,17 @@ impl Engine {
     pub fn evaluate(&self, request: &Request, explain: bool) -> Outcome {
         match eval::evaluate(&self.compiled, request, explain) {
             Ok(d) => Outcome::Decision(d),
-            Err(r) => Outcome::Failure(Failure {
-                request_id: request.request_id.clone(),
-                line: None,
-                error: r.error,
-                trace: r.trace,
-            }),
+            Err(r) => {
+                let (policy, policy_version) = r.policy.unzip();
+                Outcome::Failure(Failure {
+                    request_id: request.request_id.clone(),
+                    line: None,
+                    policy,
+                    policy_version: policy_version.flatten(),
+                    error: r.error,
+                    trace: r.trace,
+                })
+            }
         }
     }
 

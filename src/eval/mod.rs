@@ -31,6 +31,9 @@ use expr::{Decided, Evaluator};
 pub struct Rejection {
     pub error: ErrorBody,
     pub trace: Option<Vec<RuleTrace>>,
+    /// The policy picked for the request, and its `version`: `None` when
+    /// no policy was picked.
+    pub policy: Option<(Arc<str>, Option<Arc<str>>)>,
 }
 
 impl From<EvalError> for Rejection {
@@ -39,6 +42,7 @@ impl From<EvalError> for Rejection {
         Rejection {
             error: ErrorBody::from_diagnostic(&e, &path),
             trace: None,
+            policy: None,
         }
     }
 }
@@ -61,6 +65,20 @@ pub fn evaluate(
         }
         .into());
     };
+    decide(compiled, policy, request, explain).map_err(|r| Rejection {
+        policy: Some((Arc::clone(&policy.name), policy.version.clone())),
+        ..r
+    })
+}
+
+/// Decides a request with the policy picked for its channel.
+fn decide(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    request: &Request,
+    explain: bool,
+) -> Result<Decision, Rejection> {
+    let schema = &compiled.schema;
     check_currency(compiled, policy, request)?;
     let mut ev = Evaluator {
         policy,
@@ -93,6 +111,7 @@ pub fn evaluate(
                     help: None,
                 },
                 trace,
+                policy: None,
             });
         }
     }
@@ -259,6 +278,7 @@ fn build(
         request_id: request.request_id.clone(),
         decision: verdict,
         policy: Arc::clone(&policy.name),
+        policy_version: policy.version.clone(),
         rule: Arc::clone(&rule.name),
         refund: None,
         installments: None,

@@ -15,6 +15,9 @@ pub struct Decision {
     #[serde(serialize_with = "verdict")]
     pub decision: Verdict,
     pub policy: Arc<str>,
+    /// The deciding policy's `version` setting: which text of the policy
+    /// decided (`null` when it has none).
+    pub policy_version: Option<Arc<str>>,
     pub rule: Arc<str>,
     pub refund: Option<Refund>,
     pub installments: Option<Arc<str>>,
@@ -108,6 +111,12 @@ pub struct Failure {
     pub request_id: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// The policy that was deciding when the error arose, with its
+    /// `version`; absent for a request no policy was picked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<Arc<str>>,
     pub error: ErrorBody,
     /// Only when explaining: the rules considered before the error.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,6 +138,8 @@ impl Failure {
         Failure {
             request_id,
             line: None,
+            policy: None,
+            policy_version: None,
             error: ErrorBody::from(e),
             trace: None,
         }

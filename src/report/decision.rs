@@ -30,11 +30,12 @@ fn id(request_id: Option<&str>) -> std::borrow::Cow<'_, str> {
 fn decision_summary(s: &mut String, d: &Decision) {
     let _ = writeln!(
         s,
-        "{}: {} by rule `{}` of policy `{}`",
+        "{}: {} by rule `{}` of policy `{}`{}",
         id(d.request_id.as_deref()),
         d.decision.as_str().to_uppercase(),
         v(&d.rule),
-        v(&d.policy)
+        v(&d.policy),
+        version(d.policy_version.as_deref())
     );
     if let Some(r) = &d.refund {
         let _ = writeln!(
@@ -65,15 +66,32 @@ fn decision_summary(s: &mut String, d: &Decision) {
     }
 }
 
+/// ` version 2025.1`, so a reader knows which text of the policy decided.
+fn version(v: Option<&str>) -> String {
+    v.map(|v| format!(" version {}", self::v(v)))
+        .unwrap_or_default()
+}
+
 fn join(items: &[std::sync::Arc<str>]) -> String {
     items.iter().map(|i| v(i)).collect::<Vec<_>>().join(", ")
 }
 
 fn failure_summary(s: &mut String, f: &Failure) {
     let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    let by = f
+        .policy
+        .as_deref()
+        .map(|p| {
+            format!(
+                " (policy `{}`{})",
+                v(p),
+                version(f.policy_version.as_deref())
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         s,
-        "{}{line}: ERROR {}",
+        "{}{line}: ERROR {}{by}",
         id(f.request_id.as_deref()),
         v(&f.error.code)
     );
