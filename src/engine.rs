@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::check::{self, Diagnostic};
 use crate::compile::{self, Compiled};
+use crate::eval::coverage::Hits;
 use crate::eval::{self, Decision, Failure};
 use crate::request::{Rejected, Request};
 use crate::schema::Schema;
@@ -122,15 +123,28 @@ impl Engine {
 
     /// Decides a decoded request; `explain` adds the trace.
     pub fn evaluate(&self, request: &Request, explain: bool) -> Outcome {
-        match eval::evaluate(&self.compiled, request, explain) {
+        self.evaluate_covered(request, explain, None)
+    }
+
+    /// Decides a decoded request, recording what it exercised in `hits`
+    /// (made with `Hits::new(engine.compiled())`): what `rpl test
+    /// --coverage` sums over a test suite.
+    pub fn evaluate_covered(
+        &self,
+        request: &Request,
+        explain: bool,
+        hits: Option<&mut Hits>,
+    ) -> Outcome {
+        match eval::evaluate_covered(&self.compiled, request, explain, hits) {
             Ok(d) => Outcome::Decision(d),
             Err(r) => {
-                let (policy, policy_version) = r.policy.unzip();
+                // The policy deciding when the error arose, if one was.
+                let policy = self.compiled.policy_for(request);
                 Outcome::Failure(Failure {
                     request_id: request.request_id.clone(),
                     line: None,
-                    policy,
-                    policy_version: policy_version.flatten(),
+                    policy: policy.map(|p| Arc::clone(&p.name)),
+                    policy_version: policy.and_then(|p| p.version.clone()),
                     error: r.error,
                     trace: r.trace,
                 })

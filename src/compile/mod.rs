@@ -100,6 +100,32 @@ pub enum Node {
     },
 }
 
+impl Node {
+    /// The nodes this one reads, in order.
+    pub fn children(&self) -> Vec<NodeId> {
+        match self {
+            Node::Const(_) | Node::Field(_) | Node::Builtin(_) | Node::Is { .. } => vec![],
+            Node::Not(x) | Node::Neg(x) | Node::Named { body: x, .. } => vec![*x],
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Cmp(_, a, b)
+            | Node::Arith(_, a, b)
+            | Node::Range(a, b) => vec![*a, *b],
+            Node::DateShift { date, .. } => vec![*date],
+            Node::InSet { value, .. } => vec![*value],
+            Node::In { value, list, .. } => std::iter::once(*value)
+                .chain(list.iter().copied())
+                .collect(),
+            Node::Within { value, anchor, .. } => vec![*value, *anchor],
+            Node::If { cond, then, els } => vec![*cond, *then, *els],
+            Node::Match { scrutinee, arms } => std::iter::once(*scrutinee)
+                .chain(arms.iter().copied())
+                .collect(),
+            Node::Max(a) | Node::Min(a) | Node::List(a) => a.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub kind: RuleKind,
@@ -181,12 +207,37 @@ fn names(e: &EnumType) -> Vec<Arc<str>> {
 }
 
 impl Compiled {
-    pub fn policy_for_channel(&self, channel: u32) -> Option<&CompiledPolicy> {
-        self.by_channel
-            .get(channel as usize)
-            .copied()
-            .flatten()
-            .and_then(|i| self.policies.get(i))
+    /// `file:line:column` of a span, as traces and reports write it.
+    pub fn location(&self, span: Span) -> String {
+        match self.sources.get(span.file) {
+            Some(f) => {
+                let (line, col) = f.line_col(span.start);
+                format!("{}:{line}:{col}", f.name)
+            }
+            None => String::new(),
+        }
+    }
+
+    /// The policy for a request's channel.
+    pub fn policy_for(&self, request: &crate::request::Request) -> Option<&CompiledPolicy> {
+        self.policy_for_indexed(request).map(|(_, p)| p)
+    }
+
+    /// The policy for a request's channel and its index in `policies`.
+    pub fn policy_for_indexed(
+        &self,
+        request: &crate::request::Request,
+    ) -> Option<(usize, &CompiledPolicy)> {
+        match request.get(self.schema.channel) {
+            Value::Enum(i) => self.policy_for_channel_indexed(*i),
+            _ => None,
+        }
+    }
+
+    /// The policy for a channel and its index in `policies`.
+    pub fn policy_for_channel_indexed(&self, channel: u32) -> Option<(usize, &CompiledPolicy)> {
+        let i = self.by_channel.get(channel as usize).copied().flatten()?;
+        self.policies.get(i).map(|p| (i, p))
     }
 }
 

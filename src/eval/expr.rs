@@ -11,6 +11,7 @@ use jiff::ToSpan as _;
 use jiff::civil::Date;
 use rust_decimal::Decimal as Dec;
 
+use super::coverage::PolicyHits;
 use super::error::EvalError;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
@@ -45,6 +46,8 @@ pub struct Evaluator<'a> {
     pub tested: Option<Vec<Tested>>,
     /// How many tests enclose the node being evaluated.
     pub test_depth: usize,
+    /// `Some` when measuring coverage: what was evaluated, to what.
+    pub hits: Option<&'a mut PolicyHits>,
 }
 
 type R = Result<Value, EvalError>;
@@ -284,6 +287,9 @@ impl<'a> Evaluator<'a> {
             }
             Node::Named { body, .. } => self.eval(*body)?,
         };
+        if let Some(hits) = self.hits.as_deref_mut() {
+            hits.record(id, &v);
+        }
         if traced {
             self.test_depth -= 1;
             if let Some(tested) = self.tested.as_mut()

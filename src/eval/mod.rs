@@ -6,6 +6,7 @@
 //! then `rule`s in order, the first that applies decides; then `after`
 //! rules, the first that applies changes the verdict.
 
+pub mod coverage;
 mod error;
 mod expr;
 pub mod output;
@@ -23,6 +24,7 @@ use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
 use crate::request::Request;
 use crate::value::Value;
 use crate::vocab::Verdict;
+use coverage::{Hits, PolicyHits};
 use expr::{Decided, Evaluator};
 
 /// A request the policies turn away: a `reject` rule matched, or the
@@ -31,9 +33,6 @@ use expr::{Decided, Evaluator};
 pub struct Rejection {
     pub error: ErrorBody,
     pub trace: Option<Vec<RuleTrace>>,
-    /// The policy picked for the request, and its `version`: `None` when
-    /// no policy was picked.
-    pub policy: Option<(Arc<str>, Option<Arc<str>>)>,
 }
 
 impl From<EvalError> for Rejection {
@@ -42,7 +41,6 @@ impl From<EvalError> for Rejection {
         Rejection {
             error: ErrorBody::from_diagnostic(&e, &path),
             trace: None,
-            policy: None,
         }
     }
 }
@@ -53,22 +51,31 @@ pub fn evaluate(
     request: &Request,
     explain: bool,
 ) -> Result<Decision, Rejection> {
+    evaluate_covered(compiled, request, explain, None)
+}
+
+/// Evaluates one request, recording in `hits` (made for `compiled`) every
+/// node evaluated and every rule that applied.
+pub fn evaluate_covered(
+    compiled: &Compiled,
+    request: &Request,
+    explain: bool,
+    hits: Option<&mut Hits>,
+) -> Result<Decision, Rejection> {
     let schema = &compiled.schema;
     let channel = match request.get(schema.channel) {
         Value::Enum(i) => *i,
         _ => u32::MAX,
     };
-    let Some(policy) = compiled.policy_for_channel(channel) else {
+    let Some((index, policy)) = compiled.policy_for_channel_indexed(channel) else {
         return Err(EvalError::NoPolicy {
             channel: schema.channels.variant(channel).to_string(),
             path: schema.field(schema.channel).path.clone(),
         }
         .into());
     };
-    decide(compiled, policy, request, explain).map_err(|r| Rejection {
-        policy: Some((Arc::clone(&policy.name), policy.version.clone())),
-        ..r
-    })
+    let hits = hits.and_then(|h| h.policy_mut(index));
+    decide(compiled, policy, request, explain, hits)
 }
 
 /// Decides a request with the policy picked for its channel.
@@ -77,6 +84,7 @@ fn decide(
     policy: &CompiledPolicy,
     request: &Request,
     explain: bool,
+    hits: Option<&mut PolicyHits>,
 ) -> Result<Decision, Rejection> {
     let schema = &compiled.schema;
     check_currency(compiled, policy, request)?;
@@ -87,12 +95,13 @@ fn decide(
         decided: None,
         tested: explain.then(Vec::new),
         test_depth: 0,
+        hits,
     };
     let mut trace: Option<Vec<RuleTrace>> = explain.then(Vec::new);
 
-    for rule in &policy.rejects {
+    for (i, rule) in policy.rejects.iter().enumerate() {
         let matched =
-            applies(&mut ev, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))?;
+            applies(&mut ev, i, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))?;
         if matched {
             let path = rule
                 .when
@@ -111,14 +120,14 @@ fn decide(
                     help: None,
                 },
                 trace,
-                policy: None,
             });
         }
     }
 
     let mut decided_by = None;
     for (i, rule) in policy.rules.iter().enumerate() {
-        if applies(&mut ev, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
+        let at = policy.rejects.len() + i;
+        if applies(&mut ev, at, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
             decided_by = Some((i, rule));
             break;
         }
@@ -147,12 +156,13 @@ fn decide(
         rule: u32::try_from(index)
             .map_err(|_| with_trace(expr::internal(format!("rule number {index}")), &trace))?,
     });
-    for after in &policy.afters {
+    for (i, after) in policy.afters.iter().enumerate() {
         // A denial has no refund for a person to review.
         if decision.decision == Verdict::Deny && after.verdict == Some(Verdict::Review) {
             continue;
         }
-        if applies(&mut ev, after, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
+        let at = policy.rejects.len() + policy.rules.len() + i;
+        if applies(&mut ev, at, after, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
             apply_after(compiled, policy, &mut ev, after, &mut decision)
                 .map_err(|e| with_trace(e, &trace))?;
             break;
@@ -195,8 +205,11 @@ fn check_currency(
     Ok(())
 }
 
+/// Whether `rule` (number `index` of the policy's rejects, rules and
+/// afters, for coverage) applies.
 fn applies(
     ev: &mut Evaluator<'_>,
+    index: usize,
     rule: &CompiledRule,
     trace: &mut Option<Vec<RuleTrace>>,
     compiled: &Compiled,
@@ -219,6 +232,9 @@ fn applies(
             *result.as_ref().unwrap_or(&false),
         ));
         ev.tested = Some(tested);
+    }
+    if let (Ok(true), Some(hits)) = (&result, ev.hits.as_deref_mut()) {
+        hits.record_applied(index);
     }
     result
 }

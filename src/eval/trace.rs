@@ -6,19 +6,8 @@ use super::output::{ConditionTrace, FieldValue, RuleTrace, format_amount};
 use crate::check::hir::Builtin;
 use crate::compile::{Compiled, CompiledRule, Node, NodeId};
 use crate::schema::{FieldId, FieldType};
-use crate::source::Span;
 use crate::value::Value;
 use crate::vocab::RuleKind;
-
-pub fn location(compiled: &Compiled, span: Span) -> String {
-    match compiled.sources.get(span.file) {
-        Some(f) => {
-            let (line, col) = f.line_col(span.start);
-            format!("{}:{line}:{col}", f.name)
-        }
-        None => String::new(),
-    }
-}
 
 pub fn rule_trace(
     compiled: &Compiled,
@@ -35,7 +24,7 @@ pub fn rule_trace(
         },
         name: rule.name.clone(),
         label: rule.label.clone(),
-        location: location(compiled, rule.name_span),
+        location: compiled.location(rule.name_span),
         matched,
         conditions: tested.iter().map(|t| condition(compiled, ev, t)).collect(),
     }
@@ -92,7 +81,7 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
         }
     }
     ConditionTrace {
-        location: location(compiled, span),
+        location: compiled.location(span),
         condition: compiled
             .sources
             .slice(span)
@@ -108,29 +97,6 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
     }
 }
 
-fn children(node: &Node) -> Vec<NodeId> {
-    match node {
-        Node::Const(_) | Node::Field(_) | Node::Builtin(_) | Node::Is { .. } => vec![],
-        Node::Not(x) | Node::Neg(x) | Node::Named { body: x, .. } => vec![*x],
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Cmp(_, a, b)
-        | Node::Arith(_, a, b)
-        | Node::Range(a, b) => vec![*a, *b],
-        Node::DateShift { date, .. } => vec![*date],
-        Node::InSet { value, .. } => vec![*value],
-        Node::In { value, list, .. } => std::iter::once(*value)
-            .chain(list.iter().copied())
-            .collect(),
-        Node::Within { value, anchor, .. } => vec![*value, *anchor],
-        Node::If { cond, then, els } => vec![*cond, *then, *els],
-        Node::Match { scrutinee, arms } => std::iter::once(*scrutinee)
-            .chain(arms.iter().copied())
-            .collect(),
-        Node::Max(a) | Node::Min(a) | Node::List(a) => a.clone(),
-    }
-}
-
 fn collect_fields(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<FieldId>) {
     let Some(node) = ev.policy.node(id) else {
         return;
@@ -139,7 +105,7 @@ fn collect_fields(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<FieldId>) {
         Node::Field(f) | Node::Is { field: f, .. } if !out.contains(f) => out.push(*f),
         _ => {}
     }
-    for c in children(node) {
+    for c in node.children() {
         collect_fields(ev, c, out);
     }
 }
@@ -153,7 +119,7 @@ fn collect_builtins(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<Builtin>) {
     {
         out.push(*b);
     }
-    for c in children(node) {
+    for c in node.children() {
         collect_builtins(ev, c, out);
     }
 }
