@@ -131,6 +131,15 @@ pub const ALL: &[&str] = &[
     "rpl::eval::overflow",
     "rpl::eval::date_range",
     "rpl::eval::internal",
+    // test (policy test files, `rpl test`)
+    "rpl::test::syntax",
+    "rpl::test::unknown_key",
+    "rpl::test::wrong_type",
+    "rpl::test::missing_key",
+    "rpl::test::duplicate_case",
+    "rpl::test::bad_value",
+    "rpl::test::io",
+    "rpl::test::no_tests",
 ];
 
 /// The codes of broken guarantees: a bug in rpl, never in the input.

@@ -18,6 +18,7 @@ pub mod request;
 pub mod schema;
 pub mod source;
 pub mod syntax;
+pub mod testing;
 pub mod value;
 pub mod vocab;
 

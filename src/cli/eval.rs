@@ -68,7 +68,7 @@ pub struct ExplainArgs {
 }
 
 /// Loads the engine, printing the checker's diagnostics when it fails.
-fn engine(policies: &Path) -> Result<Engine, ExitCode> {
+pub(super) fn engine(policies: &Path) -> Result<Engine, ExitCode> {
     Engine::load(policies).map_err(|failure| {
         let mut stderr = std::io::stderr().lock();
         for d in &failure.diagnostics {

@@ -89,7 +89,7 @@ pub fn read_request(path: &Path, limit: u64) -> Result<(String, bool), RequestEr
 }
 
 /// At most `limit` bytes of `reader`; `None` when there is more.
-fn read_bounded(reader: impl Read, limit: u64) -> io::Result<Option<Vec<u8>>> {
+pub(super) fn read_bounded(reader: impl Read, limit: u64) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     reader
         .take(limit.saturating_add(1))

@@ -6,6 +6,7 @@ mod check;
 mod eval;
 mod input;
 mod output;
+mod test;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show every rule considered for one request, with the values tested
     Explain(eval::ExplainArgs),
+    /// Run the policy test cases (tests/*.toml); coverage and mutation testing
+    Test(test::TestArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,11 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
+/// Whether stdout gets colour: only on a terminal, never with `NO_COLOR`.
+pub fn stdout_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
 /// Width for rendering diagnostics: `$COLUMNS` when set, else 100.
 pub fn term_width() -> usize {
     std::env::var("COLUMNS")
@@ -72,6 +80,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run_eval(args),
         Command::Explain(args) => eval::run_explain(args),
+        Command::Test(args) => test::run(args),
     }
 }
 

@@ -122,6 +122,13 @@ pub fn explain(outcome: &Outcome) -> String {
     s
 }
 
+/// One rule of a trace: the rule, then each test with its values.
+pub fn rule_text(r: &RuleTrace) -> String {
+    let mut s = String::new();
+    rule(&mut s, r);
+    s
+}
+
 fn rule(s: &mut String, r: &RuleTrace) {
     let mark = if r.matched { "✓" } else { "✗" };
     let label = r

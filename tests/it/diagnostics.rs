@@ -14,8 +14,8 @@ use rpl::report::diagnostics::render_human;
 use crate::util;
 
 /// The stages in pipeline order, each a folder of `tests/diagnostics/`.
-const STAGES: [&str; 8] = [
-    "load", "syntax", "schema", "calendar", "check", "compile", "request", "eval",
+const STAGES: [&str; 9] = [
+    "load", "syntax", "schema", "calendar", "check", "compile", "request", "eval", "test",
 ];
 
 /// A small valid policy, for fixtures that are not policies themselves.
@@ -99,6 +99,34 @@ fn eval(tmp: &Path, policies: &Path, request: &Path) -> Run {
     }
 }
 
+/// Runs `rpl test` on one test file (inside `tmp`) and renders what it
+/// reports.
+fn policy_test(tmp: &Path, file: &Path) -> Run {
+    let out = assert_cmd::Command::cargo_bin("rpl")
+        .unwrap()
+        .current_dir(tmp)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .arg("test")
+        .arg(file.strip_prefix(tmp).unwrap())
+        .output()
+        .unwrap();
+    let rendered = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Run {
+        codes: rendered
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_'))
+            .filter(|w| w.starts_with("rpl::test::"))
+            .map(str::to_owned)
+            .collect(),
+        rendered: util::relative_to(&rendered, tmp),
+        diagnostics: Vec::new(),
+    }
+}
+
 /// The stage a fixture belongs to: the name of its folder.
 fn stage_of(fixture: &Path) -> &str {
     fixture
@@ -148,6 +176,14 @@ fn run_fixture_as(fixture: &Path, stage: &str) -> Run {
             let policies = util::schema_only(tmp.path());
             std::fs::copy(fixture.join("policy.rpl"), policies.join("policy.rpl")).unwrap();
             return eval(tmp.path(), &policies, &fixture.join("request.json"));
+        }
+        "test" => {
+            let policies = util::schema_only(tmp.path());
+            std::fs::write(policies.join("official_mall.rpl"), VALID_POLICY).unwrap();
+            std::fs::create_dir(policies.join("tests")).unwrap();
+            let file = policies.join("tests").join(fixture.file_name().unwrap());
+            std::fs::copy(fixture, &file).unwrap();
+            return policy_test(tmp.path(), &file);
         }
         _ => {}
     }
@@ -268,7 +304,7 @@ fn snapshot_of(fixture: &Path) -> PathBuf {
 fn each_fixture_reports_its_code() {
     insta::glob!(
         "../diagnostics",
-        "{load,syntax,schema,calendar,check,compile,request,eval}/*",
+        "{load,syntax,schema,calendar,check,compile,request,eval,test}/*",
         |fixture| {
             if fixture.extension().is_some_and(|e| e == "md") {
                 return;

@@ -1,0 +1,335 @@
+//! `rpl test`: run the policy test cases beside the policies, measure what
+//! they exercise (`--coverage`) and how well they catch changes
+//! (`--mutate`).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::eval::engine;
+use super::input::{DEFAULT_MAX_REQUEST, parse_size, read_bounded, read_request};
+use super::{ExitCode, default_policies, stderr_color, term_width};
+use crate::eval::coverage::Hits;
+use crate::load::{MAX_FILE_SIZE, find_root, io_reason};
+use crate::report::diagnostics::render_human;
+use crate::report::escape::visible;
+use crate::report::testrun;
+use crate::source::bad_utf8;
+use crate::testing::{
+    self, CaseRequest, CaseResult, FileRun, Input, RunReport, Suite, SuiteError, coverage, mutate,
+};
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestFormat {
+    /// Failures with a diff and the trace, then a summary
+    Human,
+    /// One JSON object: every case, diagnostics, coverage, mutants
+    Json,
+    /// JUnit XML, for CI test reports
+    Junit,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  rpl test                                  run policies/tests/*.toml
+  rpl test policies/tests/official_mall.toml --filter window
+  rpl test --coverage --min-coverage 100    fail when a rule or condition goes untested
+  rpl test --mutate                         change the policies step by step; list the changes no case notices
+  rpl test --format junit > results.xml
+
+A test file holds [[case]] tables: a `name`, a `request` (a request file
+relative to the test file, or a [case.request] table merged over the file's
+[base]), an optional `unset` list, and [case.expect] with any of decision,
+rule, amount, currency, route, installments, return_shipping, settlement,
+documents, offers, message, policy, policy_version, or error and error_path.
+
+Exit codes:
+  0  every case passed (and coverage met the minimum, no mutant survived)
+  1  a case failed, a test file has a mistake, coverage is below the
+     minimum, or a mutant survived
+  2  the policies or the test files could not be read";
+
+#[derive(Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct TestArgs {
+    /// Test files (`.toml`) or folders holding them [default: tests/ in the policy directory]
+    pub paths: Vec<PathBuf>,
+    /// Policy directory [default: the one holding the first PATH, else policies/]
+    #[arg(long)]
+    pub policies: Option<PathBuf>,
+    /// Run only the cases whose name contains this text
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: TestFormat,
+    /// Report the rules, conditions and arms no case exercised
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail when coverage is below PERCENT (implies --coverage)
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub min_coverage: Option<f64>,
+    /// Mutation testing: change the policies one small step at a time and
+    /// report every change no case notices
+    #[arg(long)]
+    pub mutate: bool,
+    /// The largest request file read
+    #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_REQUEST, value_parser = parse_size)]
+    pub max_request_size: u64,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let p: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| "expected a percentage, such as `100` or `95.5`".to_owned())?;
+    if (0.0..=100.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err("a percentage is between 0 and 100".to_owned())
+    }
+}
+
+/// A test file read, with each case's request ready to decide.
+struct Loaded {
+    suite: Suite,
+    errors: Vec<SuiteError>,
+    inputs: Vec<Input>,
+}
+
+pub fn run(args: TestArgs) -> ExitCode {
+    let policies = args.policies.clone().unwrap_or_else(|| {
+        args.paths
+            .first()
+            .and_then(|p| find_root(p))
+            .unwrap_or_else(default_policies)
+    });
+    let engine = match engine(&policies) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let searched = if args.paths.is_empty() {
+        vec![policies.join("tests")]
+    } else {
+        args.paths.clone()
+    };
+    let files = match test_files(&searched) {
+        Ok(f) => f,
+        Err(message) => {
+            eprintln!("error: {}", visible(&message));
+            return ExitCode::Usage;
+        }
+    };
+    let mut loaded = Vec::new();
+    for path in &files {
+        match load(path, args.max_request_size) {
+            Ok(l) => loaded.push(l),
+            Err(e) => {
+                render_errors(&[*e]);
+                return ExitCode::Usage;
+            }
+        }
+    }
+    let selected = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
+    let total: usize = loaded.iter().map(|l| l.suite.cases.len()).sum();
+    let runnable: usize = loaded
+        .iter()
+        .flat_map(|l| &l.suite.cases)
+        .filter(|c| selected(&c.name))
+        .count();
+    if runnable == 0 && loaded.iter().all(|l| l.errors.is_empty()) {
+        let searched: Vec<String> = searched
+            .iter()
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
+        let what = if total > 0 {
+            format!("{} (none matches the filter)", searched.join(", "))
+        } else {
+            searched.join(", ")
+        };
+        render_errors(&[SuiteError::NoTests { searched: what }]);
+        return ExitCode::Failure;
+    }
+
+    let measure = args.coverage || args.min_coverage.is_some();
+    let mut hits = measure.then(|| Hits::new(engine.compiled()));
+    let mut report = RunReport {
+        files: Vec::new(),
+        filtered_out: total - runnable,
+    };
+    let mut cases_run = Vec::new();
+    for l in loaded {
+        let mut cases = Vec::new();
+        for (case, input) in l.suite.cases.iter().zip(&l.inputs) {
+            if !selected(&case.name) {
+                continue;
+            }
+            let outcome = testing::decide(&engine, input, hits.as_mut());
+            let (line, _) = l.suite.source.line_col(case.span.start);
+            cases.push(CaseResult {
+                name: case.name.clone(),
+                line,
+                run: testing::compare(case, outcome),
+            });
+            cases_run.push((case.clone(), input.clone()));
+        }
+        report.files.push(FileRun {
+            name: l.suite.source.name().to_owned(),
+            errors: l.errors,
+            cases,
+        });
+    }
+    let coverage = hits.map(|h| coverage::measure(engine.compiled(), &h));
+    let mutants = if args.mutate {
+        match crate::load::read_dir(&policies) {
+            Ok(sources) => Some(mutate::run(&sources, &cases_run)),
+            Err(e) => {
+                eprint!("{}", render_human(&e, stderr_color(), term_width()));
+                return ExitCode::Usage;
+            }
+        }
+    } else {
+        None
+    };
+
+    let below = match (&coverage, args.min_coverage) {
+        (Some(c), Some(min)) => (c.percent() < min).then_some(min),
+        _ => None,
+    };
+    let survivors = mutants
+        .as_ref()
+        .is_some_and(|m| m.survivors().next().is_some());
+    let mut stdout = std::io::stdout().lock();
+    let errors: Vec<&SuiteError> = report.files.iter().flat_map(|f| &f.errors).collect();
+    let written = match args.format {
+        TestFormat::Human => {
+            render_errors(&errors);
+            let color = super::stdout_color();
+            stdout.write_all(
+                testrun::human(&report, coverage.as_ref(), below, mutants.as_ref(), color)
+                    .as_bytes(),
+            )
+        }
+        TestFormat::Json => stdout.write_all(
+            testrun::json(
+                &report,
+                coverage.as_ref(),
+                args.min_coverage,
+                mutants.as_ref(),
+            )
+            .as_bytes(),
+        ),
+        TestFormat::Junit => stdout.write_all(testrun::junit(&report).as_bytes()),
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the output: {}", io_reason(&e));
+        return ExitCode::Usage;
+    }
+    if report.ok() && below.is_none() && !survivors {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failure
+    }
+}
+
+fn render_errors<E: std::borrow::Borrow<SuiteError>>(errors: &[E]) {
+    let mut stderr = std::io::stderr().lock();
+    for e in errors {
+        let _ = write!(
+            stderr,
+            "{}",
+            render_human(e.borrow(), stderr_color(), term_width())
+        );
+    }
+}
+
+/// Every test file under `paths`: a file as named, a folder's `.toml`
+/// files at any depth, in name order. Hidden names are skipped, and so are
+/// symlinks (no cycle can be walked, no file outside read unnamed).
+fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;
+        if !meta.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let mut stack = vec![path.clone()];
+        let mut found = Vec::new();
+        while let Some(dir) = stack.pop() {
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(name) = name.to_str() else { continue };
+                if name.starts_with('.') {
+                    continue;
+                }
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    stack.push(entry.path());
+                } else if kind.is_file() && name.ends_with(".toml") {
+                    found.push(entry.path());
+                }
+            }
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Reads and parses one test file, and reads the request files its cases
+/// name.
+fn load(path: &Path, limit: u64) -> Result<Loaded, Box<SuiteError>> {
+    let shown = path.display().to_string();
+    let io = |reason: String, help: &'static str| {
+        Box::new(SuiteError::Io {
+            path: shown.clone(),
+            reason,
+            help,
+        })
+    };
+    const NAME_THEM: &str = "name test files (`.toml`) or folders holding them; by default `tests/` in the policy directory";
+    let bytes = std::fs::File::open(path)
+        .and_then(|f| read_bounded(f, MAX_FILE_SIZE))
+        .map_err(|e| io(io_reason(&e), NAME_THEM))?
+        .ok_or_else(|| {
+            let limit = crate::load::show_size(MAX_FILE_SIZE);
+            io(
+                format!("larger than {limit}"),
+                "split the cases over several test files",
+            )
+        })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (at, byte) = bad_utf8(e.as_bytes(), e.utf8_error());
+        io(
+            format!("not UTF-8 (byte 0x{byte:02x} at offset {at})"),
+            "save the test file as UTF-8 (a file saved as GBK is the common case)",
+        )
+    })?;
+    let (suite, errors) = testing::parse(&shown, &text);
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let inputs = suite
+        .cases
+        .iter()
+        .map(|case| match &case.request {
+            CaseRequest::Inline(json) => Input::Inline(json.clone()),
+            CaseRequest::File { path, .. } => match read_request(&folder.join(path), limit) {
+                Ok((text, toml)) => Input::Text { text, toml },
+                Err(e) => Input::Unreadable(e),
+            },
+        })
+        .collect();
+    Ok(Loaded {
+        suite,
+        errors,
+        inputs,
+    })
+}
