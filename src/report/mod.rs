@@ -4,3 +4,4 @@
 pub mod decision;
 pub mod diagnostics;
 pub mod escape;
+pub mod sarif;
