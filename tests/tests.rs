@@ -30,3 +30,5 @@ mod loader;
 mod long_policy;
 #[path = "it/robustness.rs"]
 mod robustness;
+#[path = "it/sarif.rs"]
+mod sarif;

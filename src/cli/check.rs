@@ -9,6 +9,7 @@ use super::{DiagFormat, ExitCode, cannot_read, default_policies, stderr_color, t
 use crate::check;
 use crate::report::diagnostics::{record, render_github, render_human};
 use crate::report::escape::json_pretty;
+use crate::report::sarif::{SarifResult, sarif_log};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -35,6 +36,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
         DiagFormat::Json => {
             let records: Vec<_> = diags.iter().map(|d| record(d.as_ref())).collect();
             json_pretty(&mut stdout, &records).map_err(std::io::Error::from)
+        }
+        DiagFormat::Sarif => {
+            let results = diags
+                .iter()
+                .map(|d| SarifResult::from_diagnostic(d.as_ref()));
+            json_pretty(&mut stdout, &sarif_log(results)).map_err(std::io::Error::from)
         }
         DiagFormat::Github => diags
             .iter()

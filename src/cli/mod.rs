@@ -55,6 +55,8 @@ pub enum DiagFormat {
     Json,
     /// GitHub Actions workflow annotations on stdout
     Github,
+    /// One SARIF 2.1.0 log on stdout, for code scanning
+    Sarif,
 }
 
 /// Whether stderr gets colour: only on a terminal, never with `NO_COLOR`.

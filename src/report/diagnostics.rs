@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
+    SourceSpan,
 };
 use serde::Serialize;
 
@@ -38,12 +39,12 @@ pub fn severity_name(d: &dyn Diagnostic) -> &'static str {
 }
 
 pub fn record(d: &dyn Diagnostic) -> DiagnosticRecord {
-    let label = d.labels().and_then(|mut l| l.next());
+    let label = first_label(d);
     let mut rec = DiagnosticRecord {
         code: d.code().map(|c| c.to_string()).unwrap_or_default(),
         severity: severity_name(d),
         message: d.to_string(),
-        file: None,
+        file: file_name(d),
         line: None,
         column: None,
         span: None,
@@ -54,33 +55,94 @@ pub fn record(d: &dyn Diagnostic) -> DiagnosticRecord {
             .map(|r| r.map(record).collect())
             .unwrap_or_default(),
     };
-    if let (Some(src), Some(label)) = (d.source_code(), label) {
-        if let Ok(contents) = src.read_span(label.inner(), 0, 0) {
-            rec.file = contents.name().map(str::to_string);
-            rec.line = Some(contents.line() + 1);
-            rec.column = Some(char_column(src, label.offset(), contents.column()) + 1);
-            rec.span = Some([label.offset(), label.offset() + label.len()]);
-        }
-    } else if let Some(src) = d.source_code() {
-        rec.file = src
-            .read_span(&(0, 0).into(), 0, 0)
-            .ok()
-            .and_then(|c| c.name().map(str::to_string));
+    if let (Some(src), Some(label)) = (d.source_code(), label)
+        && let Some(at) = position(src, label.offset())
+    {
+        rec.line = Some(at.line);
+        rec.column = Some(at.column);
+        rec.span = Some([label.offset(), label.offset() + label.len()]);
     }
     rec
 }
 
-/// miette counts columns in bytes; people and editors count characters.
-fn char_column(src: &dyn miette::SourceCode, offset: usize, byte_column: usize) -> usize {
-    let line_start = offset.saturating_sub(byte_column);
-    src.read_span(&(line_start, byte_column).into(), 0, 0)
-        .ok()
-        .and_then(|c| {
-            c.data()
-                .get(..byte_column)
-                .map(|b| String::from_utf8_lossy(b).chars().count())
-        })
-        .unwrap_or(byte_column)
+/// The label a diagnostic is placed at, in every format: its first.
+pub fn first_label(d: &dyn Diagnostic) -> Option<LabeledSpan> {
+    d.labels().and_then(|mut l| l.next())
+}
+
+/// The name of the file a diagnostic is about, if it has one.
+pub fn file_name(d: &dyn Diagnostic) -> Option<String> {
+    let at = first_label(d).map_or((0, 0).into(), |l| *l.inner());
+    d.source_code()?
+        .read_span(&at, 0, 0)
+        .ok()?
+        .name()
+        .map(str::to_string)
+}
+
+/// A place in a source: a 1-based line, and a 1-based column counted in
+/// characters (as people and editors count) and in UTF-16 code units (as
+/// SARIF counts by default). miette counts columns in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub column_utf16: usize,
+}
+
+/// Where a span lies: its first character, its last, and the place just
+/// after it (for an empty span, all three are where it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    pub start: Position,
+    pub last: Position,
+    pub end: Position,
+}
+
+/// Where byte `offset` of `src` is.
+pub fn position(src: &dyn SourceCode, offset: usize) -> Option<Position> {
+    let at = src.read_span(&(offset, 0).into(), 0, 0).ok()?;
+    let byte_column = at.column();
+    let line_start = offset.checked_sub(byte_column)?;
+    let before = src
+        .read_span(&(line_start, byte_column).into(), 0, 0)
+        .ok()?;
+    let before = String::from_utf8_lossy(before.data().get(..byte_column)?);
+    Some(Position {
+        line: at.line() + 1,
+        column: before.chars().count() + 1,
+        column_utf16: before.encode_utf16().count() + 1,
+    })
+}
+
+/// Where `span` lies in `src`.
+pub fn extent(src: &dyn SourceCode, span: &SourceSpan) -> Option<Extent> {
+    let start = position(src, span.offset())?;
+    let contents = src.read_span(span, 0, 0).ok()?;
+    let text = contents.data().get(..span.len())?;
+    // The last character starts at the last byte that does not continue
+    // one; a byte that is not UTF-8 counts as a character of its own.
+    let Some(back) = text.iter().rposition(|b| b & 0xc0 != 0x80) else {
+        return Some(Extent {
+            start,
+            last: start,
+            end: start,
+        });
+    };
+    let last = position(src, span.offset() + back)?;
+    let width = String::from_utf8_lossy(text.get(back..)?)
+        .chars()
+        .next()
+        .map_or(1, char::len_utf16);
+    Some(Extent {
+        start,
+        last,
+        end: Position {
+            line: last.line,
+            column: last.column + 1,
+            column_utf16: last.column_utf16 + width,
+        },
+    })
 }
 
 /// Human rendering; `color` picks the graphical theme with colours,
@@ -122,8 +184,11 @@ fn render(d: &dyn Diagnostic, color: bool, width: usize) -> String {
     out
 }
 
-/// A GitHub Actions workflow command, e.g.
-/// `::error file=policies/a.rpl,line=3,col=9,title=rpl::check::unknown_field::unknown field ...`.
+/// A GitHub Actions workflow command, e.g. `::error
+/// file=policies/a.rpl,line=3,col=9,endLine=3,endColumn=21,title=rpl%3A%3Acheck%3A%3Aunknown_field::unknown field ...`.
+/// Columns count characters and the end is the label's last character. A
+/// label over several lines gives its lines only: the runner drops the
+/// columns of an annotation whose `line` and `endLine` differ.
 pub fn render_github(d: &dyn Diagnostic) -> String {
     let r = record(d);
     let kind = match r.severity {
@@ -135,11 +200,19 @@ pub fn render_github(d: &dyn Diagnostic) -> String {
     if let Some(f) = &r.file {
         props.push(format!("file={}", escape_property(&visible(f))));
     }
-    if let Some(l) = r.line {
-        props.push(format!("line={l}"));
-    }
-    if let Some(c) = r.column {
-        props.push(format!("col={c}"));
+    let extent = d
+        .source_code()
+        .zip(first_label(d))
+        .and_then(|(src, label)| extent(src, label.inner()));
+    if let Some(Extent { start, last, .. }) = extent {
+        props.push(format!("line={}", start.line));
+        if start.line == last.line {
+            props.push(format!("col={}", start.column));
+        }
+        props.push(format!("endLine={}", last.line));
+        if start.line == last.line {
+            props.push(format!("endColumn={}", last.column));
+        }
     }
     props.push(format!("title={}", escape_property(&r.code)));
     // The log viewer reads colour codes, so none may come from the text.
@@ -325,6 +398,60 @@ mod tests {
         }
         let gh = render_github(&d);
         assert!(!gh.chars().any(super::super::escape::is_unsafe), "{gh}");
+    }
+
+    /// GitHub's rules (`@actions/core`): `%`, CR and LF percent-encoded in
+    /// the message, and `:` and `,` too in a property.
+    #[test]
+    fn github_commands_escape_as_github_reads_them() {
+        let d = Sample {
+            path: "50%, a:b".into(),
+            src: Source::new("p,q:r%.rpl", "import x\nconst y = 1\n"),
+            span: (7, 1).into(),
+        };
+        assert_eq!(
+            render_github(&d),
+            "::error file=p%2Cq%3Ar%25.rpl,line=1,col=8,endLine=1,endColumn=8,\
+             title=rpl%3A%3Atest%3A%3Ax::cannot import `50%25, a:b`%0Ahelp: fix `50%25, a:b`"
+        );
+        // Over two lines, the lines only: GitHub drops the columns then.
+        let d = Sample {
+            span: (7, 4).into(),
+            ..d
+        };
+        assert!(
+            render_github(&d).starts_with("::error file=p%2Cq%3Ar%25.rpl,line=1,endLine=2,title="),
+            "{}",
+            render_github(&d)
+        );
+    }
+
+    #[test]
+    fn extents_count_characters_and_utf16_code_units() {
+        let src = Source::new("p.rpl", "a😀bc\r\nxy");
+        let at = |line, column, column_utf16| Position {
+            line,
+            column,
+            column_utf16,
+        };
+        // `😀b`: the emoji is one character and two UTF-16 code units.
+        let e = extent(&src, &(1, 5).into()).unwrap();
+        assert_eq!(
+            (e.start, e.last, e.end),
+            (at(1, 2, 2), at(1, 3, 4), at(1, 4, 5))
+        );
+        // `c`, the line break and `x`.
+        let e = extent(&src, &(6, 4).into()).unwrap();
+        assert_eq!(
+            (e.start, e.last, e.end),
+            (at(1, 4, 5), at(2, 1, 1), at(2, 2, 2))
+        );
+        // An empty span at the end of the text.
+        let e = extent(&src, &(11, 0).into()).unwrap();
+        assert_eq!(
+            (e.start, e.last, e.end),
+            (at(2, 3, 3), at(2, 3, 3), at(2, 3, 3))
+        );
     }
 
     #[test]

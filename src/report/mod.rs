@@ -4,4 +4,5 @@
 pub mod decision;
 pub mod diagnostics;
 pub mod escape;
+pub mod sarif;
 pub mod testrun;

@@ -112,10 +112,12 @@ fn misspelt_field_github() {
     let out = rpl(tmp.path(), &["check", "policies", "--format", "github"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
+    // The end is the last character of `item.conditon`, 13 characters long.
+    let end = column + 12;
     let want = format!(
-        "::error file=policies/common.rpl,line={line},col={column},\
-         title=rpl%3A%3Acheck%3A%3Aunknown_field::unknown field `item.conditon`\
-         %0Ahelp: did you mean `item.condition`?"
+        "::error file=policies/common.rpl,line={line},col={column},endLine={line},\
+         endColumn={end},title=rpl%3A%3Acheck%3A%3Aunknown_field::unknown field \
+         `item.conditon`%0Ahelp: did you mean `item.condition`?"
     );
     assert!(stdout.lines().any(|l| l == want), "{stdout}");
     insta::assert_snapshot!(stdout);
