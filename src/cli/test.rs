@@ -13,7 +13,7 @@ use super::{ExitCode, default_policies, stderr_color, term_width};
 use crate::eval::coverage::Hits;
 use crate::load::{MAX_FILE_SIZE, find_root, io_reason};
 use crate::report::diagnostics::render_human;
-use crate::report::escape::visible;
+use crate::report::escape::{json_pretty, visible};
 use crate::report::testrun;
 use crate::source::bad_utf8;
 use crate::testing::{
@@ -28,6 +28,8 @@ pub enum TestFormat {
     Json,
     /// JUnit XML, for CI test reports
     Junit,
+    /// SARIF 2.1.0, for code scanning: failing cases, gaps, surviving mutants
+    Sarif,
 }
 
 const EXAMPLES: &str = "\
@@ -37,6 +39,7 @@ Examples:
   rpl test --coverage --min-coverage 100    fail when a rule or condition goes untested
   rpl test --mutate                         change the policies step by step; list the changes no case notices
   rpl test --format junit > results.xml
+  rpl test --format sarif > rpl-test.sarif
 
 A test file holds [[case]] tables: a `name`, a `request` (a request file
 relative to the test file, or a [case.request] table merged over the file's
@@ -221,6 +224,10 @@ pub fn run(args: TestArgs) -> ExitCode {
             .as_bytes(),
         ),
         TestFormat::Junit => stdout.write_all(testrun::junit(&report).as_bytes()),
+        TestFormat::Sarif => {
+            let log = testrun::sarif(&report, coverage.as_ref(), below, mutants.as_ref());
+            json_pretty(&mut stdout, &log).map_err(std::io::Error::from)
+        }
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe

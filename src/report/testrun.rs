@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::decision::{self, rule_text};
 use super::diagnostics::record;
 use super::escape::visible as v;
+use super::sarif::{SarifLevel, SarifLocation, SarifRegion, SarifResult, sarif_log};
 use crate::engine::Outcome;
 use crate::eval::RuleTrace;
 use crate::testing::coverage::Coverage;
@@ -449,4 +450,96 @@ fn xml(text: &str) -> String {
         }
     }
     out
+}
+
+/// The run as one SARIF log, for code scanning: each failing case at its
+/// line of the test file (`rpl::test::case_failed`), each mistake in a
+/// test file as its diagnostic, each coverage gap when the minimum was
+/// missed (`rpl::test::uncovered`) and each surviving mutant
+/// (`rpl::test::mutant_survived`) where the policy text it changed is.
+pub fn sarif(
+    report: &RunReport,
+    coverage: Option<&Coverage>,
+    below: Option<f64>,
+    mutants: Option<&MutationReport>,
+) -> Value {
+    let mut results: Vec<SarifResult> = Vec::new();
+    for file in &report.files {
+        results.extend(file.errors.iter().map(|e| SarifResult::from_diagnostic(e)));
+        for case in file.cases.iter().filter(|c| !c.run.passed()) {
+            let diff: Vec<String> = case
+                .run
+                .mismatches
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}: expected {}, actual {}",
+                        m.field.key(),
+                        m.expected,
+                        m.actual
+                    )
+                })
+                .collect();
+            results.push(SarifResult {
+                rule_id: "rpl::test::case_failed".to_owned(),
+                rule_description: Some("a policy test case failed".to_owned()),
+                level: SarifLevel::Error,
+                message: format!("case `{}` failed: {}", case.name, diff.join("; ")),
+                location: Some(at_line(&file.name, case.line)),
+                related: Vec::new(),
+            });
+        }
+    }
+    if let (Some(c), Some(_)) = (coverage, below) {
+        for p in &c.policies {
+            for g in &p.gaps {
+                results.push(SarifResult {
+                    rule_id: "rpl::test::uncovered".to_owned(),
+                    rule_description: Some("no test case exercises this".to_owned()),
+                    level: SarifLevel::Warning,
+                    message: format!(
+                        "{}: `{}` ({}, policy `{}`)",
+                        g.missed.describe(),
+                        g.text,
+                        g.context,
+                        p.policy
+                    ),
+                    location: location_of(&g.location),
+                    related: Vec::new(),
+                });
+            }
+        }
+    }
+    for m in mutants.iter().flat_map(|m| m.survivors()) {
+        results.push(SarifResult {
+            rule_id: "rpl::test::mutant_survived".to_owned(),
+            rule_description: Some("no test case notices this change to the policy".to_owned()),
+            level: SarifLevel::Error,
+            message: format!("no test case notices {}", m.mutation.description),
+            location: location_of(&m.location),
+            related: Vec::new(),
+        });
+    }
+    sarif_log(results)
+}
+
+fn at_line(file: &str, line: usize) -> SarifLocation {
+    SarifLocation {
+        file: file.to_owned(),
+        region: Some(SarifRegion {
+            start_line: line,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+        }),
+        message: None,
+    }
+}
+
+/// A `file:line:column` location as SARIF's (the column left out: it
+/// counts characters, SARIF UTF-16 units).
+fn location_of(location: &str) -> Option<SarifLocation> {
+    let mut parts = location.rsplitn(3, ':');
+    let (_, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(at_line(file, line.parse().ok()?))
 }
