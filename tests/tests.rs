@@ -28,5 +28,7 @@ mod imports;
 mod loader;
 #[path = "it/long_policy.rs"]
 mod long_policy;
+#[path = "it/policy_dir.rs"]
+mod policy_dir;
 #[path = "it/robustness.rs"]
 mod robustness;
