@@ -14,6 +14,8 @@ mod util;
 
 #[path = "it/cli_check.rs"]
 mod cli_check;
+#[path = "it/cli_help.rs"]
+mod cli_help;
 #[path = "it/diagnostics.rs"]
 mod diagnostics;
 #[path = "it/edges.rs"]

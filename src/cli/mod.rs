@@ -3,8 +3,10 @@
 //! picks renderers and maps results to exit codes.
 
 mod check;
+mod completions;
 mod eval;
 mod input;
+mod man;
 mod output;
 
 use std::io::IsTerminal as _;
@@ -42,6 +44,10 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show every rule considered for one request, with the values tested
     Explain(eval::ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Print a manual page (roff): rpl's, or a subcommand's
+    Man(man::ManArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +78,26 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run_eval(args),
         Command::Explain(args) => eval::run_explain(args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
+    }
+}
+
+/// Writes generated text (a script, a page) to stdout; a closed pipe ends
+/// quietly, as ripgrep's does.
+fn write_stdout(bytes: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the output: {}",
+                crate::load::io_reason(&e)
+            );
+            ExitCode::Usage
+        }
     }
 }
 
