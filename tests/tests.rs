@@ -24,6 +24,8 @@ mod edges;
 mod eval_robustness;
 #[path = "it/examples.rs"]
 mod examples;
+#[path = "it/formats.rs"]
+mod formats;
 #[path = "it/imports.rs"]
 mod imports;
 #[path = "it/loader.rs"]
