@@ -34,5 +34,7 @@ mod loader;
 mod long_policy;
 #[path = "it/policy_dir.rs"]
 mod policy_dir;
+#[path = "it/readme.rs"]
+mod readme;
 #[path = "it/robustness.rs"]
 mod robustness;
