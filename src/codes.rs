@@ -14,6 +14,7 @@ pub const ALL: &[&str] = &[
     // load
     "rpl::load::io",
     "rpl::load::no_schema",
+    "rpl::load::no_policy_directory",
     "rpl::load::not_a_policy_file",
     "rpl::load::not_in_directory",
     "rpl::load::no_policies",

@@ -8,6 +8,7 @@ use crate::check::{self, Diagnostic};
 use crate::compile::{self, Compiled};
 use crate::eval::coverage::Hits;
 use crate::eval::{self, Decision, Failure};
+use crate::report::diagnostics::render_human;
 use crate::request::{Rejected, Request};
 use crate::schema::Schema;
 use crate::source::Sources;
@@ -38,22 +39,39 @@ pub struct Engine {
 }
 
 /// Why a policy directory could not be loaded: the checker's diagnostics.
+///
+/// Printed with `Display`, it shows every diagnostic as `rpl check` does
+/// (plain, without colour), then how many errors there are, so a program
+/// that prints the error shows what to fix.
 #[derive(Debug)]
 pub struct LoadFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl std::fmt::Display for LoadFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let errors = self
-            .diagnostics
+impl LoadFailure {
+    /// How many diagnostics are errors (the rest are warnings).
+    pub fn errors(&self) -> usize {
+        self.diagnostics
             .iter()
             .filter(|d| check::is_error(d.as_ref()))
-            .count();
-        match errors {
-            1 => write!(f, "the policies have an error"),
-            n => write!(f, "the policies have {n} errors"),
+            .count()
+    }
+
+    /// One line: how many errors kept the policies from loading.
+    pub fn summary(&self) -> String {
+        match self.errors() {
+            1 => "the policies have an error".to_owned(),
+            n => format!("the policies have {n} errors"),
         }
+    }
+}
+
+impl std::fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.diagnostics {
+            f.write_str(&render_human(d.as_ref(), false, 100))?;
+        }
+        f.write_str(&self.summary())
     }
 }
 
@@ -172,4 +190,24 @@ impl Engine {
 /// The contract's error object for a request that could not be decoded.
 fn failure_of(rejected: Rejected) -> Failure {
     Failure::of_request(rejected.request_id.map(Arc::from), &rejected.error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program that prints the error sees what to fix, not a count.
+    #[test]
+    fn a_load_failure_prints_its_diagnostics() {
+        let mut sources = Sources::new("memory");
+        sources.insert("schema.toml", Schema::BUILTIN);
+        sources.insert("a.rpl", "const x = \n");
+        let failure = Engine::from_sources(&sources).unwrap_err();
+        let text = failure.to_string();
+        assert!(text.contains("rpl::syntax::"), "{text}");
+        assert!(text.contains("a.rpl:"), "{text}");
+        assert!(text.contains("help:"), "{text}");
+        assert!(!text.contains('\u{1b}'), "no colour: {text}");
+        assert!(text.ends_with(&failure.summary()), "{text}");
+    }
 }

@@ -14,6 +14,8 @@ mod util;
 
 #[path = "it/cli_check.rs"]
 mod cli_check;
+#[path = "it/cli_help.rs"]
+mod cli_help;
 #[path = "it/diagnostics.rs"]
 mod diagnostics;
 #[path = "it/edges.rs"]
@@ -22,12 +24,18 @@ mod edges;
 mod eval_robustness;
 #[path = "it/examples.rs"]
 mod examples;
+#[path = "it/formats.rs"]
+mod formats;
 #[path = "it/imports.rs"]
 mod imports;
 #[path = "it/loader.rs"]
 mod loader;
 #[path = "it/long_policy.rs"]
 mod long_policy;
+#[path = "it/policy_dir.rs"]
+mod policy_dir;
+#[path = "it/readme.rs"]
+mod readme;
 #[path = "it/robustness.rs"]
 mod robustness;
 #[path = "it/sarif.rs"]

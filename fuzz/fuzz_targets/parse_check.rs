@@ -87,7 +87,7 @@ fn examples() -> &'static [String] {
             for entry in std::fs::read_dir(root.join(dir)).expect("read the examples") {
                 let path = entry.expect("read the examples").path();
                 let name = path.to_string_lossy();
-                if name.ends_with(".json") && !name.ends_with(".expected.json") {
+                if name.ends_with(".json") {
                     out.push(std::fs::read_to_string(&path).expect("read an example"));
                 }
             }

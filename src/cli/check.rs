@@ -5,15 +5,32 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{DiagFormat, ExitCode, cannot_read, default_policies, stderr_color, term_width};
+use super::{DiagFormat, ExitCode, cannot_read, policy_dir, stderr_color, term_width};
 use crate::check;
 use crate::report::diagnostics::{record, render_github, render_human};
 use crate::report::escape::json_pretty;
 use crate::report::sarif::{SarifResult, sarif_log};
 
 #[derive(Args, Debug)]
+#[command(after_help = concat!(
+    "Examples:
+  rpl check                                  the policy directory, found as below
+  rpl check policies/official_mall.rpl       one file, checked with its directory
+  rpl check --format json                    one JSON array of diagnostics on stdout
+  rpl check --format github --deny-warnings  annotations in a CI job; warnings fail too
+
+Exit codes:
+  0  no errors (warnings are allowed unless --deny-warnings)
+  1  errors in the policies (or warnings, with --deny-warnings)
+  2  nothing could be checked: a path or the policy directory not found or
+     unreadable, no schema.toml, no policy files
+
+",
+    super::policies_help!(),
+))]
 pub struct CheckArgs {
-    /// Policy files or directories [default: policies/]
+    /// Policy files or directories [default: the policy directory, found as
+    /// below]
     pub paths: Vec<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
@@ -24,12 +41,14 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
-    let paths = if args.paths.is_empty() {
-        vec![default_policies()]
+    let checked = if args.paths.is_empty() {
+        match policy_dir(None) {
+            Ok(dir) => crate::load::check_paths(&[dir]),
+            Err(e) => check::Checked::failed(vec![Box::new(e)]),
+        }
     } else {
-        args.paths
+        crate::load::check_paths(&args.paths)
     };
-    let checked = crate::load::check_paths(&paths);
     let diags = &checked.diagnostics;
     let mut stdout = std::io::stdout().lock();
     let written = match args.format {

@@ -8,8 +8,8 @@ use clap::{Args, ValueEnum};
 
 use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
 use super::output::Output;
-use super::{ExitCode, cannot_read, default_policies, stderr_color, term_width};
-use crate::engine::{Engine, Outcome};
+use super::{ExitCode, cannot_read, policy_dir, stderr_color, term_width};
+use crate::engine::{Engine, LoadFailure, Outcome};
 use crate::eval::Failure;
 use crate::load::io_reason;
 use crate::report::decision;
@@ -27,13 +27,34 @@ pub enum OutFormat {
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = concat!(
+    "Examples:
+  rpl eval examples/request.json                     a summary of the decision
+  rpl eval --format json examples/request.json       the decision object, one line
+  rpl eval --explain examples/request.json           the decision with its trace
+  rpl eval --batch examples/requests.jsonl           JSON Lines in, JSON Lines out
+  rpl eval --batch in.jsonl -o out.jsonl             the same into a file, written whole
+  rpl eval --policies my-policies request.toml       another policy directory
+
+The request and decision formats: docs/formats.md in the repository.
+
+Exit codes:
+  0  every request decided
+  1  some request had an error (its error object is in its place)
+  2  usage or I/O error: a request file that cannot be read, the policy
+     directory not found or with errors, the output not writable
+
+",
+    super::policies_help!(),
+))]
 pub struct EvalArgs {
     /// Request files (`.json` or `.toml`); `-` reads one request from stdin
     #[arg(required_unless_present = "batch", conflicts_with = "batch")]
     pub requests: Vec<PathBuf>,
-    /// Policy directory (the folder with schema.toml)
-    #[arg(long, default_value_os_t = default_policies())]
-    pub policies: PathBuf,
+    /// Policy directory (the folder with schema.toml) [default: found as
+    /// below]
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
     /// Evaluate a JSON Lines file (`-` for stdin): one output line per input line, in order
     #[arg(long, value_name = "FILE.jsonl")]
     pub batch: Option<PathBuf>,
@@ -53,12 +74,43 @@ pub struct EvalArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = concat!(
+    "Examples:
+  rpl explain examples/official_mall/18-national-day-outside.json
+  rpl explain --format json examples/request.json    the decision with its trace
+
+What it prints: the decision's summary, then every rule considered, in
+order, up to the one that decided (and the `after` rules tried after it):
+  ✓ NAME \"LABEL\"  FILE:LINE:COL        the rule applied (✗: it did not);
+                                       `reject` or `after` before the name
+                                       for those kinds of rule
+      true   CONDITION                 a test that was evaluated, as written,
+                                       and its result: true, false, or
+                                       unknown (a value it needed was absent)
+             FIELD = VALUE, ...        the request values it read
+             NOTE                      for a failed date window, when it ended
+             at FILE:LINE:COL          where the test is written
+      (no condition: applies to every request)
+Tests stop at the first that settles a condition (`a and b` does not look at
+`b` when `a` is false), so the list shows exactly what was evaluated.
+
+Exit codes:
+  0  the request was decided
+  1  the request had an error (shown with the rules tried before it, when
+     it came up while deciding)
+  2  usage or I/O error: the request file cannot be read, the policy
+     directory not found or with errors
+
+",
+    super::policies_help!(),
+))]
 pub struct ExplainArgs {
     /// The request file (`.json` or `.toml`); `-` reads stdin
     pub request: PathBuf,
-    /// Policy directory (the folder with schema.toml)
-    #[arg(long, default_value_os_t = default_policies())]
-    pub policies: PathBuf,
+    /// Policy directory (the folder with schema.toml) [default: found as
+    /// below]
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
     /// Output format: the trace for people, or the decision with its trace as JSON
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutFormat,
@@ -67,9 +119,15 @@ pub struct ExplainArgs {
     pub max_request_size: u64,
 }
 
-/// Loads the engine, printing the checker's diagnostics when it fails.
-pub(super) fn engine(policies: &Path) -> Result<Engine, ExitCode> {
-    Engine::load(policies).map_err(|failure| {
+/// Finds and loads the policy directory. What keeps it from loading is
+/// shown as `rpl check` shows it: each diagnostic with its code and help.
+pub(super) fn engine(given: Option<&Path>) -> Result<Engine, ExitCode> {
+    let loaded = policy_dir(given)
+        .map_err(|e| LoadFailure {
+            diagnostics: vec![Box::new(e)],
+        })
+        .and_then(Engine::load);
+    loaded.map_err(|failure| {
         let mut stderr = std::io::stderr().lock();
         for d in &failure.diagnostics {
             let _ = write!(
@@ -78,20 +136,24 @@ pub(super) fn engine(policies: &Path) -> Result<Engine, ExitCode> {
                 render_human(d.as_ref(), stderr_color(), term_width())
             );
         }
-        let shown = visible(&policies.display().to_string()).into_owned();
-        let _ = if failure.diagnostics.iter().any(|d| cannot_read(d.as_ref())) {
-            writeln!(
-                stderr,
-                "error: no policy directory at `{shown}`; name one with `--policies DIR`"
-            )
-        } else {
-            writeln!(
-                stderr,
-                "error: cannot load the policies in `{shown}`: {failure}"
-            )
-        };
+        // A directory that could not be read says so itself; errors in
+        // policies get a closing count, as `rpl check` gives them.
+        if !failure.diagnostics.iter().any(|d| cannot_read(d.as_ref())) {
+            let _ = writeln!(stderr, "no request was decided: {}", failure.summary());
+        }
         ExitCode::Usage
     })
+}
+
+/// A file that could not be read, shown like the loader's file errors:
+/// the request error's code and help, the file named in the message.
+fn show_file_error(path: &Path, e: &RequestError) {
+    let mut d =
+        miette::MietteDiagnostic::new(format!("`{}`: {e}", path.display())).with_code(e.code());
+    if let Some(help) = miette::Diagnostic::help(e) {
+        d = d.with_help(help.to_string());
+    }
+    eprint!("{}", render_human(&d, stderr_color(), term_width()));
 }
 
 pub fn run_eval(args: EvalArgs) -> ExitCode {
@@ -101,7 +163,7 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
-    let engine = match engine(&args.policies) {
+    let engine = match engine(args.policies.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -140,11 +202,18 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
 }
 
 pub fn run_explain(args: ExplainArgs) -> ExitCode {
-    let engine = match engine(&args.policies) {
+    let engine = match engine(args.policies.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let outcome = request_outcome(&engine, &args.request, args.max_request_size, true);
+    let read = read_request(&args.request, args.max_request_size);
+    // For people, a file that cannot be read is an I/O error like any
+    // other, not a decision's place; JSON keeps its error object.
+    if let (OutFormat::Human, Err(e @ RequestError::Io { .. })) = (args.format, &read) {
+        show_file_error(&args.request, e);
+        return ExitCode::Usage;
+    }
+    let outcome = decide(&engine, read, true);
     let text = match args.format {
         OutFormat::Json => json_text(&outcome),
         OutFormat::Human => decision::explain(&outcome),
@@ -165,7 +234,12 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
 /// The decision for the request file at `path`, or its error record: a
 /// file that cannot be read, is too large or is not UTF-8 has one too.
 fn request_outcome(engine: &Engine, path: &Path, limit: u64, explain: bool) -> Outcome {
-    match read_request(path, limit) {
+    decide(engine, read_request(path, limit), explain)
+}
+
+/// The decision for a request as read, or its error record.
+fn decide(engine: &Engine, read: Result<(String, bool), RequestError>, explain: bool) -> Outcome {
+    match read {
         Ok((text, true)) => engine.evaluate_toml(&text, explain),
         Ok((text, false)) => engine.evaluate_json(&text, explain),
         Err(e) => failure(&e),
@@ -211,16 +285,21 @@ fn run_batch(
     explain: bool,
     limit: u64,
 ) -> ExitCode {
-    let shown = visible(&input.display().to_string()).into_owned();
+    let unreadable = |e: &std::io::Error| {
+        let e = RequestError::Io {
+            path: input.display().to_string(),
+            message: format!("cannot read the batch: {}", io_reason(e)),
+            help: Some("check that the path names a readable JSON Lines file".to_owned()),
+        };
+        show_file_error(input, &e);
+        ExitCode::Usage
+    };
     let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         match std::fs::File::open(input) {
             Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => {
-                eprintln!("error: cannot read `{shown}`: {}", io_reason(&e));
-                return ExitCode::Usage;
-            }
+            Err(e) => return unreadable(&e),
         }
     };
     let mut out = match output {
@@ -243,8 +322,7 @@ fn run_batch(
                 // What was written to stdout stays; a file is not left
                 // half-written.
                 let _ = out.flush();
-                eprintln!("error: cannot read `{shown}`: {}", io_reason(&e));
-                return ExitCode::Usage;
+                return unreadable(&e);
             }
         };
         let outcome = match line {

@@ -3,13 +3,15 @@
 //! picks renderers and maps results to exit codes.
 
 mod check;
+mod completions;
 mod eval;
 mod input;
+mod man;
 mod output;
 mod test;
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -45,6 +47,10 @@ pub enum Command {
     Explain(eval::ExplainArgs),
     /// Run the policy test cases (tests/*.toml); coverage and mutation testing
     Test(test::TestArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Print a manual page (roff): rpl's, or a subcommand's
+    Man(man::ManArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +89,26 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Eval(args) => eval::run_eval(args),
         Command::Explain(args) => eval::run_explain(args),
         Command::Test(args) => test::run(args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
+    }
+}
+
+/// Writes generated text (a script, a page) to stdout; a closed pipe ends
+/// quietly, as ripgrep's does.
+fn write_stdout(bytes: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the output: {}",
+                crate::load::io_reason(&e)
+            );
+            ExitCode::Usage
+        }
     }
 }
 
@@ -90,9 +116,10 @@ pub fn run(cli: Cli) -> ExitCode {
 /// directory at all (missing, no `schema.toml`, no policy file): an I/O or
 /// usage error, not a mistake in a policy.
 pub fn cannot_read(d: &(dyn miette::Diagnostic + Send + Sync)) -> bool {
-    const CODES: [&str; 5] = [
+    const CODES: [&str; 6] = [
         "rpl::load::io",
         "rpl::load::no_schema",
+        "rpl::load::no_policy_directory",
         "rpl::load::not_a_policy_file",
         "rpl::load::not_in_directory",
         "rpl::load::no_policies",
@@ -101,7 +128,41 @@ pub fn cannot_read(d: &(dyn miette::Diagnostic + Send + Sync)) -> bool {
     crate::check::is_error(d) && CODES.contains(&code.as_str())
 }
 
-/// The default policy directory when none is given.
-pub fn default_policies() -> PathBuf {
-    PathBuf::from("policies")
+/// The environment variable naming the policy directory when a command
+/// is given none.
+pub const POLICIES_ENV: &str = "RPL_POLICIES";
+
+/// The policy directory a command works on, found the same way by every
+/// subcommand: the one `given` (a path, `--policies DIR`) wins, else
+/// `$RPL_POLICIES`, else the nearest folder, from the working directory
+/// up, that holds `schema.toml` or `policies/schema.toml`
+/// ([`crate::load::search_up`]). The help texts say this once, in
+/// `policies_help!`.
+pub fn policy_dir(given: Option<&Path>) -> Result<PathBuf, crate::load::LoadError> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    // An empty variable is unset, as `NO_COLOR` reads it.
+    if let Some(dir) = std::env::var_os(POLICIES_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let cwd = std::env::current_dir().map_err(|e| crate::load::LoadError::Io {
+        path: ".".into(),
+        reason: crate::load::io_reason(&e),
+    })?;
+    crate::load::search_up(&cwd)
 }
+
+/// How [`policy_dir`] finds the policy directory, for the `--help` of
+/// each subcommand (a macro, so `concat!` can put it in a help text).
+macro_rules! policies_help {
+    () => {
+        "Finding the policy directory (the folder holding schema.toml):
+  1. the one given on the command line, else
+  2. the environment variable RPL_POLICIES, else
+  3. the nearest folder, from the working directory up, that holds
+     schema.toml or policies/schema.toml: so it works from the project's
+     root, from inside policies/, and from any folder below the root."
+    };
+}
+use policies_help;

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::eval::engine;
 use super::input::{DEFAULT_MAX_REQUEST, parse_size, read_bounded, read_request};
-use super::{ExitCode, default_policies, stderr_color, term_width};
+use super::{ExitCode, policy_dir, stderr_color, term_width};
 use crate::eval::coverage::Hits;
 use crate::load::{MAX_FILE_SIZE, find_root, io_reason};
 use crate::report::diagnostics::render_human;
@@ -32,8 +32,9 @@ pub enum TestFormat {
     Sarif,
 }
 
-const EXAMPLES: &str = "\
-Examples:
+#[derive(Args, Debug)]
+#[command(after_help = concat!(
+    "Examples:
   rpl test                                  run policies/tests/*.toml
   rpl test policies/tests/official_mall.toml --filter window
   rpl test --coverage --min-coverage 100    fail when a rule or condition goes untested
@@ -51,14 +52,17 @@ Exit codes:
   0  every case passed (and coverage met the minimum, no mutant survived)
   1  a case failed, a test file has a mistake, coverage is below the
      minimum, or a mutant survived
-  2  the policies or the test files could not be read";
+  2  the policies or the test files could not be read
 
-#[derive(Args, Debug)]
-#[command(after_help = EXAMPLES)]
+The policy directory is the one --policies names, else the one holding the
+first PATH, else the one found as for the other commands:
+",
+    super::policies_help!(),
+))]
 pub struct TestArgs {
     /// Test files (`.toml`) or folders holding them [default: tests/ in the policy directory]
     pub paths: Vec<PathBuf>,
-    /// Policy directory [default: the one holding the first PATH, else policies/]
+    /// Policy directory [default: the one holding the first PATH, else found as below]
     #[arg(long)]
     pub policies: Option<PathBuf>,
     /// Run only the cases whose name contains this text
@@ -102,13 +106,18 @@ struct Loaded {
 }
 
 pub fn run(args: TestArgs) -> ExitCode {
-    let policies = args.policies.clone().unwrap_or_else(|| {
-        args.paths
-            .first()
-            .and_then(|p| find_root(p))
-            .unwrap_or_else(default_policies)
-    });
-    let engine = match engine(&policies) {
+    let given = args
+        .policies
+        .clone()
+        .or_else(|| args.paths.first().and_then(|p| find_root(p)));
+    let policies = match policy_dir(given.as_deref()) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprint!("{}", render_human(&e, stderr_color(), term_width()));
+            return ExitCode::Usage;
+        }
+    };
+    let engine = match engine(Some(&policies)) {
         Ok(e) => e,
         Err(code) => return code,
     };

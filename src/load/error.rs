@@ -24,6 +24,15 @@ pub enum LoadError {
     )]
     NoSchema { path: String },
 
+    #[error("no `schema.toml` or `policies/schema.toml` in `{start}` or any folder above it")]
+    #[diagnostic(
+        code(rpl::load::no_policy_directory),
+        help(
+            "name the policy directory (the folder holding `schema.toml`): `rpl check DIR`, `rpl eval --policies DIR`, or set `RPL_POLICIES=DIR`"
+        )
+    )]
+    NoPolicyDirectory { start: String },
+
     #[error("`{path}` is not a policy file")]
     #[diagnostic(
         code(rpl::load::not_a_policy_file),

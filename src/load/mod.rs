@@ -48,6 +48,26 @@ pub fn find_root(path: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The policy directory for a command run in `start` that names none: the
+/// nearest folder, from `start` up, that holds `schema.toml` itself or
+/// holds `policies/schema.toml`. So the same command works from the
+/// project's root, from inside `policies/`, and from any folder below the
+/// root (`examples/errors/`).
+pub fn search_up(start: &Path) -> Result<PathBuf, LoadError> {
+    for dir in start.ancestors() {
+        if dir.join("schema.toml").is_file() {
+            return Ok(dir.to_path_buf());
+        }
+        let inside = dir.join("policies");
+        if inside.join("schema.toml").is_file() {
+            return Ok(inside);
+        }
+    }
+    Err(LoadError::NoPolicyDirectory {
+        start: start.display().to_string(),
+    })
+}
+
 /// Reads the policy directory at `root` (the folder with `schema.toml`).
 pub fn read_dir(root: &Path) -> Result<Sources, LoadError> {
     let root = root.canonicalize().map_err(|e| LoadError::Io {

@@ -147,9 +147,7 @@ fn missing_path_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("rpl::load::io"), "{stderr}");
     assert!(stderr.contains("`no-such-dir`"), "{stderr}");
-    // `policies/` is the default, and missing here too.
-    let out = rpl(tmp.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // With no path, the policy directory is searched for: `policy_dir.rs`.
 }
 
 #[test]

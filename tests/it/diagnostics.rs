@@ -188,7 +188,7 @@ fn run_fixture_as(fixture: &Path, stage: &str) -> Run {
         _ => {}
     }
     let targets = if fixture.extension().is_some_and(|e| e == "special") {
-        special(fixture, tmp.path())
+        return special(fixture, tmp.path());
     } else if fixture.is_dir() {
         util::copy_dir(fixture, tmp.path());
         if stage != "load" {
@@ -208,9 +208,11 @@ fn run_fixture_as(fixture: &Path, stage: &str) -> Run {
 /// directives in its lines beside a valid policy directory:
 /// `fifo PATH`, `symlink PATH -> TARGET`, `sparse PATH BYTES`,
 /// `write PATH TEXT`, and `check PATH...` for what to check (the whole
-/// policy directory when not given). Paths are relative to the temporary
-/// directory; `\xNN` in one stands for a raw byte.
-fn special(fixture: &Path, tmp: &Path) -> Vec<PathBuf> {
+/// policy directory when not given), or `search DIR` to look for a policy
+/// directory from `DIR` up, as a command given none does. Paths are
+/// relative to the temporary directory; `\xNN` in one stands for a raw
+/// byte.
+fn special(fixture: &Path, tmp: &Path) -> Run {
     let policies = util::schema_only(tmp);
     for channel in ["official_mall", "partner_platform", "offline_store"] {
         let text = VALID_POLICY.replace("official_mall", channel);
@@ -248,10 +250,24 @@ fn special(fixture: &Path, tmp: &Path) -> Vec<PathBuf> {
                 std::fs::write(file, content).unwrap();
             }
             "check" => targets = rest.split(' ').map(path).collect(),
+            "search" => return search(tmp, &path(rest)),
             other => panic!("{}: unknown directive `{other}`", fixture.display()),
         }
     }
-    targets
+    check(tmp, targets)
+}
+
+/// Looks for a policy directory from `start` up; it must not find one.
+fn search(tmp: &Path, start: &Path) -> Run {
+    let found = rpl::load::search_up(start);
+    let d: rpl::check::Diagnostic = Box::new(found.unwrap_err());
+    let codes = vec![d.code().unwrap().to_string()];
+    let rendered = render_human(&util::relative_diagnostic(d.as_ref(), tmp), false, 80);
+    Run {
+        codes,
+        rendered,
+        diagnostics: vec![d],
+    }
 }
 
 /// A path written with `\xNN` for raw bytes.

@@ -1,6 +1,7 @@
-//! Every example request in `examples/` gives the decision its
-//! `.expected.json` states (the rulebook's, worked out independently), both
-//! through the library and through `rpl eval --format json`.
+//! Every example request `examples/<group>/NN-name.json` gives the decision
+//! `examples/<group>/expected/NN-name.json` states (the rulebook's, worked
+//! out independently), both through the library and through `rpl eval
+//! --format json`.
 
 use std::path::{Path, PathBuf};
 
@@ -19,12 +20,18 @@ fn examples() -> Vec<(PathBuf, Value)> {
         }
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
-            let name = f.file_name().unwrap().to_str().unwrap().to_string();
-            if name.ends_with(".json") && !name.ends_with(".expected.json") {
-                let expected = f.with_file_name(name.replace(".json", ".expected.json"));
-                let expected: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
-                out.push((f, expected));
+            if f.extension().is_some_and(|e| e == "json") {
+                let expected = dir.join("expected").join(f.file_name().unwrap());
+                let text = std::fs::read_to_string(&expected)
+                    .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
+                out.push((f, serde_json::from_str(&text).unwrap()));
+            }
+        }
+        // And no expectation is left without its request.
+        if let Ok(expected) = std::fs::read_dir(dir.join("expected")) {
+            for e in expected {
+                let name = e.unwrap().file_name();
+                assert!(dir.join(&name).is_file(), "{}: no request", name.display());
             }
         }
     }
@@ -287,4 +294,37 @@ fn output_file_without_batch_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// `examples/request.json` is the contract's sample request and
+/// `examples/requests.jsonl` a sample batch, for the README's first
+/// commands: each must decide as the example it was copied from does.
+#[test]
+fn the_sample_request_and_batch_decide_like_their_examples() {
+    let engine = rpl::Engine::load(root().join("policies")).unwrap();
+    let decide = |text: &str| serde_json::to_value(engine.evaluate_json(text, false)).unwrap();
+    let sample = decide(&std::fs::read_to_string(root().join("examples/request.json")).unwrap());
+    let mut original = decide(
+        &std::fs::read_to_string(root().join("examples/official_mall/01-contract-example.json"))
+            .unwrap(),
+    );
+    original["request_id"] = "RF-20250103-0001".into();
+    assert_eq!(sample, original);
+
+    let by_id: std::collections::HashMap<String, Value> = examples()
+        .into_iter()
+        .filter_map(|(_, expected)| Some((expected["request_id"].as_str()?.to_owned(), expected)))
+        .collect();
+    let batch = std::fs::read_to_string(root().join("examples/requests.jsonl")).unwrap();
+    let mut verdicts = Vec::new();
+    for line in batch.lines().skip(1) {
+        let got = decide(line);
+        let id = got["request_id"].as_str().unwrap();
+        assert_eq!(comparable(&got, &by_id[id]), by_id[id], "{id}");
+        verdicts.push(got["decision"].as_str().unwrap_or("error").to_owned());
+    }
+    // A deny, a review and an error, so the sample shows each kind.
+    for kind in ["deny", "review", "error"] {
+        assert!(verdicts.iter().any(|v| v == kind), "{verdicts:?}");
+    }
 }
