@@ -22,6 +22,8 @@ mod edges;
 mod eval_robustness;
 #[path = "it/examples.rs"]
 mod examples;
+#[path = "it/fmt.rs"]
+mod fmt;
 #[path = "it/imports.rs"]
 mod imports;
 #[path = "it/loader.rs"]
