@@ -4,6 +4,7 @@
 
 mod check;
 mod eval;
+mod fmt;
 mod input;
 mod output;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Show every rule considered for one request, with the values tested
     Explain(eval::ExplainArgs),
+    /// Print policy files in the canonical layout, check or rewrite them
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run_eval(args),
         Command::Explain(args) => eval::run_explain(args),
+        Command::Fmt(args) => fmt::run(args),
     }
 }
 
