@@ -12,6 +12,7 @@ pub mod codes;
 pub mod compile;
 pub mod engine;
 pub mod eval;
+pub mod fmt;
 pub mod load;
 pub mod report;
 pub mod request;

@@ -14,6 +14,8 @@ mod util;
 
 #[path = "it/cli_check.rs"]
 mod cli_check;
+#[path = "it/cli_fmt.rs"]
+mod cli_fmt;
 #[path = "it/cli_help.rs"]
 mod cli_help;
 #[path = "it/diagnostics.rs"]
@@ -24,6 +26,8 @@ mod edges;
 mod eval_robustness;
 #[path = "it/examples.rs"]
 mod examples;
+#[path = "it/fmt.rs"]
+mod fmt;
 #[path = "it/formats.rs"]
 mod formats;
 #[path = "it/imports.rs"]

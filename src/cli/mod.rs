@@ -5,6 +5,7 @@
 mod check;
 mod completions;
 mod eval;
+mod fmt;
 mod input;
 mod man;
 mod output;
@@ -51,6 +52,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print a manual page (roff): rpl's, or a subcommand's
     Man(man::ManArgs),
+    /// Print policy files in the canonical layout, check or rewrite them
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
+        Command::Fmt(args) => fmt::run(args),
     }
 }
 

@@ -77,6 +77,30 @@ pub fn read_dir(root: &Path) -> Result<Sources, LoadError> {
     Ok(walk::read_dir(&root, shown(&root), MAX_FILE_SIZE))
 }
 
+/// Reads one file named on the command line (`rpl fmt FILE`), by the
+/// rules of a directory's files: a regular file, opened without blocking,
+/// at most [`MAX_FILE_SIZE`], UTF-8. A symlink is followed wherever it
+/// leads: the user named it, no directory confines it.
+pub fn read_file(path: &Path) -> Result<std::sync::Arc<str>, LoadError> {
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| LoadError::Io {
+        path: shown.clone(),
+        reason: io_reason(&e),
+    };
+    let real = path.canonicalize().map_err(io)?;
+    let (Some(dir), Some(name)) = (real.parent(), real.file_name().and_then(|n| n.to_str())) else {
+        return Err(LoadError::unreadable(
+            shown.clone(),
+            &crate::source::Unreadable::BadName,
+        ));
+    };
+    let dir = cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority()).map_err(io)?;
+    match walk::read_file(&dir, name, MAX_FILE_SIZE) {
+        crate::source::Entry::Text(text) => Ok(text),
+        crate::source::Entry::Unreadable(why) => Err(LoadError::unreadable(shown, &why)),
+    }
+}
+
 /// How diagnostics name the directory: relative to the working directory
 /// when inside it (empty when it is the working directory).
 fn shown(root: &Path) -> String {

@@ -264,7 +264,7 @@ fn kind_name(kind: &FileType) -> &'static str {
 
 /// Reads the regular file at `path` in the directory, at most `limit`
 /// bytes.
-fn read_file(top: &Dir, path: &str, limit: u64) -> Entry {
+pub(super) fn read_file(top: &Dir, path: &str, limit: u64) -> Entry {
     let io = |e: std::io::Error| {
         Entry::Unreadable(Unreadable::Io {
             reason: io_reason(&e),

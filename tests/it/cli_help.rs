@@ -24,7 +24,15 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-const SUBCOMMANDS: [&str; 6] = ["check", "eval", "explain", "test", "completions", "man"];
+const SUBCOMMANDS: [&str; 7] = [
+    "check",
+    "eval",
+    "explain",
+    "test",
+    "fmt",
+    "completions",
+    "man",
+];
 
 #[test]
 fn every_help_text_is_a_snapshot() {
