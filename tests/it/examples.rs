@@ -1,7 +1,8 @@
-//! Every example request `examples/<group>/NN-name.json` gives the decision
-//! `examples/<group>/expected/NN-name.json` states (the rulebook's, worked
-//! out independently), both through the library and through `rpl eval
-//! --format json`.
+//! The engine on realistic policies: the CLI and the library agree, the
+//! trace and the human output read as they should, batches and TOML
+//! requests. What the shipped policies decide is not tested here but by
+//! `rpl test` (`policies/tests/`); tests that pin output read the frozen
+//! copy in `tests/fixtures/frozen/`, so editing `policies/` breaks none.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,8 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn examples() -> Vec<(PathBuf, Value)> {
+/// Every example request file (`examples/<group>/*.json`).
+fn examples() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in std::fs::read_dir(root().join("examples")).unwrap() {
         let dir = dir.unwrap().path();
@@ -21,70 +23,26 @@ fn examples() -> Vec<(PathBuf, Value)> {
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|e| e == "json") {
-                let expected = dir.join("expected").join(f.file_name().unwrap());
-                let text = std::fs::read_to_string(&expected)
-                    .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
-                out.push((f, serde_json::from_str(&text).unwrap()));
-            }
-        }
-        // And no expectation is left without its request.
-        if let Ok(expected) = std::fs::read_dir(dir.join("expected")) {
-            for e in expected {
-                let name = e.unwrap().file_name();
-                assert!(dir.join(&name).is_file(), "{}: no request", name.display());
+                out.push(f);
             }
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort();
     assert!(out.len() >= 60, "examples went missing: {}", out.len());
     out
 }
 
-/// The fields the expectation fixes: the whole decision but `message`
-/// (policy prose), and for errors the code and the path.
-fn comparable(got: &Value, expected: &Value) -> Value {
-    if expected.get("error").is_some() {
-        serde_json::json!({
-            "request_id": got["request_id"],
-            "error": { "code": got["error"]["code"], "path": got["error"]["path"] },
-        })
-    } else {
-        let mut g = got.clone();
-        let g_obj = g.as_object_mut().unwrap();
-        g_obj.remove("policy_version");
-        let message = g_obj.remove("message");
-        assert!(
-            message
-                .as_ref()
-                .and_then(Value::as_str)
-                .is_some_and(|m| !m.is_empty()),
-            "a decision always carries a message: {got}"
-        );
-        g
-    }
+/// The frozen copy of the policies engine tests read (see its README).
+fn frozen() -> PathBuf {
+    root().join("tests/fixtures/frozen")
 }
 
+/// The CLI writes exactly what the library decides, for every example:
+/// whatever the shipped policies say (that is `rpl test`'s to check).
 #[test]
-fn every_example_decides_as_the_rulebook_says_through_the_library() {
+fn the_cli_prints_what_the_library_decides() {
     let engine = rpl::Engine::load(root().join("policies")).unwrap();
-    let mut failures = Vec::new();
-    for (path, expected) in examples() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let got = serde_json::to_value(engine.evaluate_json(&text, false)).unwrap();
-        if comparable(&got, &expected) != expected {
-            failures.push(format!(
-                "{}\n  expected {expected}\n  got      {got}",
-                path.display()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[test]
-fn every_example_decides_as_the_rulebook_says_through_the_cli() {
-    let list = examples();
-    let paths: Vec<&PathBuf> = list.iter().map(|(p, _)| p).collect();
+    let paths = examples();
     let out = assert_cmd::Command::cargo_bin("rpl")
         .unwrap()
         .current_dir(root())
@@ -93,25 +51,25 @@ fn every_example_decides_as_the_rulebook_says_through_the_cli() {
         .args(&paths)
         .output()
         .unwrap();
-    // Some examples are errors on purpose: exit 1, every request answered.
-    assert_eq!(out.status.code(), Some(1));
+    assert_ne!(out.status.code(), Some(2));
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), list.len());
-    for ((path, expected), got) in list.iter().zip(&lines) {
-        assert_eq!(comparable(got, expected), *expected, "{}", path.display());
+    assert_eq!(lines.len(), paths.len());
+    for (path, got) in paths.iter().zip(&lines) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let want = serde_json::to_value(engine.evaluate_json(&text, false)).unwrap();
+        assert_eq!(*got, want, "{}", path.display());
     }
 }
 
 #[test]
 fn explain_trace_lists_every_rule_up_to_the_decision_with_values() {
-    let engine = rpl::Engine::load(root().join("policies")).unwrap();
+    let engine = rpl::Engine::load(frozen().join("policies")).unwrap();
     let text =
-        std::fs::read_to_string(root().join("examples/official_mall/18-national-day-outside.json"))
-            .unwrap();
+        std::fs::read_to_string(frozen().join("requests/18-national-day-outside.json")).unwrap();
     let got = serde_json::to_value(engine.evaluate_json(&text, true)).unwrap();
     let trace = got["trace"].as_array().unwrap();
     let names: Vec<&str> = trace.iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -140,7 +98,7 @@ fn explain_trace_lists_every_rule_up_to_the_decision_with_values() {
         window["location"]
             .as_str()
             .unwrap()
-            .starts_with("policies/common.rpl:")
+            .ends_with("policies/common.rpl:26:31")
     );
     // Without --explain there is no trace at all.
     let plain = serde_json::to_value(engine.evaluate_json(&text, false)).unwrap();
@@ -178,7 +136,9 @@ fn human_summary_and_explain_output() {
     let out = rpl_cmd()
         .args([
             "eval",
-            "examples/official_mall/24-high-value-threshold-over.json",
+            "--policies",
+            "tests/fixtures/frozen/policies",
+            "tests/fixtures/frozen/requests/24-high-value-threshold-over.json",
         ])
         .output()
         .unwrap();
@@ -190,7 +150,9 @@ fn human_summary_and_explain_output() {
     let out = rpl_cmd()
         .args([
             "explain",
-            "examples/official_mall/18-national-day-outside.json",
+            "--policies",
+            "tests/fixtures/frozen/policies",
+            "tests/fixtures/frozen/requests/18-national-day-outside.json",
         ])
         .output()
         .unwrap();
@@ -200,7 +162,12 @@ fn human_summary_and_explain_output() {
         String::from_utf8(out.stdout).unwrap()
     );
     let out = rpl_cmd()
-        .args(["eval", "examples/errors/02-missing-paid-amount.json"])
+        .args([
+            "eval",
+            "--policies",
+            "tests/fixtures/frozen/policies",
+            "tests/fixtures/frozen/requests/02-missing-paid-amount.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -233,7 +200,7 @@ fn batch_gives_one_line_per_input_line_in_order() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 5);
-    assert_eq!(lines[0]["decision"], "approve");
+    assert!(lines[0].get("decision").is_some(), "{}", lines[0]);
     for (i, code) in [
         (1, "rpl::request::syntax"),
         (2, "rpl::request::syntax"),
@@ -242,7 +209,7 @@ fn batch_gives_one_line_per_input_line_in_order() {
         assert_eq!(lines[i]["error"]["code"], code);
         assert_eq!(lines[i]["line"], i as u64 + 1);
     }
-    assert_eq!(lines[4]["decision"], "approve");
+    assert_eq!(lines[4], lines[0]);
 }
 
 #[test]
@@ -298,7 +265,7 @@ fn output_file_without_batch_is_a_usage_error() {
 
 /// `examples/request.json` is the contract's sample request and
 /// `examples/requests.jsonl` a sample batch, for the README's first
-/// commands: each must decide as the example it was copied from does.
+/// commands: each decides as the example it was copied from does.
 #[test]
 fn the_sample_request_and_batch_decide_like_their_examples() {
     let engine = rpl::Engine::load(root().join("policies")).unwrap();
@@ -312,19 +279,14 @@ fn the_sample_request_and_batch_decide_like_their_examples() {
     assert_eq!(sample, original);
 
     let by_id: std::collections::HashMap<String, Value> = examples()
-        .into_iter()
-        .filter_map(|(_, expected)| Some((expected["request_id"].as_str()?.to_owned(), expected)))
+        .iter()
+        .map(|p| decide(&std::fs::read_to_string(p).unwrap()))
+        .filter_map(|d| Some((d["request_id"].as_str()?.to_owned(), d)))
         .collect();
     let batch = std::fs::read_to_string(root().join("examples/requests.jsonl")).unwrap();
-    let mut verdicts = Vec::new();
     for line in batch.lines().skip(1) {
         let got = decide(line);
         let id = got["request_id"].as_str().unwrap();
-        assert_eq!(comparable(&got, &by_id[id]), by_id[id], "{id}");
-        verdicts.push(got["decision"].as_str().unwrap_or("error").to_owned());
-    }
-    // A deny, a review and an error, so the sample shows each kind.
-    for kind in ["deny", "review", "error"] {
-        assert!(verdicts.iter().any(|v| v == kind), "{verdicts:?}");
+        assert_eq!(got, by_id[id], "{id}");
     }
 }
