@@ -30,6 +30,7 @@ pub const ALL: &[&str] = &[
     "rpl::syntax::control_character",
     "rpl::syntax::bad_literal",
     "rpl::syntax::bad_escape",
+    "rpl::syntax::bad_template",
     "rpl::syntax::reserved",
     "rpl::syntax::chained_comparison",
     "rpl::syntax::full_width",

@@ -109,6 +109,21 @@ impl TExpr {
         }
         e
     }
+
+    /// The constants this expression is written as (a constant defined by
+    /// another gives both), with the span of the value at the end.
+    pub fn constants(&self) -> Named {
+        let mut out = Vec::new();
+        let mut e = self;
+        while let TKind::Named { name, body } = &e.kind {
+            if body.ty == Ty::Bool {
+                break;
+            }
+            out.push(Arc::clone(name));
+            e = body;
+        }
+        out.into_iter().map(|n| (n, e.span)).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +147,9 @@ pub enum TKind {
         value: Box<TExpr>,
         list: Box<[TExpr]>,
         negated: bool,
+        /// The constants the list was written as (`excluded_categories`),
+        /// for the trace.
+        named: Named,
     },
     Is {
         field: FieldId,
@@ -142,6 +160,8 @@ pub enum TKind {
         count: u32,
         unit: Unit,
         anchor: Box<TExpr>,
+        /// The constants the window was written as, for the trace.
+        named: Named,
     },
     If {
         cond: Box<TExpr>,
@@ -157,6 +177,18 @@ pub enum TKind {
         name: Arc<str>,
         body: Box<TExpr>,
     },
+    /// A string with values put in (`"the {window} window"`).
+    Template(Vec<TPart>),
+}
+
+/// Constants an operand was written as, each with where its value is
+/// written: `excluded_categories` → `[digital, perishable, periodical]`.
+pub type Named = Vec<(Arc<str>, Span)>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TPart {
+    Text(Arc<str>),
+    Value(TExpr),
 }
 
 /// The outcome fields a decision may carry.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 
 use crate::calendar::Calendar;
-use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, TMatch, Ty};
+use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, TMatch, TPart, Ty};
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
 use crate::value::Value;
@@ -98,6 +98,18 @@ pub enum Node {
         name: Arc<str>,
         body: NodeId,
     },
+    /// A string with values put in; constants are already text.
+    Format(Vec<FormatPart>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormatPart {
+    Text(Arc<str>),
+    /// A value shown as the trace shows it; `enums` names an enum's values.
+    Value {
+        node: NodeId,
+        enums: Option<Arc<EnumType>>,
+    },
 }
 
 impl Node {
@@ -122,6 +134,13 @@ impl Node {
                 .chain(arms.iter().copied())
                 .collect(),
             Node::Max(a) | Node::Min(a) | Node::List(a) => a.clone(),
+            Node::Format(parts) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    FormatPart::Value { node, .. } => Some(*node),
+                    FormatPart::Text(_) => None,
+                })
+                .collect(),
         }
     }
 }
@@ -148,6 +167,10 @@ pub struct CompiledPolicy {
     pub calendar: Arc<Calendar>,
     pub nodes: Vec<Node>,
     pub spans: Vec<Span>,
+    /// The named constants a node was written with, and their values as
+    /// written (`high_value_threshold` → `20000.00 CNY`): the trace shows
+    /// them beside the request's values.
+    pub constants: HashMap<NodeId, Vec<(Arc<str>, Arc<str>)>>,
     pub rejects: Vec<CompiledRule>,
     pub rules: Vec<CompiledRule>,
     pub afters: Vec<CompiledRule>,
@@ -292,8 +315,9 @@ struct Builder {
     shared: HashMap<*const TExpr, NodeId>,
     /// The first broken guarantee met, with where.
     broken: Option<CompileError>,
-    /// To name where, in an error.
+    /// To name where, in an error, and to quote constants as written.
     sources: Arc<SourceMap>,
+    constants: HashMap<NodeId, Vec<(Arc<str>, Arc<str>)>>,
 }
 
 fn compile_policy(
@@ -306,6 +330,7 @@ fn compile_policy(
         shared: HashMap::new(),
         broken: None,
         sources: Arc::clone(sources),
+        constants: HashMap::new(),
     };
     let mut rejects = Vec::new();
     let mut rules = Vec::new();
@@ -348,6 +373,7 @@ fn compile_policy(
         calendar: Arc::clone(&p.calendar),
         nodes: b.nodes,
         spans: b.spans,
+        constants: b.constants,
         rejects,
         rules,
         afters,
@@ -439,6 +465,41 @@ impl Builder {
     }
 
     fn expr(&mut self, e: &TExpr) -> NodeId {
+        let id = self.node_of(e);
+        self.note_constants(id, e);
+        id
+    }
+
+    /// Records the constants `e`'s operands were written as, for the trace.
+    fn note_constants(&mut self, id: NodeId, e: &TExpr) {
+        let named: Vec<(Arc<str>, Span)> = match &e.kind {
+            TKind::Binary(_, a, b) => [a, b].iter().flat_map(|x| x.constants()).collect(),
+            TKind::Not(x) | TKind::Neg(x) => x.constants(),
+            TKind::In { value, named, .. } => value
+                .constants()
+                .into_iter()
+                .chain(named.iter().cloned())
+                .collect(),
+            TKind::Within { named, .. } => named.clone(),
+            _ => Vec::new(),
+        };
+        if named.is_empty() {
+            return;
+        }
+        let shown = named
+            .into_iter()
+            .map(|(name, span)| (name, self.as_written(span)))
+            .collect();
+        self.constants.insert(id, shown);
+    }
+
+    /// A constant's value as the policy writes it, on one line.
+    fn as_written(&self, span: Span) -> Arc<str> {
+        let text = self.sources.slice(span);
+        Arc::from(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    fn node_of(&mut self, e: &TExpr) -> NodeId {
         let node = match &e.kind {
             TKind::Const(c) => self.constant(c, &e.ty, e.span),
             TKind::Field(f) => Node::Field(*f),
@@ -450,6 +511,7 @@ impl Builder {
                 value,
                 list,
                 negated,
+                ..
             } => {
                 let set = enum_set(list);
                 let value = self.expr(value);
@@ -475,6 +537,7 @@ impl Builder {
                 count,
                 unit,
                 anchor,
+                ..
             } => Node::Within {
                 value: self.expr(value),
                 count: *count,
@@ -544,8 +607,55 @@ impl Builder {
                     body: self.expr(body),
                 }
             }
+            TKind::Template(parts) => self.template(parts),
         };
         self.push(node, e.span)
+    }
+
+    /// A template: constants become text as the policy writes them (`7
+    /// days`, `20000.00 CNY`), other values are shown when deciding.
+    fn template(&mut self, parts: &[TPart]) -> Node {
+        let mut out: Vec<FormatPart> = Vec::new();
+        let mut text = String::new();
+        for p in parts {
+            let value = match p {
+                TPart::Text(t) => {
+                    text.push_str(t);
+                    continue;
+                }
+                TPart::Value(v) => v,
+            };
+            let constant = value.constants();
+            let written = constant
+                .last()
+                .filter(|_| matches!(value.unnamed().kind, TKind::Const(_) | TKind::List(_)));
+            if let Some((_, span)) = written {
+                text.push_str(&self.as_written(*span));
+                continue;
+            }
+            if !text.is_empty() {
+                out.push(FormatPart::Text(Arc::from(std::mem::take(&mut text))));
+            }
+            let enums = match &value.ty {
+                Ty::Enum(e) => Some(Arc::clone(e)),
+                Ty::List(t) => match &**t {
+                    Ty::Enum(e) => Some(Arc::clone(e)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            out.push(FormatPart::Value {
+                node: self.expr(value),
+                enums,
+            });
+        }
+        if out.is_empty() {
+            return Node::Const(Value::Str(Arc::from(text)));
+        }
+        if !text.is_empty() {
+            out.push(FormatPart::Text(Arc::from(text)));
+        }
+        Node::Format(out)
     }
 
     fn binary(&mut self, op: BinOp, a: &TExpr, b: &TExpr, e: &TExpr) -> NodeId {

@@ -15,7 +15,7 @@ use super::coverage::PolicyHits;
 use super::error::EvalError;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
-use crate::compile::{Arith, Cmp, CompiledPolicy, Node, NodeId};
+use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Node, NodeId};
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
 use crate::value::Value;
@@ -286,6 +286,19 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Node::Named { body, .. } => self.eval(*body)?,
+            Node::Format(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        FormatPart::Text(t) => text.push_str(t),
+                        FormatPart::Value { node, enums } => {
+                            let v = self.eval(*node)?;
+                            text.push_str(&super::trace::show(self, &v, enums.as_deref()));
+                        }
+                    }
+                }
+                Value::Str(text.into())
+            }
         };
         if let Some(hits) = self.hits.as_deref_mut() {
             hits.record(id, &v);
@@ -330,25 +343,18 @@ impl<'a> Evaluator<'a> {
 
     /// The first request field an expression reads.
     pub fn first_field(&self, id: NodeId) -> Option<FieldId> {
-        match self.policy.node(id)? {
-            Node::Field(f) => Some(*f),
-            Node::Is { field, .. } => Some(*field),
-            Node::Not(x) | Node::Neg(x) | Node::Named { body: x, .. } => self.first_field(*x),
-            Node::And(a, b)
-            | Node::Or(a, b)
-            | Node::Cmp(_, a, b)
-            | Node::Arith(_, a, b)
-            | Node::Range(a, b) => self.first_field(*a).or_else(|| self.first_field(*b)),
-            Node::DateShift { date, .. } => self.first_field(*date),
-            Node::InSet { value, .. } | Node::In { value, .. } | Node::Within { value, .. } => {
-                self.first_field(*value)
-            }
-            Node::If { cond, .. } => self.first_field(*cond),
-            Node::Match { scrutinee, .. } => self.first_field(*scrutinee),
-            Node::Max(a) | Node::Min(a) | Node::List(a) => {
-                a.iter().find_map(|x| self.first_field(*x))
-            }
-            Node::Const(_) | Node::Builtin(_) => None,
+        let node = self.policy.node(id)?;
+        match node {
+            Node::Field(f) | Node::Is { field: f, .. } => Some(*f),
+            Node::If { cond: x, .. }
+            | Node::Match { scrutinee: x, .. }
+            | Node::InSet { value: x, .. }
+            | Node::In { value: x, .. }
+            | Node::Within { value: x, .. } => self.first_field(*x),
+            _ => node
+                .children()
+                .into_iter()
+                .find_map(|c| self.first_field(c)),
         }
     }
 

@@ -5,7 +5,7 @@ use super::expr::{Evaluator, Tested};
 use super::output::{ConditionTrace, FieldValue, RuleTrace, format_amount};
 use crate::check::hir::Builtin;
 use crate::compile::{Compiled, CompiledRule, Node, NodeId};
-use crate::schema::{FieldId, FieldType};
+use crate::schema::{EnumType, FieldId, FieldType};
 use crate::value::Value;
 use crate::vocab::RuleKind;
 
@@ -61,6 +61,22 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
                 field: name.to_string(),
                 value,
             });
+        }
+    }
+    // The named constants it was written with, with their values as the
+    // policy writes them: a reader sees the threshold beside the amount.
+    let mut stack = vec![t.node];
+    while let Some(id) = stack.pop() {
+        for (name, value) in ev.policy.constants.get(&id).into_iter().flatten() {
+            if !values.iter().any(|v| v.field == **name) {
+                values.push(FieldValue {
+                    field: name.to_string(),
+                    value: value.to_string(),
+                });
+            }
+        }
+        if let Some(node) = ev.policy.node(id) {
+            stack.extend(node.children().into_iter().rev());
         }
     }
     let mut note = None;
@@ -125,12 +141,16 @@ fn collect_builtins(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<Builtin>) {
 }
 
 fn show_field(compiled: &Compiled, ev: &Evaluator<'_>, f: FieldId) -> String {
-    show(ev, ev.request.get(f), Some(&compiled.schema.field(f).ty))
+    let enums = match &compiled.schema.field(f).ty {
+        FieldType::Enum(e) => Some(&**e),
+        _ => None,
+    };
+    show(ev, ev.request.get(f), enums)
 }
 
 /// A value as a person reads it: enum names, local times with their
 /// offset, money with its currency.
-pub fn show(ev: &Evaluator<'_>, v: &Value, ty: Option<&FieldType>) -> String {
+pub fn show(ev: &Evaluator<'_>, v: &Value, enums: Option<&EnumType>) -> String {
     match v {
         Value::Absent => "absent".into(),
         Value::Bool(b) => b.to_string(),
@@ -138,9 +158,9 @@ pub fn show(ev: &Evaluator<'_>, v: &Value, ty: Option<&FieldType>) -> String {
         Value::Decimal(d) => d.to_string(),
         Value::Money(m) => format!("{} {}", format_amount(m), ev.policy.currency),
         Value::Str(s) => format!("{s:?}"),
-        Value::Enum(i) => match ty {
-            Some(FieldType::Enum(e)) => e.variant(*i).to_string(),
-            _ => i.to_string(),
+        Value::Enum(i) => match enums {
+            Some(e) => e.variant(*i).to_string(),
+            None => i.to_string(),
         },
         Value::Timestamp(t) => {
             let offset = ev.policy.timezone.to_offset(*t);
@@ -149,7 +169,7 @@ pub fn show(ev: &Evaluator<'_>, v: &Value, ty: Option<&FieldType>) -> String {
         Value::Date(d) => d.to_string(),
         Value::Range(a, b) => format!("{a} .. {b}"),
         Value::List(items) => {
-            let inner: Vec<String> = items.iter().map(|i| show(ev, i, ty)).collect();
+            let inner: Vec<String> = items.iter().map(|i| show(ev, i, enums)).collect();
             format!("[{}]", inner.join(", "))
         }
     }

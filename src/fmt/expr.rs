@@ -31,7 +31,8 @@ impl Printer<'_> {
     fn literal(&self, e: &Expr) -> Option<String> {
         let text = self.text(e.span);
         match &e.kind {
-            ExprKind::Lit(Lit::Str(_)) => Some(text.to_owned()),
+            // Strings, templates too, are printed exactly as written.
+            ExprKind::Lit(Lit::Str(_)) | ExprKind::Template(_) => Some(text.to_owned()),
             ExprKind::Lit(_) => Some(text.split_whitespace().collect::<Vec<_>>().join(" ")),
             _ => None,
         }
@@ -62,7 +63,7 @@ impl Printer<'_> {
             }
         };
         match &e.kind {
-            ExprKind::Lit(_) => {}
+            ExprKind::Lit(_) | ExprKind::Template(_) => {}
             ExprKind::Path(name) => out.push_str(name),
             ExprKind::Unary(op, x) => {
                 out.push_str(match op {
@@ -161,7 +162,7 @@ impl Printer<'_> {
             return;
         }
         match &e.kind {
-            ExprKind::Lit(_) => {}
+            ExprKind::Lit(_) | ExprKind::Template(_) => {}
             ExprKind::Path(name) => self.node(e.span, name),
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), ..) => self.chain(e, *op, tail),
             ExprKind::Binary(op, l, r) => {

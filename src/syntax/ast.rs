@@ -200,6 +200,16 @@ pub enum ExprKind {
     },
     List(Vec<Expr>),
     Paren(Box<Expr>),
+    /// A string with values in braces: `"the {window} window has ended"`.
+    Template(Vec<TemplatePart>),
+}
+
+/// A piece of a string template: text, or a name or field written in
+/// braces, whose value is put in its place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    Text(String),
+    Value(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -74,6 +74,17 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("`{text}` in a string is not a value to put in the text")]
+    #[diagnostic(code(rpl::syntax::bad_template), help("{help}"))]
+    BadTemplate {
+        text: String,
+        help: &'static str,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("here")]
+        span: SourceSpan,
+    },
+
     #[error("`{word}` is a reserved word")]
     #[diagnostic(
         code(rpl::syntax::reserved),

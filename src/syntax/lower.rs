@@ -442,6 +442,96 @@ impl<'a> Lowerer<'a> {
         Ok(StrLit { value, span })
     }
 
+    /// A string operand: plain text, or a template when it holds braces.
+    /// `{name}` puts a value in (a constant, a request field); `{{` and
+    /// `}}` stand for the braces themselves.
+    fn lower_template(&self, pair: Node<'_, '_>) -> Result<ExprKind> {
+        let lit = self.lower_string(pair)?;
+        let raw = pair.as_str();
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default();
+        if !inner.contains(['{', '}']) || !has_template_brace(inner) {
+            return Ok(ExprKind::Lit(Lit::Str(lit.value)));
+        }
+        // Offsets in `inner` are offsets in the file past the opening quote.
+        let base = lit.span.start as usize + 1;
+        let bad = |at: usize, len: usize, text: &str, help: &'static str| {
+            Box::new(SyntaxError::BadTemplate {
+                text: text.to_string(),
+                help,
+                src: self.source.named_source(),
+                span: (base + at, len).into(),
+            })
+        };
+        let mut parts = Vec::new();
+        let mut text_start = 0;
+        let mut text = String::new();
+        let bytes = inner.as_bytes();
+        let mut i = 0;
+        let flush = |text: &mut String, from: usize, to: usize| -> Result<()> {
+            let piece = inner.get(from..to).unwrap_or_default();
+            text.push_str(&unescape(piece).map_err(|(offset, len)| {
+                Box::new(SyntaxError::BadEscape {
+                    text: piece.get(offset..offset + len).unwrap_or("\\").to_string(),
+                    src: self.source.named_source(),
+                    span: (base + from + offset, len).into(),
+                })
+            })?);
+            Ok(())
+        };
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                // An escape is copied whole (`\u{4E2D}` has braces of its own).
+                b'\\' => i += escape_len(inner, i),
+                b'{' | b'}' if bytes.get(i + 1) == Some(&b) => {
+                    flush(&mut text, text_start, i)?;
+                    text.push(char::from(b));
+                    i += 2;
+                    text_start = i;
+                }
+                b'{' => {
+                    flush(&mut text, text_start, i)?;
+                    let Some(close) = inner.get(i..).and_then(|r| r.find('}')) else {
+                        return Err(bad(
+                            i,
+                            1,
+                            "{",
+                            "close the value with `}`, or write `{{` for a brace in the text",
+                        ));
+                    };
+                    let name = inner.get(i + 1..i + close).unwrap_or_default();
+                    if !is_path(name) {
+                        let written = inner.get(i..=i + close).unwrap_or_default();
+                        return Err(bad(
+                            i,
+                            close + 1,
+                            written,
+                            "write a name or a request field between the braces, e.g. `{no_reason_window}` or `{item.paid_amount}`",
+                        ));
+                    }
+                    if !text.is_empty() {
+                        parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                    }
+                    let at = Span::new(self.file, base + i + 1, base + i + close);
+                    parts.push(TemplatePart::Value(Expr {
+                        kind: ExprKind::Path(name.to_string()),
+                        span: at,
+                    }));
+                    i += close + 1;
+                    text_start = i;
+                }
+                b'}' => {
+                    return Err(bad(i, 1, "}", "write `}}` for a brace in the text"));
+                }
+                _ => i += 1,
+            }
+        }
+        flush(&mut text, text_start, inner.len())?;
+        if !text.is_empty() {
+            parts.push(TemplatePart::Text(text));
+        }
+        Ok(ExprKind::Template(parts))
+    }
+
     pub fn lower_expr(&self, pair: Node<'_, '_>) -> Result<Expr> {
         let mut parts = pair.children().peekable();
         let e = self.climb(&mut parts, 0, pair)?;
@@ -686,7 +776,7 @@ impl<'a> Lowerer<'a> {
                     .ok_or_else(|| self.internal(span, format!("`{}` as a unit", unit.as_str())))?;
                 ExprKind::Lit(Lit::Duration { count, unit })
             }
-            Rule::string => ExprKind::Lit(Lit::Str(self.lower_string(pair)?.value)),
+            Rule::string => self.lower_template(pair)?,
             other => return Err(self.internal(span, format!("{other:?} as an operand"))),
         };
         Ok(Expr { kind, span })
@@ -755,6 +845,41 @@ impl<'a> Lowerer<'a> {
 
 /// Avoids a clash with pest's generated `Rule` enum.
 type Rule_ = super::ast::Rule;
+
+/// Whether a string holds a brace that is not part of a `\\u{..}` escape.
+fn has_template_brace(inner: &str) -> bool {
+    let bytes = inner.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += escape_len(inner, i),
+            b'{' | b'}' => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The length of the escape starting at `i` (a backslash): `\\u{..}` whole.
+fn escape_len(s: &str, i: usize) -> usize {
+    let rest = s.get(i..).unwrap_or_default();
+    if rest.starts_with("\\u{")
+        && let Some(close) = rest.find('}')
+    {
+        return close + 1;
+    }
+    // The backslash and the character after it.
+    1 + rest.chars().nth(1).map_or(0, char::len_utf8)
+}
+
+/// A name or a dotted field path: `window`, `item.paid_amount`.
+fn is_path(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
 
 /// Resolves escapes; on failure, the byte offset and length of the bad escape.
 fn unescape(s: &str) -> std::result::Result<String, (usize, usize)> {

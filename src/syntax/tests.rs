@@ -455,3 +455,74 @@ fn an_unclosed_blocks_labels_lie_on_characters() {
         assert!(text.get(start..end).is_some(), "{start}..{end}");
     }
 }
+
+#[test]
+fn a_string_with_braces_is_a_template_of_text_and_values() {
+    let e = expr(r#""window {w} of {item.paid_amount}, {{literal}} \u{4E2D}""#);
+    let ExprKind::Template(parts) = &e.kind else {
+        panic!("not a template: {e:?}");
+    };
+    let shown: Vec<String> = parts
+        .iter()
+        .map(|p| match p {
+            TemplatePart::Text(t) => format!("text {t:?}"),
+            TemplatePart::Value(v) => format!("value {}", grouping(v)),
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            r#"text "window ""#,
+            "value w",
+            r#"text " of ""#,
+            "value item.paid_amount",
+            r#"text ", {literal} 中""#,
+        ]
+    );
+    // The value's span is the name inside the braces, for diagnostics.
+    let src = r#"const x = "a {window} b""#;
+    let file = parse_str(src).unwrap();
+    let Some(Item::Const(c)) = file.items.first() else {
+        panic!()
+    };
+    let ExprKind::Template(parts) = &c.value.kind else {
+        panic!()
+    };
+    let Some(TemplatePart::Value(v)) = parts.get(1) else {
+        panic!("{parts:?}")
+    };
+    assert_eq!(&src[v.span.start as usize..v.span.end as usize], "window");
+}
+
+#[test]
+fn a_string_without_template_braces_stays_a_literal() {
+    // An escape's braces are not a value.
+    assert_eq!(
+        expr(r#""\u{4E2D}""#).kind,
+        ExprKind::Lit(Lit::Str("中".into()))
+    );
+    assert_eq!(
+        expr(r#""plain""#).kind,
+        ExprKind::Lit(Lit::Str("plain".into()))
+    );
+}
+
+#[test]
+fn a_brace_that_is_not_a_value_is_an_error_at_the_brace() {
+    for (text, at) in [
+        (r#""open { never closed""#, 16),
+        (r#""a } alone""#, 13),
+        (r#""{two words}""#, 11),
+        (r#""{}""#, 11),
+        (r#""{item.}""#, 11),
+    ] {
+        let src = format!("const x = {text}");
+        let err = parse_str(&src).unwrap_err();
+        assert!(
+            matches!(*err, SyntaxError::BadTemplate { .. }),
+            "{text}: {err:?}"
+        );
+        let label = miette::Diagnostic::labels(&*err).unwrap().next().unwrap();
+        assert_eq!(label.offset(), at, "{text}");
+    }
+}

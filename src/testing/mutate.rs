@@ -414,7 +414,7 @@ impl Mutator<'_> {
                     self.expr(item);
                 }
             }
-            ExprKind::Path(_) => {}
+            ExprKind::Path(_) | ExprKind::Template(_) => {}
         }
     }
 

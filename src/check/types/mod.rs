@@ -17,7 +17,7 @@ use super::hir::*;
 use super::scope::{self, Def, DefKey, Scope};
 use crate::schema::{EnumType, FieldType, Schema};
 use crate::source::{FileId, SourceMap, Span};
-use crate::syntax::ast::{self, ExprKind, Lit};
+use crate::syntax::ast::{self, ExprKind, Lit, TemplatePart};
 use crate::vocab::{BinOp, UnOp, Unit};
 
 /// Everything an expression can see.
@@ -235,6 +235,16 @@ impl<'a> Ctx<'a> {
         match &e.kind {
             ExprKind::Paren(inner) => self.infer(inner, hint),
             ExprKind::Lit(lit) => self.literal(lit, span),
+            ExprKind::Template(parts) => {
+                let parts = parts
+                    .iter()
+                    .map(|p| match p {
+                        TemplatePart::Text(t) => TPart::Text(Arc::from(t.as_str())),
+                        TemplatePart::Value(v) => TPart::Value(self.infer(v, None)),
+                    })
+                    .collect();
+                self.expr(TKind::Template(parts), Ty::Str, span)
+            }
             ExprKind::Path(path) => self.path(path, span, hint),
             ExprKind::Unary(UnOp::Not, x) => {
                 let x = self.check(x, &Ty::Bool);
@@ -296,6 +306,7 @@ impl<'a> Ctx<'a> {
                         value: Box::new(v),
                         list: items.into_boxed_slice(),
                         negated: *negated,
+                        named: l.constants(),
                     },
                     Ty::Bool,
                     span,
@@ -369,6 +380,7 @@ impl<'a> Ctx<'a> {
                         count,
                         unit,
                         anchor: Box::new(a),
+                        named: w.constants(),
                     },
                     Ty::Bool,
                     span,
