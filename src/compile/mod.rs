@@ -145,6 +145,9 @@ impl Node {
     }
 }
 
+/// A named constant and its value as the policy writes it.
+pub type ConstantShown = (Arc<str>, Arc<str>);
+
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub kind: RuleKind,
@@ -170,7 +173,7 @@ pub struct CompiledPolicy {
     /// The named constants a node was written with, and their values as
     /// written (`high_value_threshold` → `20000.00 CNY`): the trace shows
     /// them beside the request's values.
-    pub constants: HashMap<NodeId, Vec<(Arc<str>, Arc<str>)>>,
+    pub constants: HashMap<NodeId, Vec<ConstantShown>>,
     pub rejects: Vec<CompiledRule>,
     pub rules: Vec<CompiledRule>,
     pub afters: Vec<CompiledRule>,
@@ -317,7 +320,7 @@ struct Builder {
     broken: Option<CompileError>,
     /// To name where, in an error, and to quote constants as written.
     sources: Arc<SourceMap>,
-    constants: HashMap<NodeId, Vec<(Arc<str>, Arc<str>)>>,
+    constants: HashMap<NodeId, Vec<ConstantShown>>,
 }
 
 fn compile_policy(
