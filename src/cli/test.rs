@@ -304,7 +304,7 @@ fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// Reads and parses one test file, and reads the request files its cases
 /// name.
 fn load(path: &Path, limit: u64) -> Result<Loaded, Box<SuiteError>> {
-    let shown = path.display().to_string();
+    let shown = crate::load::shown(path);
     let io = |reason: String, help: &'static str| {
         Box::new(SuiteError::Io {
             path: shown.clone(),

@@ -103,7 +103,7 @@ pub fn read_file(path: &Path) -> Result<std::sync::Arc<str>, LoadError> {
 
 /// How diagnostics name the directory: relative to the working directory
 /// when inside it (empty when it is the working directory).
-fn shown(root: &Path) -> String {
+pub fn shown(root: &Path) -> String {
     let cwd = std::env::current_dir().and_then(|c| c.canonicalize());
     match cwd.as_deref().map(|c| root.strip_prefix(c)) {
         Ok(Ok(rel)) => rel.display().to_string(),
