@@ -526,3 +526,32 @@ fn a_brace_that_is_not_a_value_is_an_error_at_the_brace() {
         assert_eq!(label.offset(), at, "{text}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 500, ..Default::default() })]
+
+    /// Whatever a string holds, reading it as a template never panics, and
+    /// each value found is exactly the name written between its braces.
+    #[test]
+    fn templates_read_any_string_and_point_at_their_names(
+        inner in r#"([a-z_.]|\{|\}|\\\\|\\u\{4E2D\}|\\n| |中){0,24}"#
+    ) {
+        let src = format!("const x = \"{inner}\"");
+        if let Ok(file) = parse_str(&src)
+            && let Some(Item::Const(c)) = file.items.first()
+            && let ExprKind::Template(parts) = &c.value.kind
+        {
+            for part in parts {
+                if let TemplatePart::Value(v) = part {
+                    let (start, end) = (v.span.start as usize, v.span.end as usize);
+                    let ExprKind::Path(name) = &v.kind else {
+                        panic!("{v:?}")
+                    };
+                    proptest::prop_assert_eq!(&src[start..end], name.as_str());
+                    proptest::prop_assert_eq!(&src[start - 1..start], "{");
+                    proptest::prop_assert_eq!(&src[end..end + 1], "}");
+                }
+            }
+        }
+    }
+}
