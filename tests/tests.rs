@@ -18,6 +18,8 @@ mod cli_check;
 mod cli_fmt;
 #[path = "it/cli_help.rs"]
 mod cli_help;
+#[path = "it/cli_test.rs"]
+mod cli_test;
 #[path = "it/diagnostics.rs"]
 mod diagnostics;
 #[path = "it/edges.rs"]

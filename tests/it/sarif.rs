@@ -13,7 +13,7 @@ use crate::util;
 /// has no `uri-reference` format, and uses no keyword whose meaning changed
 /// by draft-07: read as draft-07, the format SARIF gives a file's `uri`
 /// is checked as well.
-fn schema() -> &'static jsonschema::Validator {
+pub(crate) fn schema() -> &'static jsonschema::Validator {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let path = util::manifest_dir().join("tests/sarif/sarif-schema-2.1.0.json");
