@@ -100,9 +100,14 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 
 /// A test file read, with each case's request ready to decide.
 struct Loaded {
+    path: PathBuf,
+    /// Found in a folder, not named on the command line.
+    walked: bool,
     suite: Suite,
     errors: Vec<SuiteError>,
     inputs: Vec<Input>,
+    /// The request files its cases name.
+    request_files: Vec<PathBuf>,
 }
 
 pub fn run(args: TestArgs) -> ExitCode {
@@ -134,8 +139,8 @@ pub fn run(args: TestArgs) -> ExitCode {
         }
     };
     let mut loaded = Vec::new();
-    for path in &files {
-        match load(path, args.max_request_size) {
+    for (path, walked) in &files {
+        match load(path, *walked, args.max_request_size) {
             Ok(l) => loaded.push(l),
             Err(e) => {
                 render_errors(&[*e]);
@@ -143,6 +148,20 @@ pub fn run(args: TestArgs) -> ExitCode {
             }
         }
     }
+    // A TOML request file kept beside the tests is a case's request, not
+    // a test file: a walked file some case names as its request is left
+    // out. (A file named on the command line is always a test file.)
+    let requests: Vec<PathBuf> = loaded
+        .iter()
+        .flat_map(|l| &l.request_files)
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    loaded.retain(|l| {
+        !l.walked
+            || l.path
+                .canonicalize()
+                .map_or(true, |p| !requests.contains(&p))
+    });
     let selected = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
     let total: usize = loaded.iter().map(|l| l.suite.cases.len()).sum();
     let runnable: usize = loaded
@@ -193,7 +212,16 @@ pub fn run(args: TestArgs) -> ExitCode {
         });
     }
     let coverage = hits.map(|h| coverage::measure(engine.compiled(), &h));
-    let mutants = if args.mutate {
+    // Mutants are judged by the cases: with a failing case or a broken
+    // test file, every mutant would look killed or survived for the wrong
+    // reason.
+    let mutate = args.mutate && report.ok();
+    if args.mutate && !mutate {
+        eprintln!(
+            "mutation testing skipped: it needs every case to pass and every test file to read"
+        );
+    }
+    let mutants = if mutate {
         match crate::load::read_dir(&policies) {
             Ok(sources) => Some(mutate::run(&sources, &cases_run)),
             Err(e) => {
@@ -265,13 +293,13 @@ fn render_errors<E: std::borrow::Borrow<SuiteError>>(errors: &[E]) {
 /// Every test file under `paths`: a file as named, a folder's `.toml`
 /// files at any depth, in name order. Hidden names are skipped, and so are
 /// symlinks (no cycle can be walked, no file outside read unnamed).
-fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+fn test_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
             .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;
         if !meta.is_dir() {
-            out.push(path.clone());
+            out.push((path.clone(), false));
             continue;
         }
         let mut stack = vec![path.clone()];
@@ -296,14 +324,14 @@ fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             }
         }
         found.sort();
-        out.extend(found);
+        out.extend(found.into_iter().map(|f| (f, true)));
     }
     Ok(out)
 }
 
 /// Reads and parses one test file, and reads the request files its cases
 /// name.
-fn load(path: &Path, limit: u64) -> Result<Loaded, Box<SuiteError>> {
+fn load(path: &Path, walked: bool, limit: u64) -> Result<Loaded, Box<SuiteError>> {
     let shown = crate::load::shown(path);
     let io = |reason: String, help: &'static str| {
         Box::new(SuiteError::Io {
@@ -332,20 +360,32 @@ fn load(path: &Path, limit: u64) -> Result<Loaded, Box<SuiteError>> {
     })?;
     let (suite, errors) = testing::parse(&shown, &text);
     let folder = path.parent().unwrap_or(Path::new(""));
+    let mut request_files = Vec::new();
     let inputs = suite
         .cases
         .iter()
         .map(|case| match &case.request {
             CaseRequest::Inline(json) => Input::Inline(json.clone()),
-            CaseRequest::File { path, .. } => match read_request(&folder.join(path), limit) {
-                Ok((text, toml)) => Input::Text { text, toml },
-                Err(e) => Input::Unreadable(e),
-            },
+            CaseRequest::File { path, .. } => {
+                // Named as the test file is: relative to the working
+                // directory when inside it, so an error's path is the same
+                // on every machine.
+                let file = PathBuf::from(crate::load::shown(&folder.join(path)));
+                let input = match read_request(&file, limit) {
+                    Ok((text, toml)) => Input::Text { text, toml },
+                    Err(e) => Input::Unreadable(e),
+                };
+                request_files.push(file);
+                input
+            }
         })
         .collect();
     Ok(Loaded {
+        path: path.to_path_buf(),
+        walked,
         suite,
         errors,
         inputs,
+        request_files,
     })
 }

@@ -459,7 +459,9 @@ expect = { decision = "approve" }
 [[case]]
 name = "no such file, expected"
 request = "missing.json"
-expect = { error = "rpl::request::io" }
+# The path is relative to where rpl runs, as the test file's name is: the
+# same on every machine.
+expect = { error = "rpl::request::io", error_path = "policies/tests/missing.json" }
 "#;
     let tmp = scenario(&[("files.toml", suite)]);
     util::copy_dir(
@@ -560,5 +562,59 @@ fn a_missing_policy_directory_or_test_path_exits_2() {
         stderr(&out).contains("no-such-file.toml"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// A TOML request kept under `tests/` beside the cases that name it is a
+/// request, not a test file to read (it would be all unknown keys).
+#[test]
+fn a_toml_request_under_tests_is_not_read_as_a_test_file() {
+    let suite = r#"
+[[case]]
+name = "a TOML request file"
+request = "requests/laptop.toml"
+expect = { decision = "approve", rule = "seven_day_no_reason" }
+"#;
+    let tmp = scenario(&[("cases.toml", suite)]);
+    let request = BASE.replace("[base]\n", "");
+    let dir = tmp.path().join("policies/tests/requests");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("laptop.toml"), request).unwrap();
+    let out = rpl_test(tmp.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        stdout(&out).trim_end(),
+        "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file"
+    );
+}
+
+/// Mutants are judged by the cases, so a failing case stops mutation
+/// testing instead of making every mutant look killed.
+#[test]
+fn mutation_testing_waits_for_a_green_suite() {
+    let tmp = scenario(&[("cases.toml", &format!("{BASE}{DAY_8}"))]);
+    edit(
+        tmp.path(),
+        "policies/common.rpl",
+        "within 7 days after",
+        "within 8 days after",
+    );
+    let out = rpl_test(tmp.path(), &["--mutate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("mutation testing skipped"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stdout(&out).contains("mutation testing:"),
+        "{}",
+        stdout(&out)
     );
 }
