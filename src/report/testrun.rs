@@ -389,25 +389,12 @@ pub fn junit(report: &RunReport) -> String {
                 s.push_str("/>\n");
                 continue;
             }
-            let summary: Vec<String> = case
-                .run
-                .mismatches
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}: expected {}, actual {}",
-                        m.field.key(),
-                        m.expected,
-                        m.actual
-                    )
-                })
-                .collect();
             let mut detail = String::new();
             failure(&mut detail, file, case, false);
             let _ = write!(
                 s,
                 ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                xml(&summary.join("; ")),
+                xml(&mismatches_text(case)),
                 xml(&detail)
             );
         }
@@ -428,6 +415,24 @@ pub fn junit(report: &RunReport) -> String {
     }
     s.push_str("</testsuites>\n");
     s
+}
+
+/// A case's mismatches on one line: `decision: expected deny, actual
+/// approve; rule: …`.
+fn mismatches_text(case: &CaseResult) -> String {
+    case.run
+        .mismatches
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: expected {}, actual {}",
+                m.field.key(),
+                m.expected,
+                m.actual
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Text as XML attribute or element content: the five markup characters
@@ -467,24 +472,11 @@ pub fn sarif(
     for file in &report.files {
         results.extend(file.errors.iter().map(|e| SarifResult::from_diagnostic(e)));
         for case in file.cases.iter().filter(|c| !c.run.passed()) {
-            let diff: Vec<String> = case
-                .run
-                .mismatches
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}: expected {}, actual {}",
-                        m.field.key(),
-                        m.expected,
-                        m.actual
-                    )
-                })
-                .collect();
             results.push(SarifResult {
                 rule_id: "rpl::test::case_failed".to_owned(),
                 rule_description: Some("a policy test case failed".to_owned()),
                 level: SarifLevel::Error,
-                message: format!("case `{}` failed: {}", case.name, diff.join("; ")),
+                message: format!("case `{}` failed: {}", case.name, mismatches_text(case)),
                 location: Some(at_line(&file.name, case.line)),
                 related: Vec::new(),
             });

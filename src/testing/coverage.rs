@@ -256,18 +256,10 @@ impl<'a> Walk<'a> {
                 Node::If { cond, then, els } => {
                     // `if x == rejected then A else B`: only B is reachable.
                     let cond_rejected = self.all_rejected(*cond);
-                    for (arm, reachable) in [(*then, !cond_rejected), (*els, true)] {
-                        if reachable {
-                            let span = self.policy.span(arm);
-                            self.item(
-                                self.hits.evaluated(arm),
-                                Missed::NeverTaken,
-                                span,
-                                context,
-                                None,
-                            );
-                        }
+                    if !cond_rejected {
+                        self.arm(*then, context);
                     }
+                    self.arm(*els, context);
                 }
                 Node::Match { scrutinee, arms } => {
                     let rejected = match self.policy.node(*scrutinee) {
@@ -284,14 +276,7 @@ impl<'a> Walk<'a> {
                         }
                     }
                     for arm in distinct {
-                        let span = self.policy.span(arm);
-                        self.item(
-                            self.hits.evaluated(arm),
-                            Missed::NeverTaken,
-                            span,
-                            context,
-                            None,
-                        );
+                        self.arm(arm, context);
                     }
                 }
                 _ => {}
@@ -299,6 +284,18 @@ impl<'a> Walk<'a> {
             // Children in reverse, so they are visited in source order.
             stack.extend(node.children().into_iter().rev());
         }
+    }
+
+    /// An arm of an `if` or `match`: taken at least once.
+    fn arm(&mut self, arm: NodeId, context: &str) {
+        let span = self.policy.span(arm);
+        self.item(
+            self.hits.evaluated(arm),
+            Missed::NeverTaken,
+            span,
+            context,
+            None,
+        );
     }
 
     /// Whether a condition holds only for values a reject turns away.
