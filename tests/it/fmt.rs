@@ -99,6 +99,7 @@ const ATOMS: &[&str] = &[
     "\"esc \\\" \\\\ \\n \\t \\u{4E2D}\"",
     "\"七天无理由退货\"",
     "\"has // no comment\"",
+    "\"the {window} of {item.paid_amount}, {{braces}} \\u{4E2D}\"",
     "2025-10-01",
     "7 days",
     "15 working   days",
