@@ -35,7 +35,8 @@ pub enum TestFormat {
 #[derive(Args, Debug)]
 #[command(after_help = concat!(
     "Examples:
-  rpl test                                  run policies/tests/*.toml
+  rpl test                                  run tests/ of the policy directory
+  rpl test policies/                        the same, naming the policy directory
   rpl test policies/tests/official_mall.toml --filter window
   rpl test --coverage --min-coverage 100    fail when a rule or condition goes untested
   rpl test --mutate                         change the policies step by step; list the changes no case notices
@@ -60,7 +61,8 @@ first PATH, else the one found as for the other commands:
     super::policies_help!(),
 ))]
 pub struct TestArgs {
-    /// Test files (`.toml`) or folders holding them [default: tests/ in the policy directory]
+    /// Test files (`.toml`) or folders holding them; a policy directory
+    /// stands for its `tests/` [default: tests/ in the policy directory]
     pub paths: Vec<PathBuf>,
     /// Policy directory [default: the one holding the first PATH, else found as below]
     #[arg(long)]
@@ -126,10 +128,21 @@ pub fn run(args: TestArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let searched = if args.paths.is_empty() {
+    // A policy directory named as a path stands for its tests, as
+    // `rpl check policies/` and `rpl fmt policies/` name the policies.
+    let searched: Vec<PathBuf> = if args.paths.is_empty() {
         vec![policies.join("tests")]
     } else {
-        args.paths.clone()
+        args.paths
+            .iter()
+            .map(|p| {
+                if p.join("schema.toml").is_file() {
+                    p.join("tests")
+                } else {
+                    p.clone()
+                }
+            })
+            .collect()
     };
     let files = match test_files(&searched) {
         Ok(f) => f,

@@ -618,3 +618,23 @@ fn mutation_testing_waits_for_a_green_suite() {
         stdout(&out)
     );
 }
+
+/// `rpl test policies/` names the policy directory, as `rpl check
+/// policies/` does: it runs its tests, not its schema and calendars as
+/// test files.
+#[test]
+fn a_policy_directory_as_the_path_stands_for_its_tests() {
+    let tmp = scenario(&[("cases.toml", &format!("{BASE}{NO_REASON}"))]);
+    let out = rpl_test(tmp.path(), &["policies"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        stdout(&out).trim_end(),
+        "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file"
+    );
+}
