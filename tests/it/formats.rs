@@ -25,7 +25,7 @@ fn strings(v: &toml::Value) -> Vec<&str> {
 #[test]
 fn every_schema_field_and_value_is_documented() {
     let doc = doc();
-    let schema: toml::Table = std::fs::read_to_string(util::shipped_policies().join("schema.toml"))
+    let schema: toml::Table = std::fs::read_to_string(util::frozen_policies().join("schema.toml"))
         .unwrap()
         .parse()
         .unwrap();

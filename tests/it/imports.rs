@@ -20,7 +20,7 @@ fn missing_imports(dir: &std::path::Path) -> Vec<(String, String)> {
 #[test]
 fn a_trailing_slash_names_a_directory() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     let mall = policies.join("official_mall.rpl");
     let text = std::fs::read_to_string(&mall).unwrap();
     assert!(text.contains("import \"common.rpl\""));
@@ -41,7 +41,7 @@ fn a_trailing_slash_names_a_directory() {
 #[test]
 fn hidden_files_are_not_part_of_the_directory() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     std::fs::create_dir_all(policies.join(".h")).unwrap();
     std::fs::write(policies.join(".h/x.rpl"), "const hidden_limit = 1\n").unwrap();
     std::fs::write(policies.join(".#draft.rpl"), "this is not checked").unwrap();
@@ -67,7 +67,7 @@ fn hidden_files_are_not_part_of_the_directory() {
 #[test]
 fn imports_follow_symlinks_inside_the_directory() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     std::fs::create_dir_all(policies.join("lib/deep")).unwrap();
     std::fs::write(policies.join("lib/deep/x.rpl"), "import \"../y.rpl\"\n").unwrap();
     std::fs::write(policies.join("lib/y.rpl"), "").unwrap();

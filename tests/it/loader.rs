@@ -49,7 +49,7 @@ fn text(out: &Output) -> String {
 
 /// The shipped policies, read into memory once, under the name `memory`.
 fn in_memory() -> Sources {
-    let root = util::shipped_policies();
+    let root = util::frozen_policies();
     let mut sources = Sources::new("memory");
     for name in [
         "schema.toml",
@@ -119,7 +119,7 @@ fn a_policy_set_that_exists_only_in_memory_checks_and_decides() {
 #[test]
 fn a_symlink_out_of_the_directory_is_never_read() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     let secret = dir.path().join("secret.rpl");
     std::fs::write(&secret, "TOP SECRET syntax error here {{{").unwrap();
     std::os::unix::fs::symlink(&secret, policies.join("leak.rpl")).unwrap();
@@ -139,7 +139,7 @@ fn a_symlink_out_of_the_directory_is_never_read() {
 #[test]
 fn a_fifo_is_reported_without_being_opened() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     let status = std::process::Command::new("mkfifo")
         .arg(policies.join("pipe.rpl"))
         .status()
@@ -156,7 +156,7 @@ fn a_fifo_is_reported_without_being_opened() {
 #[test]
 fn folder_symlinks_are_not_walked_out_or_round() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     std::os::unix::fs::symlink("/", policies.join("root")).unwrap();
     std::os::unix::fs::symlink(".", policies.join("again")).unwrap();
     std::os::unix::fs::symlink("b.rpl", policies.join("a.rpl")).unwrap();
@@ -190,7 +190,7 @@ fn folder_symlinks_are_not_walked_out_or_round() {
 #[test]
 fn a_folder_not_followed_is_only_a_warning() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     std::os::unix::fs::symlink("/", policies.join("root")).unwrap();
     let outs = rpl_check(&policies);
     assert_eq!(outs[0].status.code(), Some(0), "{}", text(&outs[0]));
@@ -257,7 +257,7 @@ fn duplicates_are_found_across_chains_and_diamonds_only() {
 #[test]
 fn links_inside_keep_their_own_names() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     let status = std::process::Command::new("mkfifo")
         .arg(policies.join("plainfifo"))
         .status()
@@ -307,7 +307,7 @@ fn links_inside_keep_their_own_names() {
 #[test]
 fn a_link_to_the_directory_itself_resolves() {
     let dir = util::tempdir();
-    let policies = util::shipped_copy(dir.path());
+    let policies = util::frozen_copy(dir.path());
     std::fs::create_dir(policies.join("sub")).unwrap();
     std::os::unix::fs::symlink("..", policies.join("sub/up")).unwrap();
     let mall = policies.join("official_mall.rpl");
@@ -325,7 +325,7 @@ fn a_link_to_the_directory_itself_resolves() {
 /// is no policy directory, and `--policies` names the directory itself.
 #[test]
 fn named_paths_are_checked_as_named() {
-    let policies = util::shipped_policies();
+    let policies = util::frozen_policies();
     let checked = check_paths(&[policies.join("typo.rpl")]);
     let codes: Vec<String> = checked
         .diagnostics
@@ -358,7 +358,7 @@ fn named_paths_are_checked_as_named() {
 /// then change in memory before checking.
 #[test]
 fn a_directory_read_from_disk_can_be_edited_in_memory() {
-    let mut sources = rpl::load::read_dir(&util::shipped_policies()).unwrap();
+    let mut sources = rpl::load::read_dir(&util::frozen_policies()).unwrap();
     let checked = rpl::check::check(&sources, None);
     assert!(checked.diagnostics.is_empty());
     sources.insert("common.rpl", "const unsaved = 1\n");

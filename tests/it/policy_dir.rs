@@ -35,8 +35,14 @@ fn outside() -> tempfile::TempDir {
 
 #[test]
 fn found_from_the_root_from_inside_policies_and_from_below_the_root() {
-    let root = util::manifest_dir();
-    let request = root.join("examples/request.json");
+    // A project laid out as this repository is: `policies/` (the frozen
+    // copy) beside `examples/errors/`.
+    let tmp = util::tempdir();
+    let root = tmp.path();
+    util::frozen_copy(root);
+    let requests = util::manifest_dir().join("tests/fixtures/frozen/requests");
+    util::copy_dir(&requests, &root.join("examples/errors"));
+    let request = root.join("examples/errors/24-high-value-threshold-over.json");
     let request = request.to_str().unwrap();
     for cwd in [
         root.to_path_buf(),
@@ -110,7 +116,7 @@ fn none_found_says_what_was_searched_and_how_to_name_one() {
 #[test]
 fn the_environment_variable_is_used_when_no_directory_is_given() {
     let dir = outside();
-    let policies = util::shipped_policies();
+    let policies = util::frozen_policies();
     let request = util::manifest_dir().join("examples/request.json");
     let request = request.to_str().unwrap();
     let out = rpl(dir.path(), Some(&policies), &["check"]);
@@ -133,7 +139,7 @@ fn the_environment_variable_is_used_when_no_directory_is_given() {
 fn a_directory_given_wins_over_the_environment_variable() {
     let dir = outside();
     let missing = dir.path().join("missing");
-    let policies = util::shipped_policies();
+    let policies = util::frozen_policies();
     let policies = policies.to_str().unwrap();
     let request = util::manifest_dir().join("examples/request.json");
     let request = request.to_str().unwrap();
@@ -171,7 +177,7 @@ fn file_errors_are_diagnostics() {
 
     // Policies with an error: each diagnostic, then a count.
     let tmp = util::tempdir();
-    let policies = util::shipped_copy(tmp.path());
+    let policies = util::frozen_copy(tmp.path());
     std::fs::write(policies.join("broken.rpl"), "const x =\n").unwrap();
     let out = rpl(tmp.path(), None, &["eval", "../examples/request.json"]);
     assert_eq!(out.status.code(), Some(2));

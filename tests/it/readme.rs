@@ -51,14 +51,23 @@ fn normalised(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The README shows what the shipped policies decide, so this test reads
+/// them, not the frozen copy: it is left out of `cargo test` (an author's
+/// edit to a policy must not break the Rust suite) and run by `.ci/run`
+/// (`cargo test --workspace -- --ignored`), where the README and the
+/// policies are checked together.
 #[test]
+#[ignore = "checks the README against the shipped policies: run by .ci/run"]
 fn every_rpl_command_in_the_readme_runs_as_shown() {
     let readme = std::fs::read_to_string(util::manifest_dir().join("README.md")).unwrap();
     let examples = examples(&readme);
     assert!(examples.len() >= 10, "found {} commands", examples.len());
     // A fresh clone's root: the commands may write files (`-o`).
     let tmp = util::tempdir();
-    util::shipped_copy(tmp.path());
+    util::copy_dir(
+        &util::manifest_dir().join("policies"),
+        &tmp.path().join("policies"),
+    );
     util::copy_dir(
         &util::manifest_dir().join("examples"),
         &tmp.path().join("examples"),

@@ -19,7 +19,7 @@ use crate::util;
 
 /// The shipped policy files, by name, with their text.
 fn shipped_files() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(util::shipped_policies())
+    let mut out: Vec<(String, String)> = std::fs::read_dir(util::frozen_policies())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "rpl"))
@@ -127,7 +127,7 @@ struct Scratch {
 impl Scratch {
     fn new() -> Scratch {
         let tmp = util::tempdir();
-        let policies = util::shipped_copy(tmp.path());
+        let policies = util::frozen_copy(tmp.path());
         Scratch { tmp, policies }
     }
 
@@ -136,7 +136,7 @@ impl Scratch {
         let path = self.policies.join(name);
         std::fs::write(&path, text).unwrap();
         let checked = check_paths(std::slice::from_ref(&self.policies));
-        std::fs::copy(util::shipped_policies().join(name), &path).unwrap();
+        std::fs::copy(util::frozen_policies().join(name), &path).unwrap();
         checked
     }
 
@@ -543,7 +543,7 @@ fn deep_nesting_is_too_deep_not_a_crash() {
     for (what, cond) in cases {
         let text = format!(
             "{}\nrules deep {{ rule r {{ when {cond} deny }} }}\n",
-            std::fs::read_to_string(util::shipped_policies().join("common.rpl")).unwrap()
+            std::fs::read_to_string(util::frozen_policies().join("common.rpl")).unwrap()
         );
         let e = parse_text(&text).unwrap_err();
         let code = miette::Diagnostic::code(e.as_ref()).unwrap().to_string();
@@ -563,7 +563,7 @@ fn deep_nesting_is_too_deep_not_a_crash() {
 /// aborting every test in the binary.
 fn check_in_child(defs: &str, condition: &str) -> std::process::Output {
     let tmp = util::tempdir();
-    let policies = util::shipped_copy(tmp.path());
+    let policies = util::frozen_copy(tmp.path());
     let common = policies.join("common.rpl");
     let text = std::fs::read_to_string(&common).unwrap() + defs;
     std::fs::write(&common, text).unwrap();
@@ -627,7 +627,7 @@ fn long_predicate_chains_do_not_crash() {
 #[test]
 fn invalid_utf8_in_a_policy_file() {
     let tmp = util::tempdir();
-    let policies = util::shipped_copy(tmp.path());
+    let policies = util::frozen_copy(tmp.path());
     let common = policies.join("common.rpl");
     let clean = std::fs::read(&common).unwrap();
     for bad in [&b"\n// caf\xe9 comment\n"[..], b"\nconst bad = \xff\n"] {

@@ -84,7 +84,9 @@ fn the_schema_rejects_a_broken_log() {
 
 #[test]
 fn a_clean_run_has_no_results() {
-    let (log, code) = sarif(util::manifest_dir(), &["policies"]);
+    let tmp = util::tempdir();
+    util::frozen_copy(tmp.path());
+    let (log, code) = sarif(tmp.path(), &["policies"]);
     assert_eq!(code, Some(0));
     assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
     insta::assert_json_snapshot!(log);

@@ -12,9 +12,11 @@ pub fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shipped policy directory.
-pub fn shipped_policies() -> PathBuf {
-    manifest_dir().join("policies")
+/// The policies engine tests run on: a frozen copy of the shipped ones
+/// (`tests/fixtures/frozen/README.md`), so that an author's edit to
+/// `policies/` breaks no Rust test.
+pub fn frozen_policies() -> PathBuf {
+    manifest_dir().join("tests/fixtures/frozen/policies")
 }
 
 /// A fresh, empty temporary directory (under the target directory, to keep
@@ -46,21 +48,21 @@ pub fn schema_only(dir: &Path) -> PathBuf {
     let policies = dir.join("policies");
     std::fs::create_dir_all(&policies).unwrap();
     std::fs::copy(
-        shipped_policies().join("schema.toml"),
+        frozen_policies().join("schema.toml"),
         policies.join("schema.toml"),
     )
     .unwrap();
     copy_dir(
-        &shipped_policies().join("calendars"),
+        &frozen_policies().join("calendars"),
         &policies.join("calendars"),
     );
     policies
 }
 
-/// `dir/policies/`: a copy of the whole shipped policy directory.
-pub fn shipped_copy(dir: &Path) -> PathBuf {
+/// `dir/policies/`: a copy of the frozen policy directory.
+pub fn frozen_copy(dir: &Path) -> PathBuf {
     let policies = dir.join("policies");
-    copy_dir(&shipped_policies(), &policies);
+    copy_dir(&frozen_policies(), &policies);
     policies
 }
 
