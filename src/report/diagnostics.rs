@@ -272,6 +272,25 @@ struct RenamedSource<'a> {
     rewrite: Arc<dyn Fn(&str) -> String + Send + Sync + 'a>,
 }
 
+impl RenamedSource<'_> {
+    /// The 0-based column of `span`'s start, in characters.
+    fn char_column(&self, span: &miette::SourceSpan) -> Option<usize> {
+        let wide = self.inner.read_span(span, 1, 0).ok()?;
+        let before = wide
+            .data()
+            .get(..span.offset().checked_sub(wide.span().offset())?)?;
+        let line_start = before
+            .iter()
+            .rposition(|b| matches!(b, b'\n' | b'\r'))
+            .map_or(0, |i| i + 1);
+        Some(
+            String::from_utf8_lossy(before.get(line_start..)?)
+                .chars()
+                .count(),
+        )
+    }
+}
+
 impl SourceCode for RenamedSource<'_> {
     fn read_span<'b>(
         &'b self,
@@ -283,12 +302,21 @@ impl SourceCode for RenamedSource<'_> {
         let Some(name) = c.name() else {
             return Ok(c);
         };
-        let (data, span, line, column, count) =
+        let (data, span_read, line, column, count) =
             (c.data(), *c.span(), c.line(), c.column(), c.line_count());
+        // miette shows the column its sources count, bytes; every other
+        // place rpl names a column counts characters, as editors do. The
+        // header reads the span alone, so the text before it on its line
+        // is read with one line of context.
+        let column = if before == 0 && after == 0 {
+            self.char_column(span).unwrap_or(column)
+        } else {
+            column
+        };
         let contents = miette::MietteSpanContents::new_named(
             (self.rewrite)(name),
             data,
-            span,
+            span_read,
             line,
             column,
             count,
