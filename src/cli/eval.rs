@@ -26,6 +26,16 @@ pub enum OutFormat {
     Json,
 }
 
+/// What `rpl explain` prints.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExplainFormat {
+    /// The summary, then every rule considered with each test, its values
+    /// and where it is written
+    Human,
+    /// The decision (or error) object with its `trace`, as one JSON line
+    Json,
+}
+
 #[derive(Args, Debug)]
 #[command(after_help = concat!(
     "Examples:
@@ -113,7 +123,7 @@ pub struct ExplainArgs {
     pub policies: Option<PathBuf>,
     /// Output format: the trace for people, or the decision with its trace as JSON
     #[arg(long, value_enum, default_value = "human")]
-    pub format: OutFormat,
+    pub format: ExplainFormat,
     /// The largest request read (bytes, or with K, M, G: 1K = 1024)
     #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_REQUEST, value_parser = parse_size)]
     pub max_request_size: u64,
@@ -121,7 +131,7 @@ pub struct ExplainArgs {
 
 /// Finds and loads the policy directory. What keeps it from loading is
 /// shown as `rpl check` shows it: each diagnostic with its code and help.
-pub(super) fn engine(given: Option<&Path>) -> Result<Engine, ExitCode> {
+pub(super) fn engine(given: Option<&Path>, not_done: &str) -> Result<Engine, ExitCode> {
     let loaded = policy_dir(given)
         .map_err(|e| LoadFailure {
             diagnostics: vec![Box::new(e)],
@@ -139,7 +149,7 @@ pub(super) fn engine(given: Option<&Path>) -> Result<Engine, ExitCode> {
         // A directory that could not be read says so itself; errors in
         // policies get a closing count, as `rpl check` gives them.
         if !failure.diagnostics.iter().any(|d| cannot_read(d.as_ref())) {
-            let _ = writeln!(stderr, "no request was decided: {}", failure.summary());
+            let _ = writeln!(stderr, "{not_done}: {}", failure.summary());
         }
         ExitCode::Usage
     })
@@ -163,7 +173,7 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
-    let engine = match engine(args.policies.as_deref()) {
+    let engine = match engine(args.policies.as_deref(), "no request was decided") {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -202,21 +212,21 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
 }
 
 pub fn run_explain(args: ExplainArgs) -> ExitCode {
-    let engine = match engine(args.policies.as_deref()) {
+    let engine = match engine(args.policies.as_deref(), "no request was decided") {
         Ok(e) => e,
         Err(code) => return code,
     };
     let read = read_request(&args.request, args.max_request_size);
     // For people, a file that cannot be read is an I/O error like any
     // other, not a decision's place; JSON keeps its error object.
-    if let (OutFormat::Human, Err(e @ RequestError::Io { .. })) = (args.format, &read) {
+    if let (ExplainFormat::Human, Err(e @ RequestError::Io { .. })) = (args.format, &read) {
         show_file_error(&args.request, e);
         return ExitCode::Usage;
     }
     let outcome = decide(&engine, read, true);
     let text = match args.format {
-        OutFormat::Json => json_text(&outcome),
-        OutFormat::Human => decision::explain(&outcome),
+        ExplainFormat::Json => json_text(&outcome),
+        ExplainFormat::Human => decision::explain(&outcome),
     };
     let mut out = Output::stdout();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.commit()) {

@@ -147,7 +147,9 @@ fn jobs(path: &Path) -> Vec<Job> {
             }];
         }
     };
-    let shown = |rel: &str| path.join(rel).display().to_string();
+    // Named relative to the working directory when inside it, as `rpl
+    // check` names them: a found policy directory is an absolute path.
+    let shown = |rel: &str| load::shown(&path.join(rel));
     let mut jobs: Vec<Job> = sources
         .problems()
         .iter()

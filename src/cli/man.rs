@@ -12,7 +12,7 @@ use super::{Cli, ExitCode, write_stdout};
   rpl man check | man -l -                    the page of `rpl check`
   mkdir -p ~/.local/share/man/man1
   rpl man > ~/.local/share/man/man1/rpl.1     install it: then `man rpl`
-  for c in check eval explain completions man; do
+  for c in check eval explain test fmt completions man; do
     rpl man $c > ~/.local/share/man/man1/rpl-$c.1
   done
 

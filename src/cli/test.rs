@@ -13,7 +13,7 @@ use super::{ExitCode, policy_dir, stderr_color, term_width};
 use crate::eval::coverage::Hits;
 use crate::load::{MAX_FILE_SIZE, find_root, io_reason};
 use crate::report::diagnostics::render_human;
-use crate::report::escape::{json_pretty, visible};
+use crate::report::escape::json_pretty;
 use crate::report::testrun;
 use crate::source::bad_utf8;
 use crate::testing::{
@@ -65,7 +65,7 @@ pub struct TestArgs {
     /// stands for its `tests/` [default: tests/ in the policy directory]
     pub paths: Vec<PathBuf>,
     /// Policy directory [default: the one holding the first PATH, else found as below]
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub policies: Option<PathBuf>,
     /// Run only the cases whose name contains this text
     #[arg(long, value_name = "TEXT")]
@@ -100,6 +100,8 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
+const NAME_THEM: &str = "name test files (`.toml`) or folders holding them; by default `tests/` in the policy directory";
+
 /// A test file read, with each case's request ready to decide.
 struct Loaded {
     path: PathBuf,
@@ -124,7 +126,7 @@ pub fn run(args: TestArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     };
-    let engine = match engine(Some(&policies)) {
+    let engine = match engine(Some(&policies), "no case was run") {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -146,8 +148,8 @@ pub fn run(args: TestArgs) -> ExitCode {
     };
     let files = match test_files(&searched) {
         Ok(f) => f,
-        Err(message) => {
-            eprintln!("error: {}", visible(&message));
+        Err(e) => {
+            render_errors(&[*e]);
             return ExitCode::Usage;
         }
     };
@@ -187,12 +189,21 @@ pub fn run(args: TestArgs) -> ExitCode {
             .iter()
             .map(|p| format!("`{}`", p.display()))
             .collect();
-        let what = if total > 0 {
-            format!("{} (none matches the filter)", searched.join(", "))
+        let (what, help) = if total > 0 {
+            (
+                format!("{} (none matches the filter)", searched.join(", ")),
+                "`--filter TEXT` runs the cases whose name contains TEXT; check its spelling",
+            )
         } else {
-            searched.join(", ")
+            (
+                searched.join(", "),
+                "write test cases in `tests/*.toml` inside the policy directory: `[[case]]` tables with `name`, `request` and `[case.expect]` (see `rpl test --help`)",
+            )
         };
-        render_errors(&[SuiteError::NoTests { searched: what }]);
+        render_errors(&[SuiteError::NoTests {
+            searched: what,
+            help,
+        }]);
         return ExitCode::Failure;
     }
 
@@ -306,11 +317,17 @@ fn render_errors<E: std::borrow::Borrow<SuiteError>>(errors: &[E]) {
 /// Every test file under `paths`: a file as named, a folder's `.toml`
 /// files at any depth, in name order. Hidden names are skipped, and so are
 /// symlinks (no cycle can be walked, no file outside read unnamed).
-fn test_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
+fn test_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Box<SuiteError>> {
+    let io = |path: &Path, e: std::io::Error| {
+        Box::new(SuiteError::Io {
+            path: path.display().to_string(),
+            reason: io_reason(&e),
+            help: NAME_THEM,
+        })
+    };
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_reason(&e)))?;
+        let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
         if !meta.is_dir() {
             out.push((path.clone(), false));
             continue;
@@ -318,8 +335,7 @@ fn test_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, String> {
         let mut stack = vec![path.clone()];
         let mut found = Vec::new();
         while let Some(dir) = stack.pop() {
-            let entries = std::fs::read_dir(&dir)
-                .map_err(|e| format!("cannot read `{}`: {}", dir.display(), io_reason(&e)))?;
+            let entries = std::fs::read_dir(&dir).map_err(|e| io(&dir, e))?;
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 let Some(name) = name.to_str() else { continue };

@@ -126,7 +126,27 @@ fn pest_error(source: &SourceFile, err: pest::error::Error<Rule>) -> SyntaxError
     let item = found.starts_with('`')
         && word.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
         && !is_keyword(word);
-    let (expected, help) = if in_list && item {
+    // A rule written at the top of a file: pest only says which items it
+    // would take there, which does not tell where a rule belongs.
+    let top_level = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            // (or when nothing it names can be said: at the file's start)
+            positives.iter().all(|r| expected::describe(*r).is_none())
+                || positives
+                    .iter()
+                    .any(|r| matches!(r, Rule::kw_const | Rule::kw_policy | Rule::kw_rules))
+        }
+        pest::error::ErrorVariant::CustomError { .. } => false,
+    };
+    let (expected, help) = if top_level && matches!(word, "rule" | "reject" | "after") {
+        (
+            "`import`, `const`, `pred`, `rules`, `defaults` or `policy`".to_owned(),
+            format!(
+                "a `{word}` belongs in a group, `rules NAME {{ {word} … }}`, that a policy `use`s, \
+                 or inside a `policy NAME {{ … }}`"
+            ),
+        )
+    } else if in_list && item {
         (
             "`,` or `]`".to_owned(),
             "separate the items of a list with `,`, e.g. `[phone, tablet]`".to_owned(),

@@ -98,12 +98,10 @@ pub enum SuiteError {
     },
 
     #[error("no test cases found in {searched}")]
-    #[diagnostic(
-        code(rpl::test::no_tests),
-        help(
-            "write test cases in `tests/*.toml` inside the policy directory: \
-             `[[case]]` tables with `name`, `request` and `[case.expect]` (see README, \"Policy tests\")"
-        )
-    )]
-    NoTests { searched: String },
+    #[diagnostic(code(rpl::test::no_tests))]
+    NoTests {
+        searched: String,
+        #[help]
+        help: &'static str,
+    },
 }
