@@ -85,6 +85,16 @@ pub enum Outcome {
     Failure(Failure),
 }
 
+impl Outcome {
+    /// The same outcome without its trace: what a decision says, not why.
+    pub fn without_trace(self) -> Outcome {
+        match self {
+            Outcome::Decision(d) => Outcome::Decision(Decision { trace: None, ..d }),
+            Outcome::Failure(f) => Outcome::Failure(Failure { trace: None, ..f }),
+        }
+    }
+}
+
 impl Engine {
     /// Checks and compiles the policy directory at `dir` (the folder with
     /// `schema.toml`). Warnings are allowed; any error fails the load.

@@ -99,7 +99,7 @@ pub(super) fn read_bounded(reader: impl Read, limit: u64) -> io::Result<Option<V
 
 /// `what` (`line 7`, `the request file`) is over the limit; `path` is the
 /// file's, or empty for a batch line.
-fn too_large(what: &str, path: String, limit: u64) -> RequestError {
+pub(super) fn too_large(what: &str, path: String, limit: u64) -> RequestError {
     RequestError::TooLarge {
         message: format!(
             "{what} is larger than the request size limit of {}",

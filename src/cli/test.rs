@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::eval::engine;
-use super::input::{DEFAULT_MAX_REQUEST, parse_size, read_bounded, read_request};
+use super::input::{DEFAULT_MAX_REQUEST, parse_size, read_bounded};
 use super::{ExitCode, policy_dir, stderr_color, term_width};
 use crate::eval::coverage::Hits;
 use crate::load::{MAX_FILE_SIZE, find_root, io_reason};
@@ -153,9 +153,17 @@ pub fn run(args: TestArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     };
+    // Request files are read inside the project (the policy directory's
+    // folder): a test file from a pull request must not make CI print
+    // `/proc/self/environ` back in an error.
+    let project = policies
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| policies.clone());
     let mut loaded = Vec::new();
     for (path, walked) in &files {
-        match load(path, *walked, args.max_request_size) {
+        match load(path, *walked, &project, args.max_request_size) {
             Ok(l) => loaded.push(l),
             Err(e) => {
                 render_errors(&[*e]);
@@ -164,18 +172,25 @@ pub fn run(args: TestArgs) -> ExitCode {
         }
     }
     // A TOML request file kept beside the tests is a case's request, not
-    // a test file: a walked file some case names as its request is left
-    // out. (A file named on the command line is always a test file.)
+    // a test file: a walked file without `[[case]]` that some case names as
+    // its request is left out, and said so. (A file named on the command
+    // line is always a test file, and so is one that has cases.)
     let requests: Vec<PathBuf> = loaded
         .iter()
         .flat_map(|l| &l.request_files)
         .filter_map(|p| p.canonicalize().ok())
         .collect();
     loaded.retain(|l| {
-        !l.walked
-            || l.path
-                .canonicalize()
-                .map_or(true, |p| !requests.contains(&p))
+        let a_request = l.walked
+            && !l.suite.declares_cases
+            && l.path.canonicalize().is_ok_and(|p| requests.contains(&p));
+        if a_request {
+            eprintln!(
+                "note: `{}` is a case's request, not read as a test file",
+                crate::report::escape::visible(l.suite.source.name())
+            );
+        }
+        !a_request
     });
     let selected = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
     let total: usize = loaded.iter().map(|l| l.suite.cases.len()).sum();
@@ -360,7 +375,7 @@ fn test_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Box<SuiteError>
 
 /// Reads and parses one test file, and reads the request files its cases
 /// name.
-fn load(path: &Path, walked: bool, limit: u64) -> Result<Loaded, Box<SuiteError>> {
+fn load(path: &Path, walked: bool, project: &Path, limit: u64) -> Result<Loaded, Box<SuiteError>> {
     let shown = crate::load::shown(path);
     let io = |reason: String, help: &'static str| {
         Box::new(SuiteError::Io {
@@ -399,8 +414,8 @@ fn load(path: &Path, walked: bool, limit: u64) -> Result<Loaded, Box<SuiteError>
                 // Named as the test file is: relative to the working
                 // directory when inside it, so an error's path is the same
                 // on every machine.
-                let file = PathBuf::from(crate::load::shown(&folder.join(path)));
-                let input = match read_request(&file, limit) {
+                let file = folder.join(path);
+                let input = match read_case_request(&file, project, limit) {
                     Ok((text, toml)) => Input::Text { text, toml },
                     Err(e) => Input::Unreadable(e),
                 };
@@ -417,4 +432,50 @@ fn load(path: &Path, walked: bool, limit: u64) -> Result<Loaded, Box<SuiteError>
         inputs,
         request_files,
     })
+}
+
+/// A case's request file: inside `project`, a regular file opened without
+/// blocking (never stdin, a FIFO or a device), at most `limit` bytes; TOML
+/// by its extension. Errors name it relative to the working directory, so
+/// an `error_path` reads the same on every machine.
+fn read_case_request(
+    file: &Path,
+    project: &Path,
+    limit: u64,
+) -> Result<(String, bool), crate::request::RequestError> {
+    use crate::request::RequestError;
+    let shown = crate::load::shown(file);
+    let io = |message: String, help: &str| RequestError::Io {
+        message,
+        help: Some(help.to_owned()),
+        path: shown.clone(),
+    };
+    let real = file.canonicalize().map_err(|e| {
+        io(
+            format!("cannot read the request file: {}", io_reason(&e)),
+            "check that the path names a readable request file, relative to the test file",
+        )
+    })?;
+    if !real.starts_with(project) {
+        return Err(io(
+            format!(
+                "the request file is outside the project `{}`",
+                crate::load::shown(project)
+            ),
+            "a test reads requests inside the folder that holds the policy directory; keep them there, e.g. in `examples/`",
+        ));
+    }
+    let text = crate::load::read_file(&real).map_err(|e| {
+        io(
+            format!("cannot read the request file: {e}"),
+            "name a regular UTF-8 file of the project",
+        )
+    })?;
+    if text.len() as u64 > limit {
+        return Err(super::input::too_large("the request file", shown, limit));
+    }
+    let toml = real
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    Ok((text.to_string(), toml))
 }

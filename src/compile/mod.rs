@@ -401,6 +401,48 @@ fn const_value(c: &Const, ty: &Ty) -> Option<Value> {
     })
 }
 
+/// A constant's value as a message or the trace shows it: text without
+/// quotes, money with its currency, an enum value by name, a list as
+/// `[a, b]`; `None` for an expression that is not a constant value.
+fn const_text(e: &TExpr) -> Option<String> {
+    Some(match (&e.kind, &e.ty) {
+        (TKind::Named { body, .. }, _) => return const_text(body),
+        (TKind::List(items), _) => {
+            let items: Option<Vec<String>> = items.iter().map(const_text).collect();
+            list_of(&items?)
+        }
+        (TKind::Const(Const::Money(m)), Ty::Money(currency)) => {
+            format!("{} {currency}", crate::eval::output::format_amount(m))
+        }
+        (TKind::Const(Const::Enum(i)), Ty::Enum(e)) => e.variant(*i).to_owned(),
+        (TKind::Const(c), _) => match c {
+            Const::Bool(b) => b.to_string(),
+            Const::Int(i) => i.to_string(),
+            Const::Decimal(d) => d.to_string(),
+            Const::Str(s) => s.to_string(),
+            Const::Date(d) => d.to_string(),
+            Const::Duration { count, unit } => duration_text(*count, *unit),
+            Const::None => "none".to_owned(),
+            Const::Money(_) | Const::Enum(_) => return None,
+        },
+        _ => return None,
+    })
+}
+
+fn list_of(items: &[String]) -> String {
+    format!("[{}]", items.join(", "))
+}
+
+/// `7 days`, `1 year`, `15 working days`.
+fn duration_text(count: u32, unit: Unit) -> String {
+    let name = unit.name();
+    if count == 1 {
+        format!("1 {}", name.strip_suffix('s').unwrap_or(name))
+    } else {
+        format!("{count} {name}")
+    }
+}
+
 /// The first request field a date expression reads, to name in errors.
 fn origin(e: &TExpr) -> Option<FieldId> {
     match &e.kind {
@@ -473,33 +515,67 @@ impl Builder {
         id
     }
 
-    /// Records the constants `e`'s operands were written as, for the trace.
+    /// Records the constants `e`'s operands were written as, with their
+    /// values, for the trace.
     fn note_constants(&mut self, id: NodeId, e: &TExpr) {
-        let named: Vec<(Arc<str>, Span)> = match &e.kind {
-            TKind::Binary(_, a, b) => [a, b].iter().flat_map(|x| x.constants()).collect(),
-            TKind::Not(x) | TKind::Neg(x) => x.constants(),
-            TKind::In { value, named, .. } => value
-                .constants()
-                .into_iter()
-                .chain(named.iter().cloned())
-                .collect(),
-            TKind::Within { named, .. } => named.clone(),
-            _ => Vec::new(),
+        let mut shown: Vec<ConstantShown> = Vec::new();
+        let operand = |x: &TExpr, shown: &mut Vec<ConstantShown>| {
+            for (name, span) in x.constants() {
+                shown.push((name, self.shown_constant(x.unnamed(), span)));
+            }
         };
-        if named.is_empty() {
-            return;
+        match &e.kind {
+            TKind::Binary(_, a, b) => {
+                operand(a, &mut shown);
+                operand(b, &mut shown);
+            }
+            TKind::Not(x) | TKind::Neg(x) => operand(x, &mut shown),
+            TKind::In {
+                value, list, named, ..
+            } => {
+                operand(value, &mut shown);
+                let items: Option<Vec<String>> = list.iter().map(const_text).collect();
+                for (name, span) in named {
+                    let text = items
+                        .as_ref()
+                        .map_or_else(|| self.as_written(*span), |i| list_of(i).into());
+                    shown.push((Arc::clone(name), text));
+                }
+            }
+            TKind::Within {
+                count, unit, named, ..
+            } => {
+                for (name, _) in named {
+                    shown.push((Arc::clone(name), duration_text(*count, *unit).into()));
+                }
+            }
+            _ => {}
         }
-        let shown = named
-            .into_iter()
-            .map(|(name, span)| (name, self.as_written(span)))
-            .collect();
-        self.constants.insert(id, shown);
+        if !shown.is_empty() {
+            self.constants.insert(id, shown);
+        }
     }
 
-    /// A constant's value as the policy writes it, on one line.
+    /// A constant's value for people: its value when the policy gives it
+    /// outright, else its expression as written (comments left out).
+    fn shown_constant(&self, body: &TExpr, span: Span) -> Arc<str> {
+        const_text(body).map_or_else(|| self.as_written(span), Arc::from)
+    }
+
+    /// An expression as the policy writes it, on one line, without its
+    /// comments (which may be notes not meant for a customer).
     fn as_written(&self, span: Span) -> Arc<str> {
         let text = self.sources.slice(span);
-        Arc::from(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        let code: Vec<&str> = text
+            .lines()
+            .map(|l| l.find("//").map_or(l, |c| l.get(..c).unwrap_or(l)))
+            .collect();
+        Arc::from(
+            code.join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 
     fn node_of(&mut self, e: &TExpr) -> NodeId {
@@ -628,12 +704,12 @@ impl Builder {
                 }
                 TPart::Value(v) => v,
             };
-            let constant = value.constants();
-            let written = constant
-                .last()
-                .filter(|_| matches!(value.unnamed().kind, TKind::Const(_) | TKind::List(_)));
-            if let Some((_, span)) = written {
-                text.push_str(&self.as_written(*span));
+            // A constant goes in as its value reads (`7 days`, `20000.00
+            // CNY`, text without quotes), once, here.
+            if !value.constants().is_empty()
+                && let Some(written) = const_text(value.unnamed())
+            {
+                text.push_str(&written);
                 continue;
             }
             if !text.is_empty() {

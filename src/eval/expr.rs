@@ -291,10 +291,11 @@ impl<'a> Evaluator<'a> {
                 for part in parts {
                     match part {
                         FormatPart::Text(t) => text.push_str(t),
-                        FormatPart::Value { node, enums } => {
-                            let v = self.eval(*node)?;
-                            text.push_str(&super::trace::show(self, &v, enums.as_deref()));
-                        }
+                        FormatPart::Value { node, enums } => match self.eval(*node)? {
+                            // Text goes in as it is; the trace quotes it.
+                            Value::Str(s) => text.push_str(&s),
+                            v => text.push_str(&super::trace::show(self, &v, enums.as_deref())),
+                        },
                     }
                 }
                 Value::Str(text.into())

@@ -100,7 +100,7 @@ fn failure(s: &mut String, file: &FileRun, case: &CaseResult, color: bool) {
         );
         let _ = writeln!(s, "  {:width$}  actual    {}", "", v(&m.actual));
     }
-    let got = decision::summary(&strip(&case.run.outcome));
+    let got = decision::summary(&case.run.outcome.clone().without_trace());
     let mut lines = got.lines();
     if let Some(first) = lines.next() {
         let _ = writeln!(s, "  got: {first}");
@@ -118,15 +118,6 @@ fn failure(s: &mut String, file: &FileRun, case: &CaseResult, color: bool) {
         }
     }
     s.push('\n');
-}
-
-fn strip(outcome: &Outcome) -> Outcome {
-    let mut o = outcome.clone();
-    match &mut o {
-        Outcome::Decision(d) => d.trace = None,
-        Outcome::Failure(f) => f.trace = None,
-    }
-    o
 }
 
 /// The rules that decided (the rule, the `after` or `reject` that
@@ -199,6 +190,14 @@ fn mutants_text(s: &mut String, m: &MutationReport, color: bool) {
         m.equivalent(),
         m.mutants.len() - m.valid() - m.equivalent()
     );
+    if m.not_run > 0 {
+        let _ = writeln!(
+            s,
+            "  {} more not run: a run makes at most {} mutants",
+            m.not_run,
+            crate::testing::mutate::MAX_MUTANTS
+        );
+    }
     if m.failing_cases > 0 {
         let _ = writeln!(
             s,
@@ -343,6 +342,7 @@ pub fn json(
             "killed": m.killed(),
             "survived": m.survivors().count(),
             "equivalent": m.equivalent(),
+            "not_run": m.not_run,
             "list": list,
         });
         out.insert("mutants".into(), mutants);

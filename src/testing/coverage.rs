@@ -131,20 +131,12 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn new(compiled: &'a Compiled, policy: &'a CompiledPolicy, hits: &'a PolicyHits) -> Walk<'a> {
-        let mut rejected = HashMap::new();
-        for r in &policy.rejects {
-            if let Some(when) = r.when {
-                for (field, set) in super::enum_tests(policy, when) {
-                    *rejected.entry(field).or_insert(0) |= set;
-                }
-            }
-        }
         Walk {
             compiled,
             policy,
             hits,
             seen: HashSet::new(),
-            rejected,
+            rejected: HashMap::new(),
             items: 0,
             covered: 0,
             gaps: Vec::new(),
@@ -153,9 +145,19 @@ impl<'a> Walk<'a> {
 
     fn policy(mut self) -> PolicyCoverage {
         let p = self.policy;
-        let rules = p.rejects.iter().chain(&p.rules).chain(&p.afters);
-        for (index, rule) in rules.enumerate() {
+        // Rejects are tried in order: what a reject sees is what the
+        // rejects before it let through; the rules see what all let through.
+        for (index, rule) in p.rejects.iter().enumerate() {
             self.rule(index, rule);
+            if let Some(when) = rule.when {
+                for (field, set) in super::enum_tests(p, when) {
+                    *self.rejected.entry(field).or_insert(0) |= set;
+                }
+            }
+        }
+        let rules = p.rules.iter().chain(&p.afters);
+        for (index, rule) in rules.enumerate() {
+            self.rule(p.rejects.len() + index, rule);
         }
         PolicyCoverage {
             policy: Arc::clone(&p.name),

@@ -14,6 +14,7 @@ mod error;
 pub mod mutate;
 mod run;
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde_json::{Map, Value as Json};
@@ -35,6 +36,9 @@ pub struct Suite {
     /// The file's text and how reports name it.
     pub source: Source,
     pub cases: Vec<Case>,
+    /// Whether the file has a `case` key at all (a TOML request file kept
+    /// beside the tests has none).
+    pub declares_cases: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +210,7 @@ impl Cx {
     fn suite(mut self) -> (Suite, Vec<SuiteError>) {
         let text = self.src.text().clone();
         let mut cases = Vec::new();
+        let mut declares_cases = false;
         match DeTable::parse(&text) {
             Err(e) => {
                 self.errors.push(SuiteError::Syntax {
@@ -224,23 +229,22 @@ impl Cx {
                             DeValue::Table(t) => base = Some(to_json_table(t)),
                             _ => self.wrong_type("base", "is a request table", &value, "write `[base]` followed by the fields every case's request starts from"),
                         },
-                        "case" => match value.into_inner() {
-                            DeValue::Array(items) => raw_cases = items.into_iter().collect(),
-                            other => {
-                                let span = key.span();
-                                self.wrong_type_at(
+                        "case" => {
+                            declares_cases = true;
+                            match value.into_inner() {
+                                DeValue::Array(items) => raw_cases = items.into_iter().collect(),
+                                _ => self.wrong_type_at(
                                     "case",
                                     "is a list of tables",
-                                    span,
+                                    key.span(),
                                     "start each case with `[[case]]` (two brackets)",
-                                );
-                                drop(other);
+                                ),
                             }
-                        },
+                        }
                         _ => self.unknown_key(&key, "a test file", &TOP_KEYS),
                     }
                 }
-                let mut names: Vec<(String, Range<usize>)> = Vec::new();
+                let mut names: HashMap<String, Range<usize>> = HashMap::new();
                 for item in raw_cases {
                     let span = item.span();
                     let DeValue::Table(table) = item.into_inner() else {
@@ -253,7 +257,7 @@ impl Cx {
                         continue;
                     };
                     if let Some(case) = self.case(table, span, base.as_ref()) {
-                        if let Some((_, first)) = names.iter().find(|(n, _)| *n == case.name) {
+                        if let Some(first) = names.get(&case.name) {
                             self.errors.push(SuiteError::DuplicateCase {
                                 name: case.name.clone(),
                                 src: self.src.clone(),
@@ -262,7 +266,7 @@ impl Cx {
                             });
                             continue;
                         }
-                        names.push((case.name.clone(), case.span.clone()));
+                        names.insert(case.name.clone(), case.span.clone());
                         cases.push(case);
                     }
                 }
@@ -271,6 +275,7 @@ impl Cx {
         let suite = Suite {
             source: self.src,
             cases,
+            declares_cases,
         };
         (suite, self.errors)
     }
@@ -474,7 +479,16 @@ impl Cx {
                 let mut names = Vec::new();
                 for item in items {
                     match item.get_ref() {
-                        DeValue::String(s) => names.push(s.to_string()),
+                        // A name each: `["a, b"]` would read like `["a", "b"]`.
+                        DeValue::String(s) if is_name(s) => names.push(s.to_string()),
+                        DeValue::String(s) => {
+                            self.bad_value(
+                                &format!("`{s}` is not a name"),
+                                item,
+                                "write each name as a string of its own: `[\"order_number\", \"payment_proof\"]`",
+                            );
+                            return None;
+                        }
                         _ => {
                             self.wrong_type(
                                 key,
@@ -554,6 +568,14 @@ impl Cx {
             },
             _ => match value.get_ref() {
                 DeValue::String(s) => {
+                    if field == Field::Error && !s.starts_with("rpl::") {
+                        self.bad_value(
+                            &format!("`{s}` is not an error code"),
+                            value,
+                            "an error code reads `rpl::<stage>::<name>`, e.g. `rpl::request::missing_field`; a case that expects a decision names its fields instead",
+                        );
+                        return None;
+                    }
                     if field == Field::Decision
                         && !["approve", "deny", "review"].contains(&s.as_ref())
                     {
@@ -673,6 +695,11 @@ pub(crate) fn enum_tests(policy: &CompiledPolicy, cond: NodeId) -> Vec<(FieldId,
     out
 }
 
+/// A name of a vocabulary (a document, an offer): letters, digits, `_`.
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A list as expectations and actual values both write it.
 pub fn list_text<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     format!("[{}]", items.into_iter().collect::<Vec<_>>().join(", "))
@@ -695,12 +722,15 @@ fn to_json(v: &DeValue<'_>) -> Json {
         DeValue::String(s) => Json::String(s.to_string()),
         DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
             .map_or_else(|_| Json::String(i.as_str().to_owned()), Json::from),
+        // `nan` and `inf` have no JSON number: kept as text, the decoder
+        // turns them away as it would any other wrong value (never `null`,
+        // which would read as a field left out).
         DeValue::Float(f) => f
             .as_str()
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
-            .map_or(Json::Null, Json::Number),
+            .map_or_else(|| Json::String(f.as_str().to_owned()), Json::Number),
         DeValue::Boolean(b) => Json::Bool(*b),
         DeValue::Datetime(d) => Json::String(d.to_string()),
         DeValue::Array(a) => Json::Array(a.iter().map(|i| to_json(i.get_ref())).collect()),

@@ -83,7 +83,15 @@ pub struct MutationReport {
     pub mutants: Vec<Mutant>,
     /// Cases that fail on the unchanged policies: they kill nothing.
     pub failing_cases: usize,
+    /// Mutants past [`MAX_MUTANTS`], not run.
+    pub not_run: usize,
 }
+
+/// The most mutants one run makes: each checks the whole directory again.
+pub const MAX_MUTANTS: usize = 5000;
+
+/// How many removals a list gets at most.
+const LIST_SAMPLE: usize = 16;
 
 impl MutationReport {
     pub fn survivors(&self) -> impl Iterator<Item = &Mutant> {
@@ -122,6 +130,7 @@ pub fn run(sources: &Sources, cases: &[(Case, Input)]) -> MutationReport {
         return MutationReport {
             mutants: Vec::new(),
             failing_cases: 0,
+            not_run: 0,
         };
     };
     let passing: Vec<&(Case, Input)> = cases
@@ -135,6 +144,13 @@ pub fn run(sources: &Sources, cases: &[(Case, Input)]) -> MutationReport {
             mutations.extend(mutations_of(&path, text, &mut numbers));
         }
     }
+    // One edit made twice is one mutant; past the cap the rest are not run
+    // (each mutant checks the whole directory), and the report says so.
+    let mut seen = std::collections::HashSet::new();
+    mutations.retain(|m| seen.insert((m.file.clone(), m.span.clone(), m.replacement.clone())));
+    let not_run = mutations.len().saturating_sub(MAX_MUTANTS);
+    mutations.truncate(MAX_MUTANTS);
+    let budget = std::sync::atomic::AtomicUsize::new(WITNESS_BUDGET);
     let mutants = mutations
         .into_par_iter()
         .map(|mutation| {
@@ -172,9 +188,9 @@ pub fn run(sources: &Sources, cases: &[(Case, Input)]) -> MutationReport {
                 .find(|(case, input)| !compare(case, decide(&engine, input, None)).passed());
             let status = match killer {
                 Some((case, _)) => Status::Killed(case.name.clone()),
-                None => {
-                    Status::Survived(witness(&original, &engine, &passing, &numbers).map(Box::new))
-                }
+                None => Status::Survived(
+                    witness(&original, &engine, &passing, &numbers, &budget).map(Box::new),
+                ),
             };
             Mutant {
                 mutation,
@@ -186,6 +202,7 @@ pub fn run(sources: &Sources, cases: &[(Case, Input)]) -> MutationReport {
     MutationReport {
         mutants,
         failing_cases: cases.len() - passing.len(),
+        not_run,
     }
 }
 
@@ -301,13 +318,22 @@ impl Mutator<'_> {
             }
         }
         for pair in rules.windows(2) {
-            if let [a, b] = pair
-                && a.kind == b.kind
-            {
-                let between = self
+            let between = match pair {
+                [a, b] => self
                     .text
                     .get(a.span.end as usize..b.span.start as usize)
-                    .unwrap_or_default();
+                    .unwrap_or_default(),
+                _ => continue,
+            };
+            // Only neighbours in the text: with a `use` between them, the
+            // swap would move both past every rule of the group too.
+            let only_comments = between
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with("//"));
+            if let [a, b] = pair
+                && a.kind == b.kind
+                && only_comments
+            {
                 let swapped = format!("{}{between}{}", self.slice(b.span), self.slice(a.span));
                 self.push(
                     a.span.start as usize..b.span.end as usize,
@@ -396,7 +422,11 @@ impl Mutator<'_> {
                 }
             }
             ExprKind::List(items) => {
-                for (i, item) in items.iter().enumerate() {
+                // A long list gets a sample of removals, spread over it: one
+                // per item would make its mutants (and their texts) grow
+                // with the square of its length.
+                let step = items.len().div_ceil(LIST_SAMPLE).max(1);
+                for (i, item) in items.iter().enumerate().step_by(step) {
                     let rest: Vec<&str> = items
                         .iter()
                         .enumerate()
@@ -493,7 +523,10 @@ impl Mutator<'_> {
             Lit::Money { amount, currency } => {
                 self.numbers.amounts.insert(*amount);
                 let cent = Decimal::new(1, 2);
-                for a in [*amount - cent, *amount + cent] {
+                for a in [amount.checked_sub(cent), amount.checked_add(cent)]
+                    .into_iter()
+                    .flatten()
+                {
                     if a >= Decimal::ZERO {
                         let to = format!("{a:.2} {currency}");
                         self.replace(e, to.clone(), format!("`{written}` → `{to}`"));
@@ -541,8 +574,9 @@ fn clip(text: &str) -> String {
 }
 
 /// At most this many requests are decided twice in the search for one
-/// mutant's witness.
-const WITNESS_BUDGET: usize = 4000;
+/// mutant's witness, and this many over a whole run.
+const WITNESS_TRIES: usize = 4000;
+const WITNESS_BUDGET: usize = 200_000;
 
 /// A request near one of the cases' requests (one field changed) that the
 /// policies and the mutant decide differently.
@@ -551,7 +585,9 @@ fn witness(
     mutant: &Engine,
     cases: &[&(Case, Input)],
     numbers: &Numbers,
+    budget: &std::sync::atomic::AtomicUsize,
 ) -> Option<Witness> {
+    use std::sync::atomic::Ordering;
     let schema = original.schema();
     let mut tried = 0;
     for (case, input) in cases {
@@ -565,7 +601,9 @@ fn witness(
         };
         for field in &schema.fields {
             for value in neighbours(&field.ty, get(&base, &field.path), numbers) {
-                if tried >= WITNESS_BUDGET {
+                let spent =
+                    budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1));
+                if tried >= WITNESS_TRIES || spent.is_err() {
                     return None;
                 }
                 tried += 1;
@@ -574,7 +612,8 @@ fn witness(
                 let input = Input::Inline(request.clone());
                 let expected = decide(original, &input, None);
                 let got = decide(mutant, &input, None);
-                if untraced(&expected) != untraced(&got) {
+                let (expected, got) = (expected.without_trace(), got.without_trace());
+                if expected != got {
                     let differences = Field::ALL
                         .iter()
                         .filter_map(|f| {
@@ -591,8 +630,8 @@ fn witness(
                         field: field.path.clone(),
                         value,
                         request,
-                        expected: strip(expected),
-                        mutant: strip(got),
+                        expected,
+                        mutant: got,
                         differences,
                     });
                 }
@@ -600,27 +639,6 @@ fn witness(
         }
     }
     None
-}
-
-fn strip(outcome: Outcome) -> Outcome {
-    match outcome {
-        Outcome::Decision(mut d) => {
-            d.trace = None;
-            Outcome::Decision(d)
-        }
-        Outcome::Failure(mut f) => {
-            f.trace = None;
-            Outcome::Failure(f)
-        }
-    }
-}
-
-fn untraced(outcome: &Outcome) -> Json {
-    let mut v = serde_json::to_value(outcome).unwrap_or(Json::Null);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("trace");
-    }
-    v
 }
 
 /// Values one step from `current` for a field of type `ty`: either side
@@ -637,24 +655,34 @@ fn neighbours(ty: &FieldType, current: Option<&Json>, numbers: &Numbers) -> Vec<
             out.push(Some(Json::Bool(!b)));
         }
         FieldType::Int { .. } => {
+            // Checked: a request or a policy may hold the largest integer.
             let i = current.and_then(Json::as_i64).unwrap_or(0);
-            let mut ints: BTreeSet<i64> = [i - 1, i + 1, 0, 1, 2].into_iter().collect();
+            let mut ints: BTreeSet<i64> = [i.checked_sub(1), i.checked_add(1)]
+                .into_iter()
+                .flatten()
+                .chain([0, 1, 2])
+                .collect();
             for n in &numbers.ints {
-                ints.extend([n - 1, *n, n + 1]);
+                ints.extend(
+                    [n.checked_sub(1), Some(*n), n.checked_add(1)]
+                        .into_iter()
+                        .flatten(),
+                );
             }
             out.extend(ints.into_iter().map(|n| Some(Json::from(n))));
         }
         FieldType::Money { .. } | FieldType::Decimal { .. } => {
             let cent = Decimal::new(1, 2);
+            let near = |d: Decimal| [d.checked_sub(cent), Some(d), d.checked_add(cent)];
             let mut amounts = BTreeSet::new();
             if let Some(d) = current
                 .and_then(Json::as_str)
                 .and_then(|s| s.parse::<Decimal>().ok())
             {
-                amounts.extend([d - cent, d + cent]);
+                amounts.extend(near(d).into_iter().flatten());
             }
             for a in &numbers.amounts {
-                amounts.extend([a - cent, *a, a + cent]);
+                amounts.extend(near(*a).into_iter().flatten());
             }
             out.extend(
                 amounts

@@ -65,7 +65,7 @@ pub fn decide(engine: &Engine, input: &Input, hits: Option<&mut Hits>) -> Outcom
 
 /// Compares an outcome with the case's expectations.
 pub fn compare(case: &Case, outcome: Outcome) -> CaseRun {
-    let mismatches = case
+    let mut mismatches: Vec<Mismatch> = case
         .expect
         .iter()
         .filter_map(|e| {
@@ -77,6 +77,21 @@ pub fn compare(case: &Case, outcome: Outcome) -> CaseRun {
             })
         })
         .collect();
+    // A case that expects a decision's fields expects a decision: `amount
+    // = "none"` must not pass on a request that could not be read.
+    if let Outcome::Failure(f) = &outcome
+        && case.expect.iter().any(|e| e.field.of_decision())
+        && !mismatches.iter().any(|m| m.field == Field::Decision)
+    {
+        mismatches.insert(
+            0,
+            Mismatch {
+                field: Field::Error,
+                expected: NONE.to_owned(),
+                actual: f.error.code.clone(),
+            },
+        );
+    }
     CaseRun {
         outcome,
         mismatches,

@@ -347,3 +347,75 @@ fn swapping_rules_that_never_both_apply_is_not_counted() {
         ["rules `a` and `b` swapped", "rules `c` and `d` swapped"]
     );
 }
+
+/// A message puts constants in as their values read (text without quotes
+/// or escapes, money with its currency, enum names, no comment of the
+/// policy text) and request values as they are.
+#[test]
+fn templates_put_in_values_not_policy_text() {
+    let rules = r#"
+    const note = "hi \u{263A} \"q\""
+    const limits = [1.00 CNY, // an internal note, never for a customer
+        2.00 CNY]
+    const kinds = [digital, perishable]
+    const method = cash
+    const window = 1 year
+    const greeting = "dear {item.sku}"
+    rule otherwise {
+        deny { message = "{note} {limits} {kinds} {method} {window} [{greeting}] {item.paid_amount}" }
+    }"#;
+    let e = engine(rules);
+    let outcome = decide(&e, &Input::Inline(request(json!({}))), None);
+    let crate::engine::Outcome::Decision(d) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        &*d.message,
+        r#"hi ☺ "q" [1.00 CNY, 2.00 CNY] [digital, perishable] cash 1 year [dear XM14-512-BLK] 4999.00 CNY"#
+    );
+}
+
+/// Two rules with a `use` between them are not neighbours: swapping their
+/// text would move both past the group's rules too, so no such swap is
+/// made (it was once taken for an equivalent swap of `a` and `b`).
+#[test]
+fn rules_apart_in_the_text_are_not_swapped() {
+    let text = format!(
+        "rules g {{ rule gr {{ when item.custom_made deny }} }}\n\
+         policy official_mall {{{SETTINGS}\n\
+         rule a {{ when reason == no_reason deny }}\n\
+         use g\n\
+         rule b {{ when reason == wrong_item deny }}\n\
+         rule otherwise {{ approve }}\n}}\n"
+    );
+    let src = sources("").with("official_mall.rpl", text);
+    let report = mutate::run(&src, &[]);
+    let swaps: Vec<&str> = report
+        .mutants
+        .iter()
+        .map(|m| m.mutation.description.as_str())
+        .filter(|d| d.ends_with("swapped"))
+        .collect();
+    assert_eq!(swaps, ["rules `b` and `otherwise` swapped"]);
+}
+
+/// A reject sees the values only the rejects after it turn away: an arm
+/// for them inside an earlier reject's condition is reachable and counts.
+#[test]
+fn a_reject_sees_what_later_rejects_turn_away() {
+    let rules = r#"reject early "early" {
+            when item.custom_made and match payment.method { cash => true, _ => false }
+        }
+        reject no_cash "cash" { when payment.method == cash }
+        rule otherwise { approve }"#;
+    let e = engine(rules);
+    let hits = Hits::new(e.compiled());
+    let mut arms: Vec<String> = measure(e.compiled(), &hits).policies[0]
+        .gaps
+        .iter()
+        .filter(|g| g.missed == Missed::NeverTaken && g.context == "reject early")
+        .map(|g| g.text.clone())
+        .collect();
+    arms.sort();
+    assert_eq!(arms, ["false", "true"]);
+}

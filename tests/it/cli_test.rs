@@ -638,3 +638,68 @@ fn a_policy_directory_as_the_path_stands_for_its_tests() {
         "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file"
     );
 }
+
+/// A test file is input too (a pull request adds one): its request files
+/// are read only inside the project, never from stdin, a FIFO or a device,
+/// so no test can hang CI or print a file from elsewhere into its log.
+#[test]
+fn request_files_stay_inside_the_project_and_are_regular_files() {
+    let suite = r#"
+[[case]]
+name = "outside"
+request = "/etc/hostname"
+expect = { error = "rpl::request::io" }
+
+[[case]]
+name = "stdin"
+request = "-"
+expect = { error = "rpl::request::io" }
+
+[[case]]
+name = "fifo"
+request = "pipe.json"
+expect = { error = "rpl::request::io" }
+"#;
+    let tmp = scenario(&[("hostile.toml", suite)]);
+    let status = std::process::Command::new("mkfifo")
+        .arg(tmp.path().join("policies/tests/pipe.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Nothing on stdin either: a read of it would wait here for ever.
+    let out = assert_cmd::cargo::cargo_bin_cmd!("rpl")
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .env_remove("RPL_POLICIES")
+        .args(["test", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let json = json_of(&out);
+    assert_eq!(json["passed"], 3, "{json}");
+    let messages: Vec<String> = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(messages, ["outside", "stdin", "fifo"]);
+}
+
+/// Every walked `.toml` with `[[case]]` is a test file, even when some
+/// case names it as its request: one throwaway case cannot switch a suite
+/// off.
+#[test]
+fn a_suite_named_as_a_request_still_runs() {
+    let a = r#"
+[[case]]
+name = "reads b as a request"
+request = "b.toml"
+expect = { error = "rpl::request::unknown_field" }
+"#;
+    let b = format!("{BASE}{DAY_8}").replace("outside_window", "seven_day_no_reason");
+    let tmp = scenario(&[("a.toml", a), ("b.toml", &b)]);
+    let out = rpl_test(tmp.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("FAIL policies/tests/b.toml"), "{}", stdout(&out));
+}

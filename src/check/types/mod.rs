@@ -192,6 +192,62 @@ impl<'a> Ctx<'a> {
         });
     }
 
+    /// The type a value put into a message is read as. Nothing around it
+    /// says, so a constant of bare enum names (`[digital, perishable]`,
+    /// `cash`) is read as the one enum of the schema that has them all.
+    fn template_hint(&self, v: &ast::Expr) -> Option<Ty> {
+        let ExprKind::Path(name) = &v.kind else {
+            return None;
+        };
+        let def = match self.locals.get(name.as_str()) {
+            Some(def) => *def,
+            None => match self.scope.get(name) {
+                Some(Def::Const(def)) => def,
+                _ => return None,
+            },
+        };
+        let mut value = &def.value;
+        while let ExprKind::Paren(inner) = &value.kind {
+            value = inner;
+        }
+        fn bare<'e>(cx: &Ctx<'_>, e: &'e ast::Expr) -> Option<&'e str> {
+            match &e.kind {
+                ExprKind::Path(n) if !n.contains('.') && !cx.is_known(n) => Some(n.as_str()),
+                _ => None,
+            }
+        }
+        let (names, list): (Vec<&str>, bool) = match &value.kind {
+            ExprKind::List(items) => (
+                items.iter().map(|i| bare(self, i)).collect::<Option<_>>()?,
+                true,
+            ),
+            _ => (vec![bare(self, value)?], false),
+        };
+        let d = &self.schema.decision;
+        let vocab = [
+            &d.route,
+            &d.documents,
+            &d.offers,
+            &d.return_shipping,
+            &d.installments,
+        ];
+        let mut found: Option<&Arc<EnumType>> = None;
+        let fields = self.schema.fields.iter().filter_map(|f| match &f.ty {
+            FieldType::Enum(e) => Some(e),
+            _ => None,
+        });
+        for e in fields.chain(vocab) {
+            if names.iter().all(|n| e.index_of(n).is_some()) {
+                match found {
+                    Some(f) if f.variants() != e.variants() => return None,
+                    _ => found = Some(e),
+                }
+            }
+        }
+        let e = Ty::Enum(Arc::clone(found?));
+        Some(if list { Ty::List(Box::new(e)) } else { e })
+    }
+
     pub fn infer(&mut self, e: &ast::Expr, hint: Option<&Ty>) -> TExpr {
         if self.depth == 0 {
             self.root = e.span;
@@ -240,7 +296,10 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .map(|p| match p {
                         TemplatePart::Text(t) => TPart::Text(Arc::from(t.as_str())),
-                        TemplatePart::Value(v) => TPart::Value(self.infer(v, None)),
+                        TemplatePart::Value(v) => {
+                            let hint = self.template_hint(v);
+                            TPart::Value(self.infer(v, hint.as_ref()))
+                        }
                     })
                     .collect();
                 self.expr(TKind::Template(parts), Ty::Str, span)
