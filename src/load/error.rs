@@ -28,7 +28,7 @@ pub enum LoadError {
     #[diagnostic(
         code(rpl::load::no_policy_directory),
         help(
-            "name the policy directory (the folder holding `schema.toml`): `rpl check DIR`, `rpl eval --policies DIR`, or set `RPL_POLICIES=DIR`"
+            "name the policy directory (the folder holding `schema.toml`): `rpl check DIR`, `rpl fmt --check DIR`, `--policies DIR` for `eval`, `explain` and `test`, or set `RPL_POLICIES=DIR`"
         )
     )]
     NoPolicyDirectory { start: String },
