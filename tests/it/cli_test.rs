@@ -701,5 +701,9 @@ expect = { error = "rpl::request::unknown_field" }
     let tmp = scenario(&[("a.toml", a), ("b.toml", &b)]);
     let out = rpl_test(tmp.path(), &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stdout(&out).contains("FAIL policies/tests/b.toml"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("FAIL policies/tests/b.toml"),
+        "{}",
+        stdout(&out)
+    );
 }
