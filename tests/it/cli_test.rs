@@ -91,6 +91,12 @@ fn stderr(out: &Output) -> String {
 }
 
 /// The 1-based line of the first line of `text` holding `needle`.
+/// Exit 0 with exactly `summary` on stdout.
+fn assert_passed(out: &Output, summary: &str) {
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(out), stderr(out));
+    assert_eq!(stdout(out).trim_end(), summary);
+}
+
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).unwrap() + 1
 }
@@ -581,16 +587,9 @@ expect = { decision = "approve", rule = "seven_day_no_reason" }
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("laptop.toml"), request).unwrap();
     let out = rpl_test(tmp.path(), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert_eq!(
-        stdout(&out).trim_end(),
-        "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file"
+    assert_passed(
+        &out,
+        "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file",
     );
 }
 
@@ -626,16 +625,9 @@ fn mutation_testing_waits_for_a_green_suite() {
 fn a_policy_directory_as_the_path_stands_for_its_tests() {
     let tmp = scenario(&[("cases.toml", &format!("{BASE}{NO_REASON}"))]);
     let out = rpl_test(tmp.path(), &["policies"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert_eq!(
-        stdout(&out).trim_end(),
-        "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file"
+    assert_passed(
+        &out,
+        "test result: ok. 1 passed; 0 failed; 0 filtered out; 1 file",
     );
 }
 
