@@ -187,13 +187,25 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
     // it gets its error record in its place, and the run ends with 2.
     let mut unreadable = false;
     for path in &args.requests {
-        let outcome = request_outcome(&engine, path, args.max_request_size, args.explain);
+        let mut outcome = request_outcome(&engine, path, args.max_request_size, args.explain);
+        // A JSON Lines file given as one request reads as JSON with
+        // trailing lines: say what was meant.
+        if let Outcome::Failure(f) = &mut outcome
+            && f.error.code == "rpl::request::syntax"
+            && path.extension().is_some_and(|e| e == "jsonl")
+        {
+            f.error.help = Some(format!(
+                "a `.jsonl` file is a batch, one request per line: `rpl eval --batch {}`",
+                path.display()
+            ));
+        }
         unreadable |= is_unreadable(&outcome);
         failed |= matches!(outcome, Outcome::Failure(_));
+        let source = path.display().to_string();
         let text = match args.format {
             OutFormat::Json => json_text(&outcome),
-            OutFormat::Human if args.explain => decision::explain(&outcome),
-            OutFormat::Human => decision::summary(&outcome),
+            OutFormat::Human if args.explain => decision::explain_of(&outcome, Some(&source)),
+            OutFormat::Human => decision::summary_of(&outcome, Some(&source)),
         };
         if let Err(e) = out.write_all(text.as_bytes()) {
             return write_failed(&e);
@@ -323,7 +335,7 @@ fn run_batch(
         None => Output::stdout(),
     };
     let mut lines = Lines::new(reader, limit);
-    let mut failed = false;
+    let (mut records, mut errors) = (0u64, 0u64);
     loop {
         let (number, line) = match lines.next_line() {
             Ok(Some(l)) => l,
@@ -341,12 +353,13 @@ fn run_batch(
         };
         let outcome = match outcome {
             Outcome::Failure(mut f) => {
-                failed = true;
+                errors += 1;
                 f.line = Some(number);
                 Outcome::Failure(f)
             }
             d => d,
         };
+        records += 1;
         if let Err(e) = out.write_all(json_text(&outcome).as_bytes()) {
             return write_failed(&e);
         }
@@ -354,7 +367,16 @@ fn run_batch(
     if let Err(e) = out.commit() {
         return write_failed(&e);
     }
-    if failed {
+    // With the records in a file, the terminal would otherwise show
+    // nothing: say what was written, and how many lines had an error.
+    if let Some(path) = output {
+        eprintln!(
+            "wrote {records} records to `{}`: {} decided, {errors} with an error",
+            visible(&path.display().to_string()),
+            records - errors
+        );
+    }
+    if errors > 0 {
         ExitCode::Failure
     } else {
         ExitCode::Ok

@@ -35,6 +35,9 @@ pub struct Tested {
     pub result: Value,
     /// For a window: its last day.
     pub window_end: Option<Date>,
+    /// Written under a `not` (`not inside_return_window`): the trace
+    /// shows the test as the rule reads it, `result` already negated.
+    pub negated: bool,
 }
 
 pub struct Evaluator<'a> {
@@ -89,11 +92,26 @@ impl<'a> Evaluator<'a> {
                 (Builtin::Refund, Some(d)) => d.refund.clone(),
                 (Builtin::DecidedBy, Some(d)) => Value::Enum(d.rule),
             },
-            Node::Not(x) => match self.eval(*x)? {
-                Value::Bool(b) => Value::Bool(!b),
-                Value::Absent => Value::Absent,
-                v => return Err(self.unexpected("`not`", &v)),
-            },
+            Node::Not(x) => {
+                let before = self.tested.as_ref().map_or(0, Vec::len);
+                let v = match self.eval(*x)? {
+                    Value::Bool(b) => Value::Bool(!b),
+                    Value::Absent => Value::Absent,
+                    v => return Err(self.unexpected("`not`", &v)),
+                };
+                // `not` of one test is shown as that test negated, so a
+                // rule that applied does not list a test that came out
+                // false without saying it was negated.
+                if let Some(tested) = self.tested.as_mut()
+                    && self.test_depth == 0
+                    && tested.len() == before + 1
+                    && let Some(t) = tested.last_mut()
+                {
+                    t.negated = !t.negated;
+                    t.result = v.clone();
+                }
+                v
+            }
             Node::Neg(x) => match self.eval(*x)? {
                 Value::Int(i) => i
                     .checked_neg()
@@ -313,6 +331,7 @@ impl<'a> Evaluator<'a> {
                     node: id,
                     result: v.clone(),
                     window_end,
+                    negated: false,
                 });
             }
         }

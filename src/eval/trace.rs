@@ -85,7 +85,8 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
             field: "window ends".into(),
             value: end.to_string(),
         });
-        if t.result == Value::Bool(false)
+        // The window itself was false (under a `not`, the test was true).
+        if t.result == Value::Bool(t.negated)
             && let Some(Node::Within { value, .. }) = ev.policy.node(t.node)
             && let Some(f) = ev.first_field(*value)
             && let Ok(asked) = ev.local_date(ev.request.get(f))
@@ -98,12 +99,19 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
     }
     ConditionTrace {
         location: compiled.location(span),
-        condition: compiled
-            .sources
-            .slice(span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        condition: {
+            let written = compiled
+                .sources
+                .slice(span)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if t.negated {
+                format!("not ({written})")
+            } else {
+                written
+            }
+        },
         values,
         result: match t.result {
             Value::Bool(b) => Some(b),

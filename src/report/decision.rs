@@ -15,23 +15,33 @@ use crate::eval::{Decision, Failure, RuleTrace};
 
 /// A few lines: verdict, amount and route, settlement, documents, message.
 pub fn summary(outcome: &Outcome) -> String {
+    summary_of(outcome, None)
+}
+
+/// The summary of the request read from `source` (a file): a request with
+/// no id is named by its file.
+pub fn summary_of(outcome: &Outcome, source: Option<&str>) -> String {
     let mut s = String::new();
     match outcome {
-        Outcome::Decision(d) => decision_summary(&mut s, d),
-        Outcome::Failure(f) => failure_summary(&mut s, f),
+        Outcome::Decision(d) => decision_summary(&mut s, d, source),
+        Outcome::Failure(f) => failure_summary(&mut s, f, source),
     }
     s
 }
 
-fn id(request_id: Option<&str>) -> std::borrow::Cow<'_, str> {
-    request_id.map_or("(no request id)".into(), v)
+fn id<'a>(request_id: Option<&'a str>, source: Option<&'a str>) -> std::borrow::Cow<'a, str> {
+    match (request_id, source) {
+        (Some(id), _) => v(id),
+        (None, Some(file)) => format!("`{}`", v(file)).into(),
+        (None, None) => "(no request id)".into(),
+    }
 }
 
-fn decision_summary(s: &mut String, d: &Decision) {
+fn decision_summary(s: &mut String, d: &Decision, source: Option<&str>) {
     let _ = writeln!(
         s,
         "{}: {} by rule `{}` of policy `{}`{}",
-        id(d.request_id.as_deref()),
+        id(d.request_id.as_deref(), source),
         d.decision.as_str().to_uppercase(),
         v(&d.rule),
         v(&d.policy),
@@ -76,7 +86,7 @@ fn join(items: &[std::sync::Arc<str>]) -> String {
     items.iter().map(|i| v(i)).collect::<Vec<_>>().join(", ")
 }
 
-fn failure_summary(s: &mut String, f: &Failure) {
+fn failure_summary(s: &mut String, f: &Failure, source: Option<&str>) {
     let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
     let by = f
         .policy
@@ -92,10 +102,11 @@ fn failure_summary(s: &mut String, f: &Failure) {
     let _ = writeln!(
         s,
         "{}{line}: ERROR {}{by}",
-        id(f.request_id.as_deref()),
+        id(f.request_id.as_deref(), source),
         v(&f.error.code)
     );
-    let at = if f.error.path.is_empty() {
+    // The file is already named at the start of the line.
+    let at = if f.error.path.is_empty() || Some(f.error.path.as_str()) == source {
         String::new()
     } else {
         format!(" at `{}`", v(&f.error.path))
@@ -109,7 +120,12 @@ fn failure_summary(s: &mut String, f: &Failure) {
 /// The trace for people: each rule in order, matched or not, and under it
 /// each test with its values and location.
 pub fn explain(outcome: &Outcome) -> String {
-    let mut s = summary(outcome);
+    explain_of(outcome, None)
+}
+
+/// The trace of the request read from `source` (see [`summary_of`]).
+pub fn explain_of(outcome: &Outcome, source: Option<&str>) -> String {
+    let mut s = summary_of(outcome, source);
     let trace = match outcome {
         Outcome::Decision(d) => d.trace.as_deref(),
         Outcome::Failure(f) => f.trace.as_deref(),

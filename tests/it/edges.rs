@@ -118,8 +118,9 @@ fn every_request_file_yields_a_record_in_its_place() {
     let out = rpl(&["eval", s(&gbk), EXAMPLE]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
+    // A request with no id is named by its file.
     assert!(
-        text.starts_with("(no request id): ERROR rpl::request::syntax\n"),
+        text.starts_with(&format!("`{}`: ERROR rpl::request::syntax\n", s(&gbk))),
         "{text}"
     );
     assert!(text.contains("OM-01-contract-example: APPROVE"), "{text}");

@@ -88,8 +88,14 @@ fn explain_trace_lists_every_rule_up_to_the_decision_with_values() {
             "outside_window",
         ]
     );
+    // `when not inside_7_days` reads as the rule reads it: the window
+    // negated, true, with the note on the window that ended.
     let window = &trace[8]["conditions"][0];
-    assert_eq!(window["result"], false);
+    assert_eq!(window["result"], true);
+    assert_eq!(
+        window["condition"],
+        "not (requested_at within 7 days after order.delivered_at)"
+    );
     assert_eq!(
         window["note"],
         "requested_at 2025-10-10, window ended 2025-10-09"
