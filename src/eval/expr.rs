@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 
-use jiff::ToSpan as _;
 use jiff::civil::Date;
 use rust_decimal::Decimal as Dec;
 
@@ -435,11 +434,14 @@ impl<'a> Evaluator<'a> {
                     .nth_working_day_after(d, count)
                     .map_err(|e| self.out_of_range(e, origin));
             }
-            Unit::Days => n.days(),
-            Unit::Weeks => n.weeks(),
-            Unit::Months => n.months(),
-            Unit::Years => n.years(),
-        };
+            // jiff's ranges are narrower than a count's: past them the
+            // date is out of range, never a panic.
+            Unit::Days => jiff::Span::new().try_days(n),
+            Unit::Weeks => jiff::Span::new().try_weeks(n),
+            Unit::Months => jiff::Span::new().try_months(n),
+            Unit::Years => jiff::Span::new().try_years(n),
+        }
+        .map_err(|_| date_err())?;
         // jiff clamps 29 February + 1 year to 28 February, as the rulebook wants.
         d.checked_add(span).map_err(|_| date_err())
     }

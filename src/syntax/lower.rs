@@ -786,13 +786,25 @@ impl<'a> Lowerer<'a> {
         let span = self.span(&pair);
         let mut it = pair.children();
         let pattern = self.expect(&mut it, Rule::pattern, span)?;
-        let patterns: Vec<Ident> = pattern
+        let mut patterns: Vec<Ident> = pattern
             .children()
             .map(|p| self.lower_ident(p))
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .filter(|i| i.name != "_")
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
+        // `_` alone is the wildcard (no names); beside names it would be
+        // read as neither, so it is refused rather than dropped.
+        if let [only] = patterns.as_slice()
+            && only.name == "_"
+        {
+            patterns.clear();
+        } else if let Some(w) = patterns.iter().find(|i| i.name == "_") {
+            return Err(Box::new(SyntaxError::Unexpected {
+                expected: "a value".to_owned(),
+                found: "`_`".to_owned(),
+                help: "`_` matches every value: write it as an arm of its own, `_ => …`".to_owned(),
+                src: self.source.named_source(),
+                span: w.span.into(),
+            }));
+        }
         let value = self.lower_expr(self.expect(&mut it, Rule::expr, span)?)?;
         Ok(MatchArm {
             patterns,
@@ -900,6 +912,8 @@ fn unescape(s: &str) -> std::result::Result<String, (usize, usize)> {
                 let close = rest.find('}').filter(|_| rest.starts_with('{'));
                 let code = close
                     .and_then(|end| rest.get(1..end))
+                    // Hex digits only: `from_str_radix` would take `+41`.
+                    .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
                     .and_then(|hex| u32::from_str_radix(hex, 16).ok())
                     .and_then(char::from_u32);
                 match (code, close) {

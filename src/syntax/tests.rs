@@ -555,3 +555,21 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_wildcard_beside_values_is_refused_not_dropped() {
+    let err = parse_str("const a = match d { x | _ => 1 }").unwrap_err();
+    assert!(matches!(*err, SyntaxError::Unexpected { .. }), "{err:?}");
+    // Alone, `_` is the wildcard: an arm with no names.
+    let e = expr("match d { x => 1, _ => 2 }");
+    let ExprKind::Match { arms, .. } = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert!(arms[1].patterns.is_empty());
+}
+
+#[test]
+fn a_unicode_escape_takes_hex_digits_only() {
+    let err = parse_str(r#"const a = "\u{+41}""#).unwrap_err();
+    assert!(matches!(*err, SyntaxError::BadEscape { .. }), "{err:?}");
+}

@@ -302,11 +302,9 @@ impl Mutator<'_> {
                 self.expr(when);
                 // The condition dropped: the rule applies to every request
                 // that reaches it.
-                let before = self
-                    .text
-                    .get(..when.span.start as usize)
-                    .unwrap_or_default();
-                if let Some(at) = before.rfind("when") {
+                if let Some(at) =
+                    keyword_before(self.text, r.span.start as usize, when.span.start as usize)
+                {
                     let desc = format!("condition of `{}` dropped", r.name.name);
                     if r.kind == crate::vocab::RuleKind::Rule {
                         self.push(at..when.span.end as usize, String::new(), desc);
@@ -548,6 +546,24 @@ impl Mutator<'_> {
 
 fn range(span: crate::source::Span) -> Range<usize> {
     span.start as usize..span.end as usize
+}
+
+/// Where the `when` keyword between `from` and `to` starts: the last
+/// `when` outside a comment (`when // applies when late` holds two).
+fn keyword_before(text: &str, from: usize, to: usize) -> Option<usize> {
+    let region = text.get(from..to)?;
+    let mut found = None;
+    let mut line_start = 0;
+    for line in region.split_inclusive('\n') {
+        let code = line
+            .find("//")
+            .map_or(line, |c| line.get(..c).unwrap_or(line));
+        if let Some(at) = code.rfind("when") {
+            found = Some(from + line_start + at);
+        }
+        line_start += line.len();
+    }
+    found
 }
 
 /// Where `token` stands alone in `gap` (not inside a comment or a longer

@@ -419,3 +419,33 @@ fn a_reject_sees_what_later_rejects_turn_away() {
     arms.sort();
     assert_eq!(arms, ["false", "true"]);
 }
+
+/// Found by fuzzing: a window past jiff's range panicked in the
+/// evaluator (and in the witness search of a `+1 day` mutant); it is the
+/// date error of any date out of range.
+#[test]
+fn a_window_past_the_date_range_is_an_error_not_a_panic() {
+    let rules = "rule r { when requested_at within 7304485 days after order.delivered_at deny }\n\
+                 rule otherwise { approve }";
+    let e = engine(rules);
+    let outcome = decide(&e, &Input::Inline(request(json!({}))), None);
+    let crate::engine::Outcome::Failure(f) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(f.error.code, "rpl::eval::date_range");
+}
+
+/// A comment holding the word `when` after the keyword does not move the
+/// "condition dropped" mutant into the comment.
+#[test]
+fn the_dropped_condition_starts_at_the_keyword_not_in_a_comment() {
+    let rules = "rule r { when // applies when activated\n item.activated review }\n\
+                 rule otherwise { approve }";
+    let report = mutate::run(&sources(rules), &[]);
+    let dropped = report
+        .mutants
+        .iter()
+        .find(|m| m.mutation.description == "condition of `r` dropped")
+        .unwrap();
+    assert!(!matches!(dropped.status, Status::Invalid), "{dropped:?}");
+}
