@@ -9,7 +9,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::util;
+use crate::util::{self, stderr, stdout};
 
 /// The request every inline case starts from: a no-reason return on day 2
 /// of an official-mall laptop order, which the frozen policies approve by
@@ -82,21 +82,13 @@ fn rpl_test(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-/// The 1-based line of the first line of `text` holding `needle`.
 /// Exit 0 with exactly `summary` on stdout.
 fn assert_passed(out: &Output, summary: &str) {
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(out), stderr(out));
     assert_eq!(stdout(out).trim_end(), summary);
 }
 
+/// The 1-based line of the first line of `text` holding `needle`.
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).unwrap() + 1
 }
@@ -298,14 +290,7 @@ fn sarif_places_failing_cases_and_mistakes_at_their_lines() {
     let out = rpl_test(tmp.path(), &["--format", "sarif"]);
     assert_eq!(out.status.code(), Some(1));
     let log = json_of(&out);
-    let errors: Vec<String> = crate::sarif::schema()
-        .iter_errors(&log)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "not valid SARIF 2.1.0: {errors:#?}\n{log:#}"
-    );
+    crate::sarif::assert_valid(&log);
     let places: Vec<(&str, &str, u64)> = log["runs"][0]["results"]
         .as_array()
         .unwrap()

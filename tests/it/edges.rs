@@ -8,7 +8,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::util;
+use crate::util::{self, stderr, stdout};
 
 fn rpl(args: &[&str]) -> Output {
     assert_cmd::Command::cargo_bin("rpl")
@@ -18,14 +18,6 @@ fn rpl(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
 }
 
 fn records(text: &str) -> Vec<Value> {

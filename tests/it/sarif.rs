@@ -13,7 +13,7 @@ use crate::util;
 /// has no `uri-reference` format, and uses no keyword whose meaning changed
 /// by draft-07: read as draft-07, the format SARIF gives a file's `uri`
 /// is checked as well.
-pub(crate) fn schema() -> &'static jsonschema::Validator {
+fn schema() -> &'static jsonschema::Validator {
     static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let path = util::manifest_dir().join("tests/sarif/sarif-schema-2.1.0.json");
@@ -23,6 +23,18 @@ pub(crate) fn schema() -> &'static jsonschema::Validator {
             .build(&schema)
             .unwrap()
     })
+}
+
+/// Fails, with every schema error, unless `log` is valid SARIF 2.1.0.
+pub(crate) fn assert_valid(log: &Value) {
+    let errors: Vec<String> = schema()
+        .iter_errors(log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not valid SARIF 2.1.0: {errors:#?}\n{log:#}"
+    );
 }
 
 /// Runs `rpl check --format sarif ARGS` in `dir`; the log, held to the
@@ -40,14 +52,7 @@ fn sarif(dir: &Path, args: &[&str]) -> (Value, Option<i32>) {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut log: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let errors: Vec<String> = schema()
-        .iter_errors(&log)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "not valid SARIF 2.1.0: {errors:#?}\n{log:#}"
-    );
+    assert_valid(&log);
     let version = &mut log["runs"][0]["tool"]["driver"]["version"];
     assert_eq!(*version, env!("CARGO_PKG_VERSION"));
     *version = "[version]".into();

@@ -94,3 +94,13 @@ pub fn relative_to(text: &str, dir: &Path) -> String {
 pub fn relative_diagnostic<'a>(inner: &'a dyn Diagnostic, dir: &'a Path) -> Rewritten<'a> {
     Rewritten::new(inner, Arc::new(move |text: &str| relative_to(text, dir)))
 }
+
+/// A command's stdout, which must be UTF-8.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A command's stderr, which must be UTF-8.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
