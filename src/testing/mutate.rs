@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
-use super::run::actual;
-use super::{Case, Field, Input, Mismatch, compare, decide, enum_tests};
+use super::run::{actual, judge};
+use super::{Case, Field, Input, Mismatch, compare, enum_tests};
 use crate::compile::{CompiledPolicy, Node, NodeId};
 use crate::engine::{Engine, Outcome};
 use crate::schema::FieldType;
@@ -135,7 +135,7 @@ pub fn run(sources: &Sources, cases: &[(Case, Input)]) -> MutationReport {
     };
     let passing: Vec<&(Case, Input)> = cases
         .iter()
-        .filter(|(case, input)| compare(case, decide(&original, input, None)).passed())
+        .filter(|(case, input)| compare(case, judge(&original, input)).passed())
         .collect();
     let mut mutations = Vec::new();
     let mut numbers = Numbers::default();
@@ -185,7 +185,7 @@ pub fn run(sources: &Sources, cases: &[(Case, Input)]) -> MutationReport {
             };
             let killer = passing
                 .iter()
-                .find(|(case, input)| !compare(case, decide(&engine, input, None)).passed());
+                .find(|(case, input)| !compare(case, judge(&engine, input)).passed());
             let status = match killer {
                 Some((case, _)) => Status::Killed(case.name.clone()),
                 None => Status::Survived(
@@ -626,9 +626,8 @@ fn witness(
                 let mut request = base.clone();
                 set(&mut request, &field.path, value.clone());
                 let input = Input::Inline(request.clone());
-                let expected = decide(original, &input, None);
-                let got = decide(mutant, &input, None);
-                let (expected, got) = (expected.without_trace(), got.without_trace());
+                let expected = judge(original, &input);
+                let got = judge(mutant, &input);
                 if expected != got {
                     let differences = Field::ALL
                         .iter()

@@ -47,6 +47,16 @@ pub enum Input {
 /// Decides a case's request, recording what it exercised in `hits` when
 /// given. The outcome always carries the trace: a failing case shows it.
 pub fn decide(engine: &Engine, input: &Input, hits: Option<&mut Hits>) -> Outcome {
+    decide_with(engine, input, hits, true)
+}
+
+/// Decides a request without its trace: what mutation testing compares,
+/// thousands of times, needs only the decision.
+pub(super) fn judge(engine: &Engine, input: &Input) -> Outcome {
+    decide_with(engine, input, None, false)
+}
+
+fn decide_with(engine: &Engine, input: &Input, hits: Option<&mut Hits>, explain: bool) -> Outcome {
     let schema = engine.schema();
     let decoded = match input {
         Input::Inline(json) => schema.decode_value(json),
@@ -55,7 +65,7 @@ pub fn decide(engine: &Engine, input: &Input, hits: Option<&mut Hits>) -> Outcom
         Input::Unreadable(e) => return Outcome::Failure(Failure::of_request(None, e)),
     };
     match decoded {
-        Ok(req) => engine.evaluate_covered(&req, true, hits),
+        Ok(req) => engine.evaluate_covered(&req, explain, hits),
         Err(rejected) => Outcome::Failure(Failure::of_request(
             rejected.request_id.map(Into::into),
             &rejected.error,
