@@ -146,52 +146,10 @@ pub fn run(args: TestArgs) -> ExitCode {
             })
             .collect()
     };
-    let files = match test_files(&searched) {
-        Ok(f) => f,
-        Err(e) => {
-            render_errors(&[*e]);
-            return ExitCode::Usage;
-        }
+    let loaded = match read_suites(&searched, &policies, args.max_request_size) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
-    // Request files are read inside the project (the policy directory's
-    // folder): a test file from a pull request must not make CI print
-    // `/proc/self/environ` back in an error.
-    let project = policies
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| policies.clone());
-    let mut loaded = Vec::new();
-    for (path, walked) in &files {
-        match load(path, *walked, &project, args.max_request_size) {
-            Ok(l) => loaded.push(l),
-            Err(e) => {
-                render_errors(&[*e]);
-                return ExitCode::Usage;
-            }
-        }
-    }
-    // A TOML request file kept beside the tests is a case's request, not
-    // a test file: a walked file without `[[case]]` that some case names as
-    // its request is left out, and said so. (A file named on the command
-    // line is always a test file, and so is one that has cases.)
-    let requests: Vec<PathBuf> = loaded
-        .iter()
-        .flat_map(|l| &l.request_files)
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-    loaded.retain(|l| {
-        let a_request = l.walked
-            && !l.suite.declares_cases
-            && l.path.canonicalize().is_ok_and(|p| requests.contains(&p));
-        if a_request {
-            eprintln!(
-                "note: `{}` is a case's request, not read as a test file",
-                crate::report::escape::visible(l.suite.source.name())
-            );
-        }
-        !a_request
-    });
     let selected = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
     let total: usize = loaded.iter().map(|l| l.suite.cases.len()).sum();
     let runnable: usize = loaded
@@ -316,6 +274,58 @@ pub fn run(args: TestArgs) -> ExitCode {
     } else {
         ExitCode::Failure
     }
+}
+
+/// Every test file under `searched`, read with its cases' requests; a
+/// request file kept beside the tests is not read as a test file.
+fn read_suites(searched: &[PathBuf], policies: &Path, limit: u64) -> Result<Vec<Loaded>, ExitCode> {
+    let files = match test_files(searched) {
+        Ok(f) => f,
+        Err(e) => {
+            render_errors(&[*e]);
+            return Err(ExitCode::Usage);
+        }
+    };
+    // Request files are read inside the project (the policy directory's
+    // folder): a test file from a pull request must not make CI print
+    // `/proc/self/environ` back in an error.
+    let project = policies
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| policies.to_path_buf());
+    let mut loaded = Vec::new();
+    for (path, walked) in &files {
+        match load(path, *walked, &project, limit) {
+            Ok(l) => loaded.push(l),
+            Err(e) => {
+                render_errors(&[*e]);
+                return Err(ExitCode::Usage);
+            }
+        }
+    }
+    // A TOML request file kept beside the tests is a case's request, not
+    // a test file: a walked file without `[[case]]` that some case names as
+    // its request is left out, and said so. (A file named on the command
+    // line is always a test file, and so is one that has cases.)
+    let requests: Vec<PathBuf> = loaded
+        .iter()
+        .flat_map(|l| &l.request_files)
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    loaded.retain(|l| {
+        let a_request = l.walked
+            && !l.suite.declares_cases
+            && l.path.canonicalize().is_ok_and(|p| requests.contains(&p));
+        if a_request {
+            eprintln!(
+                "note: `{}` is a case's request, not read as a test file",
+                crate::report::escape::visible(l.suite.source.name())
+            );
+        }
+        !a_request
+    });
+    Ok(loaded)
 }
 
 fn render_errors<E: std::borrow::Borrow<SuiteError>>(errors: &[E]) {

@@ -246,16 +246,8 @@ impl Compiled {
 
     /// The policy for a request's channel.
     pub fn policy_for(&self, request: &crate::request::Request) -> Option<&CompiledPolicy> {
-        self.policy_for_indexed(request).map(|(_, p)| p)
-    }
-
-    /// The policy for a request's channel and its index in `policies`.
-    pub fn policy_for_indexed(
-        &self,
-        request: &crate::request::Request,
-    ) -> Option<(usize, &CompiledPolicy)> {
         match request.get(self.schema.channel) {
-            Value::Enum(i) => self.policy_for_channel_indexed(*i),
+            Value::Enum(i) => self.policy_for_channel_indexed(*i).map(|(_, p)| p),
             _ => None,
         }
     }
