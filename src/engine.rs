@@ -132,9 +132,17 @@ impl Engine {
     /// (`rpl::compile::internal`) refuses it.
     pub fn from_program(program: &check::hir::Program) -> Result<Engine, LoadFailure> {
         match compile::compile(program) {
-            Ok(c) => Ok(Engine {
-                compiled: Arc::new(c),
-            }),
+            Ok(c) => {
+                // Requests no rule decides would fail at evaluation: the
+                // policies are refused instead.
+                let gaps = crate::analysis::gaps(&c);
+                if !gaps.is_empty() {
+                    return Err(LoadFailure { diagnostics: gaps });
+                }
+                Ok(Engine {
+                    compiled: Arc::new(c),
+                })
+            }
             Err(e) => Err(LoadFailure {
                 diagnostics: vec![Box::new(e)],
             }),

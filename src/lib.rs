@@ -5,6 +5,7 @@
 // which drops its per-call stack probe (see `syntax`).
 extern crate alloc;
 
+pub mod analysis;
 pub mod calendar;
 pub mod check;
 pub mod cli;

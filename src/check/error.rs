@@ -207,38 +207,6 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
-    #[error("policy `{policy}` has no rule that applies when the others do not")]
-    #[diagnostic(
-        code(rpl::check::no_fallback),
-        help(
-            "some requests would match no rule; end the policy with a rule without `when`, e.g. `rule otherwise {{ deny }}` (or `review`, which needs a refund and a route)"
-        )
-    )]
-    NoFallback {
-        policy: String,
-        #[source_code]
-        src: Src,
-        #[label("no fallback rule")]
-        span: SourceSpan,
-    },
-
-    #[error("rule `{rule}` can never apply")]
-    #[diagnostic(
-        code(rpl::check::unreachable_rule),
-        severity(Warning),
-        help(
-            "`{earlier}` applies to every request, so no rule after it is reached; move `{rule}` before it or remove it"
-        )
-    )]
-    UnreachableRule {
-        rule: String,
-        earlier: String,
-        #[source_code]
-        src: Src,
-        #[label("unreachable")]
-        span: SourceSpan,
-    },
-
     #[error("{what} `{name}` is never used")]
     #[diagnostic(
         code(rpl::check::unused_definition),

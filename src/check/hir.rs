@@ -288,6 +288,8 @@ pub struct CheckedPolicy {
     pub channel: u32,
     /// Where the policy names its channel.
     pub channel_span: Span,
+    /// The policy's name where it is declared.
+    pub name_span: Span,
     pub currency: Arc<str>,
     pub timezone: TimeZone,
     pub calendar: Arc<Calendar>,

@@ -129,36 +129,17 @@ pub fn check_policy(
     let checked_defaults = check_fields(&mut ctx, &defaults, &out_ty);
     used.extend(std::mem::take(&mut ctx.used));
 
-    // A `rule` that always applies makes every `rule` after it unreachable.
-    let always = rules
-        .iter()
-        .enumerate()
-        .find(|(_, r)| r.kind == RuleKind::Rule && r.when.is_none());
     // Rules are typed independently of each other, so chunks of them are
     // checked on rayon's pool, each with its own collector. Merged in
     // order, the diagnostics are those of checking the rules one by one.
     let chunks: Vec<(Vec<CheckedRule>, Diags, HashSet<DefKey>)> = rules
         .par_chunks(RULES_PER_TASK)
-        .enumerate()
-        .map(|(c, chunk)| {
+        .map(|chunk| {
             let mut diags = Diags::default();
             let mut ctx = ctx.fork(&mut diags);
             let checked = chunk
                 .iter()
-                .enumerate()
-                .map(|(i, &rule)| {
-                    if let Some((_, first)) = always.filter(|(f, _)| c * RULES_PER_TASK + i > *f)
-                        && rule.kind == RuleKind::Rule
-                    {
-                        ctx.diags.push(CheckError::UnreachableRule {
-                            rule: rule.name.name.clone(),
-                            earlier: first.name.name.clone(),
-                            src: src(rule.name.span),
-                            span: rule.name.span.into(),
-                        });
-                    }
-                    check_rule(&mut ctx, rule, &rule_names, &checked_defaults, &out_ty)
-                })
+                .map(|&rule| check_rule(&mut ctx, rule, &rule_names, &checked_defaults, &out_ty))
                 .collect();
             let used = std::mem::take(&mut ctx.used);
             drop(ctx);
@@ -172,13 +153,6 @@ pub fn check_policy(
         diags.absorb(chunk_diags);
         used.extend(chunk_used);
     }
-    if always.is_none() {
-        diags.push(CheckError::NoFallback {
-            policy: policy.name.name.clone(),
-            src: src(policy.name.span),
-            span: policy.name.span.into(),
-        });
-    }
     let channel_span = settings
         .get("channel")
         .map_or(policy.name.span, |s| s.value.span);
@@ -189,6 +163,7 @@ pub fn check_policy(
         version,
         channel,
         channel_span,
+        name_span: policy.name.span,
         currency: cur,
         timezone,
         calendar,

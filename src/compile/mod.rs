@@ -15,7 +15,7 @@ use crate::source::{SourceMap, Span};
 use crate::value::Value;
 use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +162,8 @@ pub struct CompiledRule {
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
     pub name: Arc<str>,
+    /// The policy's name where it is declared.
+    pub name_span: Span,
     pub label: Option<Arc<str>>,
     pub version: Option<Arc<str>>,
     pub channel: u32,
@@ -360,6 +362,7 @@ fn compile_policy(
         .collect();
     Ok(CompiledPolicy {
         name: Arc::clone(&p.name),
+        name_span: p.name_span,
         label: p.label.clone(),
         version: p.version.clone(),
         channel: p.channel,

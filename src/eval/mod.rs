@@ -78,6 +78,33 @@ pub fn evaluate_covered(
     decide(compiled, policy, request, explain, hits)
 }
 
+/// The value of one node of `policy` for `request`, computed as deciding
+/// computes it; `decided` is what `after` rules read (the verdict, the
+/// refund, the index of the rule that decided). What static analysis
+/// evaluates its sample requests with, so it never differs from deciding.
+pub fn node_value(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    request: &Request,
+    decided: Option<(Verdict, Value, u32)>,
+    node: crate::compile::NodeId,
+) -> Result<Value, EvalError> {
+    let mut ev = Evaluator {
+        policy,
+        schema: &compiled.schema,
+        request,
+        decided: decided.map(|(verdict, refund, rule)| Decided {
+            verdict,
+            refund,
+            rule,
+        }),
+        tested: None,
+        test_depth: 0,
+        hits: None,
+    };
+    ev.eval(node)
+}
+
 /// Decides a request with the policy picked for its channel.
 fn decide(
     compiled: &Compiled,

@@ -193,7 +193,11 @@ pub fn check_dir(dir: &Path) -> Checked {
         });
         return Checked::failed(vec![e]);
     }
-    check_paths(&[dir.to_path_buf()])
+    let (loaded, notes) = load_paths(&[dir.to_path_buf()]);
+    match loaded {
+        Some(loaded) if notes.is_empty() => check::check(&loaded.sources, None),
+        _ => Checked::failed(notes),
+    }
 }
 
 fn no_such_file(p: &Path) -> LoadError {
@@ -247,13 +251,15 @@ fn path_text(rel: &Path) -> Option<String> {
 
 /// Checks the policy files at `paths` (files or directories; the policy
 /// directory is the nearest one holding `schema.toml`): what `rpl check`
-/// does, [`load_paths`] then [`check::check`].
+/// does, [`load_paths`] then [`check::check`], then, when that found no
+/// error, the lints of [`crate::analysis`] on the compiled policies.
 pub fn check_paths(paths: &[PathBuf]) -> Checked {
     let (loaded, mut notes) = load_paths(paths);
     let Some(loaded) = loaded else {
         return Checked::failed(notes);
     };
     let mut checked = check::check(&loaded.sources, loaded.focus.as_deref());
+    crate::analysis::add_lints(&mut checked, loaded.focus.as_deref());
     if !notes.is_empty() {
         notes.append(&mut checked.diagnostics);
         checked.diagnostics = notes;

@@ -1,0 +1,137 @@
+//! Static analysis over the request space of compiled policies: the lints
+//! `rpl check` adds once a directory checks clean (rules no request
+//! reaches, conditions that never or always hold, requests no rule
+//! decides, windows past the calendar), the semantic diff of two versions
+//! (`rpl diff`) and the smallest changes that would approve a request
+//! (`rpl explain`). Every finding carries a witness: a sample request that
+//! shows it, which the real evaluator decides.
+//!
+//! The method (`space`, `search`): each field's domain is cut at the
+//! constants the policies compare it with, the dates by enumeration over
+//! the calendars' years, and a search splits the space only where a test
+//! the policy makes differs. A test outside what the cut decides exactly
+//! (two amounts added, a refund computed from several) is evaluated on the
+//! sample requests only; such a search reports the tests in `sampled`, and
+//! no claim that something never happens is made from it.
+
+mod error;
+mod lint;
+pub mod search;
+pub mod space;
+
+pub use error::AnalysisDiagnostic;
+pub use lint::{Finding, FindingKind, diagnostic, findings, gaps};
+
+use crate::compile::{Compiled, CompiledPolicy};
+use crate::request::Request;
+use search::Region;
+use space::Space;
+
+/// One policy of a compiled directory, as analysis sees it.
+#[derive(Clone, Copy)]
+pub struct Target<'c> {
+    pub compiled: &'c Compiled,
+    pub policy: &'c CompiledPolicy,
+}
+
+/// The sample request of a region: each variable's typical atom where
+/// the region allows it, else its first (every atom of a region's cell
+/// decides the same way).
+pub fn witness(space: &Space, region: &Region) -> Request {
+    let mut req = space.base.clone();
+    for (v, cell) in region.cells.iter().enumerate() {
+        let typical = space.var(v).map_or(0, |var| var.typical);
+        let atom = if cell.contains(typical) {
+            Some(typical)
+        } else {
+            cell.ones().next()
+        };
+        if let Some(a) = atom {
+            space.set(&mut req, v, a);
+        }
+    }
+    req
+}
+
+/// How a region reads, one line per variable it constrains:
+/// `reason = performance_fault`, `payment.method in [bank_card, alipay]`.
+pub fn describe(space: &Space, region: &Region) -> Vec<String> {
+    let mut out = Vec::new();
+    for (v, cell) in region.cells.iter().enumerate() {
+        let Some(var) = space.var(v) else { continue };
+        let n = cell.count_ones(..);
+        if n == var.atoms.len() || n == 0 {
+            continue;
+        }
+        let shown: Vec<&str> = cell
+            .ones()
+            .filter_map(|a| var.atoms.get(a).map(|a| a.shown.as_str()))
+            .collect();
+        let name = space.var_name(v);
+        if v == space.dates {
+            // A date atom reads as its sample dates.
+            out.push(format!(
+                "dates like: {}",
+                shown.first().copied().unwrap_or("any")
+            ));
+            continue;
+        }
+        let line = match shown.as_slice() {
+            [one] => format!("{name} {one}"),
+            many if many.iter().all(|s| s.starts_with("= ")) => format!(
+                "{name} in [{}]",
+                many.iter()
+                    .map(|s| s.trim_start_matches("= "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            many => format!("{name}: {}", many.join(" or ")),
+        };
+        out.push(line);
+    }
+    out
+}
+
+/// Adds the lints to a check that found no error (`rpl check`). With
+/// `focus`, only the findings about policies declared in the named files
+/// or folders.
+pub fn add_lints(checked: &mut crate::check::Checked, focus: Option<&[String]>) {
+    if checked.has_errors() {
+        return;
+    }
+    let Some(program) = checked.program.as_ref() else {
+        return;
+    };
+    let compiled = match crate::compile::compile(program) {
+        Ok(c) => c,
+        Err(e) => {
+            checked.diagnostics.push(Box::new(e));
+            checked.program = None;
+            return;
+        }
+    };
+    let wanted = |f: &Finding| {
+        let Some(p) = compiled.policies.get(f.policy) else {
+            return false;
+        };
+        let Some(file) = compiled.sources.get(p.name_span.file) else {
+            return false;
+        };
+        focus.is_none_or(|named| {
+            named.iter().any(|n| {
+                let n = n.trim_end_matches('/');
+                file.name == n || file.name.starts_with(&format!("{n}/")) || n.is_empty()
+            })
+        })
+    };
+    let found: Vec<Finding> = findings(&compiled).into_iter().filter(wanted).collect();
+    let mut errors = false;
+    for f in &found {
+        let d = lint::diagnostic(&compiled, f);
+        errors |= crate::check::is_error(d.as_ref());
+        checked.diagnostics.push(d);
+    }
+    if errors {
+        checked.program = None;
+    }
+}
