@@ -217,6 +217,25 @@ impl Space {
         }
     }
 
+    /// The tests of target `t` that read dates alone, as its policy
+    /// writes them.
+    pub fn date_tests(&self, t: usize, target: &Target<'_>) -> Vec<(String, NodeId)> {
+        let Some(info) = self.infos.get(t) else {
+            return Vec::new();
+        };
+        dates::tests(
+            std::slice::from_ref(target),
+            std::slice::from_ref(info),
+            self.dates,
+        )
+        .into_iter()
+        .map(|(_, n)| {
+            let text = target.compiled.sources.slice(target.policy.span(n));
+            (text.split_whitespace().collect::<Vec<_>>().join(" "), n)
+        })
+        .collect()
+    }
+
     /// The name a region shows for a variable.
     pub fn var_name(&self, v: VarId) -> String {
         match self.vars.get(v).map(|v| v.kind) {
@@ -814,7 +833,11 @@ mod dates {
     use super::*;
 
     /// Every test that reads dates alone, per target.
-    fn tests(targets: &[Target<'_>], infos: &[TargetInfo], dates: VarId) -> Vec<(usize, NodeId)> {
+    pub(super) fn tests(
+        targets: &[Target<'_>],
+        infos: &[TargetInfo],
+        dates: VarId,
+    ) -> Vec<(usize, NodeId)> {
         let mut out = Vec::new();
         for (t, target) in targets.iter().enumerate() {
             let Some(info) = infos.get(t) else { continue };

@@ -1,0 +1,391 @@
+//! The semantic diff of two versions of a policy directory: every region
+//! of requests whose decision changes (verdict, rule, amount, route,
+//! settlement), each with a witness request decided by both versions.
+//!
+//! Both versions' policies for a channel are explored together, so each
+//! region is one path through the old policy and one through the new; the
+//! search also splits on the tests inside outcomes (`if`, `match`), so a
+//! region has one route. Amounts and settlement dates, which vary inside a
+//! region, are compared on its witness.
+
+use std::collections::BTreeSet;
+
+use fixedbitset::FixedBitSet;
+use serde::Serialize;
+
+use super::search::{Query, Region, explore};
+use super::space::Space;
+use super::{Target, describe, witness};
+use crate::compile::{Compiled, CompiledPolicy};
+use crate::eval::{Decision, evaluate};
+use crate::request::Request;
+
+/// One version's answer for a witness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// `approve`, `deny`, `review`, or `error`.
+    pub decision: String,
+    /// The rule that decided (or the error's code).
+    pub rule: String,
+    pub amount: Option<String>,
+    pub route: Option<String>,
+    /// `earliest..latest`.
+    pub settlement: Option<String>,
+}
+
+impl Side {
+    fn of(result: Result<Decision, crate::eval::Rejection>) -> Side {
+        match result {
+            Ok(d) => Side {
+                decision: d.decision.as_str().to_owned(),
+                rule: d.rule.to_string(),
+                amount: d.refund.as_ref().map(|r| {
+                    format!(
+                        "{} {}",
+                        crate::eval::output::format_amount(&r.amount),
+                        r.currency
+                    )
+                }),
+                route: d.refund.as_ref().map(|r| r.route.to_string()),
+                settlement: d
+                    .settlement
+                    .as_ref()
+                    .map(|s| format!("{}..{}", s.earliest, s.latest)),
+            },
+            Err(r) => Side {
+                decision: "error".into(),
+                rule: r.error.code,
+                amount: None,
+                route: None,
+                settlement: None,
+            },
+        }
+    }
+
+    /// The parts of a decision the diff compares, by name, that differ.
+    fn changed(&self, other: &Side) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.decision != other.decision {
+            out.push("decision");
+        }
+        if self.rule != other.rule {
+            out.push("rule");
+        }
+        if self.amount != other.amount {
+            out.push("amount");
+        }
+        if self.route != other.route {
+            out.push("route");
+        }
+        if self.settlement != other.settlement {
+            out.push("settlement");
+        }
+        out
+    }
+
+    /// `approve by `seven_day_no_reason`: 100.00 CNY to bank_card`.
+    pub fn text(&self) -> String {
+        let mut s = if self.decision == "error" {
+            format!("error {}", self.rule)
+        } else {
+            format!("{} by `{}`", self.decision, self.rule)
+        };
+        if let (Some(a), Some(r)) = (&self.amount, &self.route) {
+            s.push_str(&format!(": {a} to {r}"));
+        }
+        if let Some(st) = &self.settlement {
+            s.push_str(&format!(", settled {st}"));
+        }
+        s
+    }
+}
+
+/// A region of requests whose decision changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// The channel (the policy's name in each version may differ).
+    pub channel: String,
+    /// What the requests of the region have in common, one line per field.
+    pub region: Vec<String>,
+    /// The parts that change: `decision`, `rule`, `amount`, `route`,
+    /// `settlement`.
+    pub changed: Vec<&'static str>,
+    pub old: Side,
+    pub new: Side,
+    /// A complete request of the region, valid per the schema.
+    pub witness: serde_json::Value,
+    #[serde(skip)]
+    pub request: Request,
+    #[serde(skip)]
+    cells: Vec<FixedBitSet>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiffReport {
+    pub changes: Vec<Change>,
+    /// What the analysis could only sample, in words.
+    pub notes: Vec<String>,
+}
+
+/// Why two versions cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum DiffError {
+    #[error("the two versions have different request schemas")]
+    #[diagnostic(
+        code(rpl::diff::schema_changed),
+        help(
+            "rpl diff compares policies under one schema; field `{field}` differs. Compare the schema change on its own, or replay real requests with --replay"
+        )
+    )]
+    SchemaChanged { field: String },
+}
+
+/// Every change between `old` and `new`, channel by channel.
+pub fn diff(old: &Compiled, new: &Compiled) -> Result<DiffReport, DiffError> {
+    same_schema(old, new)?;
+    let mut report = DiffReport::default();
+    let channels = old.schema.channels.variants().len();
+    for c in 0..channels {
+        let channel = old.schema.channels.variant(c as u32).to_owned();
+        let o = old.policy_for_channel_indexed(c as u32).map(|(_, p)| p);
+        let n = new.policy_for_channel_indexed(c as u32).map(|(_, p)| p);
+        match (o, n) {
+            (Some(o), Some(n)) => channel_diff(old, o, new, n, &channel, &mut report),
+            (None, None) => {}
+            (o, n) => whole_channel(old, o, new, n, &channel, &mut report),
+        }
+    }
+    Ok(report)
+}
+
+fn same_schema(old: &Compiled, new: &Compiled) -> Result<(), DiffError> {
+    let a = &old.schema.fields;
+    let b = &new.schema.fields;
+    for i in 0..a.len().max(b.len()) {
+        let (fa, fb) = (a.get(i), b.get(i));
+        let same = match (fa, fb) {
+            (Some(x), Some(y)) => {
+                x.path == y.path
+                    && format!("{:?}", x.ty) == format!("{:?}", y.ty)
+                    && x.required == y.required
+                    && x.default == y.default
+            }
+            _ => false,
+        };
+        if !same {
+            let field = fa.or(fb).map(|f| f.path.clone()).unwrap_or_default();
+            return Err(DiffError::SchemaChanged { field });
+        }
+    }
+    Ok(())
+}
+
+/// A channel only one version has a policy for: all its requests change.
+fn whole_channel(
+    old: &Compiled,
+    o: Option<&CompiledPolicy>,
+    new: &Compiled,
+    n: Option<&CompiledPolicy>,
+    channel: &str,
+    report: &mut DiffReport,
+) {
+    let (compiled, policy) = match (o, n) {
+        (Some(p), None) => (old, p),
+        (None, Some(p)) => (new, p),
+        _ => return,
+    };
+    let Some(space) = Space::new(&[Target { compiled, policy }]) else {
+        return;
+    };
+    let req = space.base.clone();
+    let (os, ns) = (
+        Side::of(evaluate(old, &req, false)),
+        Side::of(evaluate(new, &req, false)),
+    );
+    report.changes.push(Change {
+        channel: channel.to_owned(),
+        region: vec![format!("every request of channel {channel}")],
+        changed: os.changed(&ns),
+        old: os,
+        new: ns,
+        witness: space.json(&req),
+        request: req,
+        cells: Vec::new(),
+    });
+}
+
+fn channel_diff(
+    old: &Compiled,
+    o: &CompiledPolicy,
+    new: &Compiled,
+    n: &CompiledPolicy,
+    channel: &str,
+    report: &mut DiffReport,
+) {
+    let targets = [
+        Target {
+            compiled: old,
+            policy: o,
+        },
+        Target {
+            compiled: new,
+            policy: n,
+        },
+    ];
+    let Some(space) = Space::new(&targets) else {
+        return;
+    };
+    let query = Query {
+        rules: true,
+        afters: true,
+        outcomes: true,
+        ..Query::default()
+    };
+    let e = explore(&space, &targets, query);
+    let mut changes: Vec<Change> = Vec::new();
+    for region in &e.regions {
+        // Both walks ending alike with the same rule texts decide alike:
+        // only regions whose ends or outcomes may differ are evaluated.
+        let req = witness(&space, region);
+        let os = Side::of(evaluate(old, &req, false));
+        let ns = Side::of(evaluate(new, &req, false));
+        let changed = os.changed(&ns);
+        if changed.is_empty() {
+            continue;
+        }
+        changes.push(Change {
+            channel: channel.to_owned(),
+            region: Vec::new(),
+            changed,
+            old: os,
+            new: ns,
+            witness: space.json(&req),
+            request: req,
+            cells: region.cells.clone(),
+        });
+    }
+    let mut changes = merge(changes);
+    for c in &mut changes {
+        let region = Region {
+            cells: c.cells.clone(),
+            ends: Vec::new(),
+            probe: None,
+        };
+        c.region = describe(&space, &region);
+        c.region.extend(date_tests(&space, &targets, &region));
+    }
+    for (t, node) in &e.sampled {
+        let Some(target) = targets.get(*t) else {
+            continue;
+        };
+        let text = target.compiled.sources.slice(target.policy.span(*node));
+        let which = if *t == 0 { "old" } else { "new" };
+        let note = format!(
+            "`{text}` ({which} `{}`) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)",
+            target.policy.name
+        );
+        if !report.notes.contains(&note) {
+            report.notes.push(note);
+        }
+    }
+    if e.truncated {
+        report.notes.push(format!(
+            "channel {channel}: the search stopped after {} regions; changes past them are not listed",
+            super::search::MAX_REGIONS
+        ));
+    }
+    report.changes.extend(changes);
+}
+
+/// Joins changes of the same kind whose regions differ in one variable,
+/// until none do: `payment.method in [bank_card, alipay]`, not two
+/// regions.
+fn merge(mut changes: Vec<Change>) -> Vec<Change> {
+    let vars = changes.first().map_or(0, |c| c.cells.len());
+    loop {
+        let mut merged_any = false;
+        for v in 0..vars {
+            let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+            for c in changes {
+                let same = out.iter_mut().find(|o| {
+                    o.old.decision == c.old.decision
+                        && o.old.rule == c.old.rule
+                        && o.new.decision == c.new.decision
+                        && o.new.rule == c.new.rule
+                        && o.changed == c.changed
+                        && o.cells
+                            .iter()
+                            .zip(&c.cells)
+                            .enumerate()
+                            .all(|(i, (a, b))| i == v || a == b)
+                });
+                match same {
+                    Some(o) => {
+                        if let (Some(a), Some(b)) = (o.cells.get_mut(v), c.cells.get(v)) {
+                            a.union_with(b);
+                        }
+                        merged_any = true;
+                    }
+                    None => out.push(c),
+                }
+            }
+            changes = out;
+        }
+        if !merged_any {
+            return changes;
+        }
+    }
+}
+
+/// The date tests whose truth is one on the whole region, as the
+/// policies write them: `requested_at within return_window after
+/// order.delivered_at: false in old, true in new`.
+fn date_tests(space: &Space, targets: &[Target<'_>], region: &Region) -> Vec<String> {
+    let Some(cell) = region.cells.get(space.dates) else {
+        return Vec::new();
+    };
+    let Some(var) = space.var(space.dates) else {
+        return Vec::new();
+    };
+    if cell.count_ones(..) == var.atoms.len() {
+        return Vec::new();
+    }
+    // Per test text: its truth per target over the region's date atoms.
+    let mut tests: Vec<(String, [BTreeSet<String>; 2])> = Vec::new();
+    let mut req = space.base.clone();
+    for (t, target) in targets.iter().enumerate().take(2) {
+        for (test, node) in space.date_tests(t, target) {
+            let mut seen = BTreeSet::new();
+            for a in cell.ones() {
+                space.set(&mut req, space.dates, a);
+                let v = crate::eval::node_value(target.compiled, target.policy, &req, None, node);
+                seen.insert(match v {
+                    Ok(crate::value::Value::Bool(b)) => b.to_string(),
+                    Ok(_) => "unknown".to_owned(),
+                    Err(_) => "an error".to_owned(),
+                });
+            }
+            let i = match tests.iter().position(|(x, _)| *x == test) {
+                Some(i) => i,
+                None => {
+                    tests.push((test, Default::default()));
+                    tests.len() - 1
+                }
+            };
+            if let Some(slot) = tests.get_mut(i).and_then(|(_, s)| s.get_mut(t)) {
+                slot.extend(seen);
+            }
+        }
+    }
+    let one = |s: &BTreeSet<String>| (s.len() == 1).then(|| s.iter().next().cloned()).flatten();
+    tests
+        .into_iter()
+        .filter_map(|(text, [old, new])| match (one(&old), one(&new)) {
+            (Some(a), Some(b)) if a == b => Some(format!("`{text}` is {a}")),
+            (Some(a), Some(b)) => Some(format!("`{text}` is {a} in old, {b} in new")),
+            (Some(a), None) if new.is_empty() => Some(format!("`{text}` is {a} (old only)")),
+            (None, Some(b)) if old.is_empty() => Some(format!("`{text}` is {b} (new only)")),
+            _ => None,
+        })
+        .collect()
+}
