@@ -13,10 +13,11 @@ use std::collections::BTreeSet;
 use fixedbitset::FixedBitSet;
 use serde::Serialize;
 
-use super::search::{Query, Region, explore};
+use super::search::{End, Query, Region, explore, explore_within};
 use super::space::Space;
 use super::{Target, describe, witness};
 use crate::compile::{Compiled, CompiledPolicy};
+use crate::compile::{Node, NodeId};
 use crate::eval::{Decision, evaluate};
 use crate::request::Request;
 
@@ -238,14 +239,29 @@ fn channel_diff(
     let query = Query {
         rules: true,
         afters: true,
-        outcomes: true,
         ..Query::default()
     };
-    let e = explore(&space, &targets, query);
+    let mut e = explore(&space, &targets, query);
+    // Where both versions decide with outcomes written differently, a
+    // route or amount may change inside the region: split it until the
+    // outcomes' own tests (`if`, `match`) are decided too.
+    let mut regions = Vec::with_capacity(e.regions.len());
+    for region in std::mem::take(&mut e.regions) {
+        if same_outcomes(&targets, &region) {
+            regions.push(region);
+            continue;
+        }
+        let query = Query {
+            outcomes: true,
+            ..query
+        };
+        let inner = explore_within(&space, &targets, query, region.cells);
+        e.sampled.extend(inner.sampled);
+        e.truncated |= inner.truncated;
+        regions.extend(inner.regions);
+    }
     let mut changes: Vec<Change> = Vec::new();
-    for region in &e.regions {
-        // Both walks ending alike with the same rule texts decide alike:
-        // only regions whose ends or outcomes may differ are evaluated.
+    for region in &regions {
         let req = witness(&space, region);
         let os = Side::of(evaluate(old, &req, false));
         let ns = Side::of(evaluate(new, &req, false));
@@ -297,41 +313,162 @@ fn channel_diff(
     report.changes.extend(changes);
 }
 
+/// Whether both versions end a region without a decision, or decide it
+/// with outcomes written alike (so they agree on every request of it,
+/// whatever the outcome's own tests read).
+fn same_outcomes(targets: &[Target<'_>; 2], region: &Region) -> bool {
+    let [a, b] = targets;
+    let outcome =
+        |t: &Target<'_>, end: Option<&End>| -> Option<Vec<(crate::check::hir::OutField, NodeId)>> {
+            match end {
+                Some(End::Decided { rule, after }) => {
+                    let mut out = t.policy.rules.get(*rule)?.outcome.clone();
+                    if let Some(r) = after.and_then(|i| t.policy.afters.get(i)) {
+                        out.extend(r.outcome.iter().copied());
+                    }
+                    Some(out)
+                }
+                _ => Some(Vec::new()),
+            }
+        };
+    let (Some(x), Some(y)) = (
+        outcome(a, region.ends.first()),
+        outcome(b, region.ends.get(1)),
+    ) else {
+        return false;
+    };
+    x.len() == y.len()
+        && x.iter()
+            .zip(&y)
+            .all(|((f, n), (g, m))| f == g && same_tree(a.policy, *n, b.policy, *m))
+}
+
+/// Whether two nodes of two policies compute the same thing (spans and
+/// predicate names aside).
+fn same_tree(pa: &CompiledPolicy, a: NodeId, pb: &CompiledPolicy, b: NodeId) -> bool {
+    let (Some(x), Some(y)) = (pa.node(a), pb.node(b)) else {
+        return false;
+    };
+    let shallow = match (x, y) {
+        (Node::Named { .. }, Node::Named { .. }) => true,
+        (Node::Format(p), Node::Format(q)) => {
+            p.len() == q.len()
+                && p.iter().zip(q).all(|(u, v)| match (u, v) {
+                    (crate::compile::FormatPart::Text(s), crate::compile::FormatPart::Text(t)) => {
+                        s == t
+                    }
+                    (
+                        crate::compile::FormatPart::Value { .. },
+                        crate::compile::FormatPart::Value { .. },
+                    ) => true,
+                    _ => false,
+                })
+        }
+        // Same variant and same non-node data: compare with the operands
+        // blanked out.
+        _ => std::mem::discriminant(x) == std::mem::discriminant(y) && blank(x) == blank(y),
+    };
+    let (cx, cy) = (x.children(), y.children());
+    shallow && cx.len() == cy.len() && cx.iter().zip(&cy).all(|(c, d)| same_tree(pa, *c, pb, *d))
+}
+
+/// A node with its operands replaced by one id, so that comparing two
+/// compares only what the node itself holds.
+fn blank(n: &Node) -> Node {
+    let z = NodeId(0);
+    match n {
+        Node::Not(_) => Node::Not(z),
+        Node::Neg(_) => Node::Neg(z),
+        Node::And(..) => Node::And(z, z),
+        Node::Or(..) => Node::Or(z, z),
+        Node::Cmp(op, ..) => Node::Cmp(*op, z, z),
+        Node::Arith(op, ..) => Node::Arith(*op, z, z),
+        Node::DateShift {
+            count, unit, back, ..
+        } => Node::DateShift {
+            date: z,
+            count: *count,
+            unit: *unit,
+            back: *back,
+            origin: None,
+        },
+        Node::InSet { set, negated, .. } => Node::InSet {
+            value: z,
+            set: *set,
+            negated: *negated,
+        },
+        Node::In { list, negated, .. } => Node::In {
+            value: z,
+            list: vec![z; list.len()],
+            negated: *negated,
+        },
+        Node::Within { count, unit, .. } => Node::Within {
+            value: z,
+            count: *count,
+            unit: *unit,
+            anchor: z,
+            origin: None,
+        },
+        Node::If { .. } => Node::If {
+            cond: z,
+            then: z,
+            els: z,
+        },
+        Node::Match { arms, .. } => Node::Match {
+            scrutinee: z,
+            arms: vec![z; arms.len()],
+        },
+        Node::Max(a) => Node::Max(vec![z; a.len()]),
+        Node::Min(a) => Node::Min(vec![z; a.len()]),
+        Node::List(a) => Node::List(vec![z; a.len()]),
+        Node::Range(..) => Node::Range(z, z),
+        Node::Named { .. } => Node::Named {
+            name: "".into(),
+            body: z,
+        },
+        Node::Format(_) => Node::Format(Vec::new()),
+        other => other.clone(),
+    }
+}
+
 /// Joins changes of the same kind whose regions differ in one variable,
 /// until none do: `payment.method in [bank_card, alipay]`, not two
 /// regions.
 fn merge(mut changes: Vec<Change>) -> Vec<Change> {
     let vars = changes.first().map_or(0, |c| c.cells.len());
     loop {
-        let mut merged_any = false;
+        let before = changes.len();
         for v in 0..vars {
+            let mut index: rustc_hash::FxHashMap<_, usize> = rustc_hash::FxHashMap::default();
             let mut out: Vec<Change> = Vec::with_capacity(changes.len());
             for c in changes {
-                let same = out.iter_mut().find(|o| {
-                    o.old.decision == c.old.decision
-                        && o.old.rule == c.old.rule
-                        && o.new.decision == c.new.decision
-                        && o.new.rule == c.new.rule
-                        && o.changed == c.changed
-                        && o.cells
-                            .iter()
-                            .zip(&c.cells)
-                            .enumerate()
-                            .all(|(i, (a, b))| i == v || a == b)
-                });
-                match same {
+                let mut rest = c.cells.clone();
+                if let Some(x) = rest.get_mut(v) {
+                    x.clear();
+                }
+                let key = (
+                    c.old.decision.clone(),
+                    c.old.rule.clone(),
+                    c.new.decision.clone(),
+                    c.new.rule.clone(),
+                    c.changed.clone(),
+                    rest,
+                );
+                match index.get(&key).and_then(|i| out.get_mut(*i)) {
                     Some(o) => {
                         if let (Some(a), Some(b)) = (o.cells.get_mut(v), c.cells.get(v)) {
                             a.union_with(b);
                         }
-                        merged_any = true;
                     }
-                    None => out.push(c),
+                    None => {
+                        index.insert(key, out.len());
+                        out.push(c);
+                    }
                 }
             }
             changes = out;
         }
-        if !merged_any {
+        if changes.len() == before {
             return changes;
         }
     }

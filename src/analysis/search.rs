@@ -127,11 +127,27 @@ pub fn explore(space: &Space, targets: &[Target<'_>], query: Query) -> Explorati
             b
         })
         .collect();
+    explore_within(space, targets, query, cells)
+}
+
+/// [`explore`] inside one box of the space (a region found before).
+pub fn explore_within(
+    space: &Space,
+    targets: &[Target<'_>],
+    query: Query,
+    cells: Vec<FixedBitSet>,
+) -> Exploration {
+    let mut req = space.base.clone();
+    for (v, cell) in cells.iter().enumerate() {
+        if let Some(first) = cell.ones().next() {
+            space.set(&mut req, v, first);
+        }
+    }
     let mut s = Search {
         space,
         targets,
         query,
-        req: space.base.clone(),
+        req,
         cells,
         partitions: vec![HashMap::new(); targets.len()],
         out: Exploration {

@@ -1029,9 +1029,9 @@ mod dates {
             out.sort_unstable();
             out
         };
-        let mut found: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut found: rustc_hash::FxHashMap<Vec<u8>, usize> = Default::default();
         let mut atoms: Vec<Atom> = Vec::new();
-        let mut seen_shapes: std::collections::HashSet<Vec<i64>> = Default::default();
+        let mut seen_shapes: rustc_hash::FxHashSet<Vec<i64>> = Default::default();
         let mut req = base.clone();
         let patterns = 1usize << optional.len().min(4);
         for pattern in 0..patterns {
