@@ -117,10 +117,13 @@ pub fn add_lints(checked: &mut crate::check::Checked, focus: Option<&[String]>) 
         let Some(file) = compiled.sources.get(p.name_span.file) else {
             return false;
         };
+        // The focus names files as the policy directory does
+        // (`lib/common.rpl`), not as diagnostics show them.
+        let path = file.path.to_string_lossy();
         focus.is_none_or(|named| {
             named.iter().any(|n| {
                 let n = n.trim_end_matches('/');
-                file.name == n || file.name.starts_with(&format!("{n}/")) || n.is_empty()
+                path == n || path.starts_with(&format!("{n}/")) || n.is_empty()
             })
         })
     };
