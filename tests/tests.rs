@@ -12,6 +12,8 @@
 #[path = "it/util.rs"]
 mod util;
 
+#[path = "it/analysis.rs"]
+mod analysis;
 #[path = "it/cli_check.rs"]
 mod cli_check;
 #[path = "it/cli_fmt.rs"]

@@ -177,6 +177,16 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
             witness: req,
         };
 
+    // Windows past the calendar fail wherever they are reached: a
+    // condition holding one is not reported never true as well.
+    let calendar = past_calendar(compiled, index, p, &space, &full);
+    let failing: HashSet<NodeId> = calendar.iter().filter_map(|f| f.node).collect();
+    let fails = |root: NodeId| {
+        let mut found = false;
+        walk(p, root, &mut |id, _| found |= failing.contains(&id));
+        found
+    };
+
     // Conditions never or always true, then rules they do not explain.
     let mut never: HashSet<usize> = HashSet::new();
     let all_rules = p
@@ -188,11 +198,14 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
     for (k, (rule, phase)) in all_rules.enumerate() {
         let Some(when) = rule.when else { continue };
         let mut reported: Vec<NodeId> = Vec::new();
-        for node in skeleton(p, when) {
+        // Innermost first: of `a and b` with `b` never true, `b` is the
+        // mistake, and `a and b` is not reported again.
+        for node in skeleton(p, when).into_iter().rev() {
             let descendants = skeleton(p, node);
             if reported
                 .iter()
                 .any(|r| descendants.contains(r) && *r != node)
+                || fails(node)
             {
                 continue;
             }
@@ -278,6 +291,11 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
                         .iter()
                         .filter(|r| r.probe == Some(Some(true)))
                         .collect();
+                    if holds.is_empty() {
+                        // Never true: the condition's own finding (of it
+                        // or of the part that is never true) explains it.
+                        continue;
+                    }
                     let covering = covering_of(p, holds.iter().map(|r| r.ends.first()));
                     // Prefer a witness decided by a rule over one rejected.
                     let pick = holds
@@ -299,7 +317,7 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
         }
     }
 
-    out.extend(past_calendar(compiled, index, p, &space, &full));
+    out.extend(calendar);
     out
 }
 
@@ -481,9 +499,15 @@ pub fn diagnostic(compiled: &Compiled, f: &Finding) -> Diagnostic {
             span,
         },
         FindingKind::AlwaysTrue => AnalysisDiagnostic::AlwaysTrue {
-            fix: format!(
-                "it does not narrow `{rule}`; remove it (a rule that should apply to every request needs no `when`)"
-            ),
+            fix: if whole_condition(policy, f) {
+                format!(
+                    "it does not narrow `{rule}`; remove it (a rule that should apply to every request needs no `when`)"
+                )
+            } else {
+                format!(
+                    "it does not narrow `{rule}`; fix the comparison, or remove it from the condition"
+                )
+            },
             rule,
             policies,
             witness,
@@ -506,6 +530,17 @@ pub fn diagnostic(compiled: &Compiled, f: &Finding) -> Diagnostic {
                 span,
             }
         }
+    })
+}
+
+/// Whether a finding is about a rule's whole `when`, not a part of it.
+fn whole_condition(policy: Option<&CompiledPolicy>, f: &Finding) -> bool {
+    policy.is_none_or(|p| {
+        p.rejects
+            .iter()
+            .chain(&p.rules)
+            .chain(&p.afters)
+            .any(|r| r.name == f.rule && r.when.is_some() && r.when == f.node)
     })
 }
 

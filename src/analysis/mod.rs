@@ -94,8 +94,8 @@ pub fn describe(space: &Space, region: &Region) -> Vec<String> {
 }
 
 /// Adds the lints to a check that found no error (`rpl check`). With
-/// `focus`, only the findings about policies declared in the named files
-/// or folders.
+/// `focus`, only the findings that point into the named files or folders,
+/// or hold in a policy declared there.
 pub fn add_lints(checked: &mut crate::check::Checked, focus: Option<&[String]>) {
     if checked.has_errors() {
         return;
@@ -111,19 +111,29 @@ pub fn add_lints(checked: &mut crate::check::Checked, focus: Option<&[String]>) 
             return;
         }
     };
-    let wanted = |f: &Finding| {
-        let Some(p) = compiled.policies.get(f.policy) else {
+    // The focus names files as the policy directory does
+    // (`lib/common.rpl`), not as diagnostics show them.
+    let named = |file: crate::source::FileId| {
+        let Some(file) = compiled.sources.get(file) else {
             return false;
         };
-        let Some(file) = compiled.sources.get(p.name_span.file) else {
-            return false;
-        };
+        let path = file.path.to_string_lossy();
         focus.is_none_or(|named| {
             named.iter().any(|n| {
                 let n = n.trim_end_matches('/');
-                file.name == n || file.name.starts_with(&format!("{n}/")) || n.is_empty()
+                path == n || path.starts_with(&format!("{n}/")) || n.is_empty()
             })
         })
+    };
+    // A finding is about the file it points into, and about every policy
+    // it holds in.
+    let wanted = |f: &Finding| {
+        named(f.span.file)
+            || compiled
+                .policies
+                .iter()
+                .filter(|p| f.policies.contains(&p.name))
+                .any(|p| named(p.name_span.file))
     };
     let found: Vec<Finding> = findings(&compiled).into_iter().filter(wanted).collect();
     let mut errors = false;

@@ -913,10 +913,8 @@ mod dates {
             };
             let p = target.policy;
             walk(p, *id, &mut |_, node| match node {
-                Node::Field(f) | Node::Is { field: f, .. } => {
-                    if !read.contains(f) {
-                        read.push(*f);
-                    }
+                Node::Field(f) | Node::Is { field: f, .. } if !read.contains(f) => {
+                    read.push(*f);
                 }
                 Node::Within { count, unit, .. } => {
                     let s = Shift {
@@ -1029,6 +1027,36 @@ mod dates {
             out.sort_unstable();
             out
         };
+        // Where each shift ends from `b`, shift by shift: two base dates
+        // alike in this decide every test on a date placed from them
+        // alike. (The offsets above, merged and sorted, are not enough:
+        // a 7-day window a holiday rolls onto the end of a 15-day one
+        // reads as the same offsets as one it does not.)
+        let signature = |b: Date| -> Vec<i64> {
+            let days = |d: Option<Date>| {
+                d.and_then(|d| b.until(d).ok())
+                    .map_or(i64::MIN, |s| i64::from(s.get_days()))
+            };
+            let mut out = Vec::new();
+            for s in &shifts {
+                if s.unit == Unit::WorkingDays {
+                    let end = calendar
+                        .as_ref()
+                        .and_then(|c| c.nth_working_day_after(b, s.count).ok());
+                    out.push(days(end));
+                    continue;
+                }
+                let end = shifted(b, *s, false);
+                out.push(days(end));
+                let rolled = match (s.rolled, end, &calendar) {
+                    (true, Some(d), Some(c)) => c.roll_forward(d).ok(),
+                    _ => None,
+                };
+                out.push(days(rolled));
+                out.push(days(shifted(b, *s, true)));
+            }
+            out
+        };
         let mut found: rustc_hash::FxHashMap<Vec<u8>, usize> = Default::default();
         let mut atoms: Vec<Atom> = Vec::new();
         let mut seen_shapes: rustc_hash::FxHashSet<Vec<i64>> = Default::default();
@@ -1050,7 +1078,7 @@ mod dates {
                 let shape = offsets(*b);
                 // Base dates whose windows end at the same offsets give the
                 // same truth values: tried once (not with fixed dates).
-                if consts.is_empty() && !seen_shapes.insert(shape.clone()) {
+                if consts.is_empty() && !seen_shapes.insert(signature(*b)) {
                     continue;
                 }
                 let mut tuples: Vec<Vec<Date>> = vec![vec![*b]];

@@ -192,3 +192,32 @@ fn a_named_shared_file_is_checked_where_its_policies_use_it() {
     );
     assert_eq!(shipped.status.code(), Some(0), "{}", text(&shipped.stderr));
 }
+
+/// A rule the fault rules before it take every request of (the analysis's
+/// `unreachable_rule`): a warning naming them, with a request that shows
+/// it; reported whether the policy directory, the file holding the rule,
+/// or a policy using it is named.
+#[test]
+fn unreachable_rule_human() {
+    let tmp = util::tempdir();
+    crate::analysis::fault_late_return(tmp.path());
+    let out = rpl(tmp.path(), &["check", "policies"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "a warning only: {stderr}");
+    assert!(stderr.contains("rpl::check::unreachable_rule"), "{stderr}");
+    assert!(
+        stderr.contains("`fault_return`") && stderr.contains("that shows it: {"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+    for named in ["policies/common.rpl", "policies/offline_store.rpl"] {
+        let out = rpl(tmp.path(), &["check", named]);
+        let shown = text(&out.stderr);
+        assert!(
+            shown.contains("rpl::check::unreachable_rule"),
+            "{named}: {shown}"
+        );
+    }
+    let out = rpl(tmp.path(), &["check", "policies", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}

@@ -18,7 +18,12 @@ const BAD_CONST: [usize; 3] = [3, 100, 190];
 /// The one rule that uses the predicate `late`.
 const LATE: usize = 180;
 
-fn long_policy() -> String {
+/// The long policy; `clean`: without the misspelt fields and the
+/// ill-typed constant, so that it checks without error and the lints of
+/// the analysis run (they need a policy directory free of errors), and
+/// each rule before the one without `when` takes requests of its own (one
+/// quantity each), so that only the rules after it are unreachable.
+fn long_policy(clean: bool) -> String {
     let mut text = String::from(
         "const bad_limit = 100.00 CNY + 3 days\n\
          pred late = requested_at within 30 days after order.delivered_at\n\
@@ -31,20 +36,30 @@ fn long_policy() -> String {
          calendar = \"calendars/cn.toml\"\n",
     );
     for i in 0..RULES {
-        let when = if MISSPELT.contains(&i) {
-            "when item.conditon == unopened"
+        let own = format!("when item.quantity == {} and ", i + 1);
+        let when = if clean && i == LATE {
+            format!("{own}late")
+        } else if clean && BAD_CONST.contains(&i) {
+            format!("{own}item.paid_amount > bad_limit")
+        } else if clean && i != ALWAYS {
+            format!("{own}item.condition == unopened")
+        } else if MISSPELT.contains(&i) {
+            "when item.conditon == unopened".to_string()
         } else if BAD_CONST.contains(&i) {
-            "when item.paid_amount > bad_limit"
+            "when item.paid_amount > bad_limit".to_string()
         } else if i == LATE {
-            "when late"
+            "when late".to_string()
         } else if i == ALWAYS {
-            ""
+            String::new()
         } else {
-            "when item.condition == unopened"
+            "when item.condition == unopened".to_string()
         };
         text.push_str(&format!("rule r{i} {{ {when} deny }}\n"));
     }
     text.push_str("}\n");
+    if clean {
+        text = text.replace("100.00 CNY + 3 days", "100.00 CNY");
+    }
     text
 }
 
@@ -53,20 +68,29 @@ fn line_of(i: usize) -> usize {
     10 + i
 }
 
-#[test]
-fn a_long_policy_reports_as_if_checked_rule_by_rule() {
+/// What checking the long policy reports about it: code and line.
+fn reported(clean: bool) -> Vec<(String, usize)> {
     let dir = util::tempdir();
     let policies = util::schema_only(dir.path());
-    std::fs::write(policies.join("long.rpl"), long_policy()).unwrap();
+    std::fs::write(policies.join("long.rpl"), long_policy(clean)).unwrap();
 
     let checked = check_paths(&[policies]);
-    let found: Vec<(String, usize)> = checked
+    checked
         .diagnostics
         .iter()
         .map(|d| record(d.as_ref()))
         .filter(|r| r.file.as_deref().is_some_and(|f| f.ends_with("long.rpl")))
         .map(|r| (r.code, r.line.unwrap()))
-        .collect();
+        .collect()
+}
+
+/// With errors, the checker's own diagnostics; the analysis does not run
+/// (it needs a policy that checks clean), so no rule is reported
+/// unreachable here: `a_clean_long_policy_reports_each_unreachable_rule`
+/// does.
+#[test]
+fn a_long_policy_reports_as_if_checked_rule_by_rule() {
+    let found = reported(false);
 
     let mut expected = Vec::new();
     for i in 0..RULES {
@@ -77,12 +101,22 @@ fn a_long_policy_reports_as_if_checked_rule_by_rule() {
         if MISSPELT.contains(&i) {
             expected.push(("rpl::check::unknown_field".to_string(), line_of(i)));
         }
-        if i > ALWAYS {
-            expected.push(("rpl::check::unreachable_rule".to_string(), line_of(i)));
-        }
     }
     // `late` is used only by a rule far from the first; `never_used` is not.
     expected.push(("rpl::check::unused_definition".to_string(), 3));
+    assert_eq!(found, expected);
+}
+
+/// Once it checks clean, every rule after the one without `when` is
+/// reported unreachable, once, in rule order (the analysis runs policy by
+/// policy in parallel; the warnings come after the checker's).
+#[test]
+fn a_clean_long_policy_reports_each_unreachable_rule() {
+    let found = reported(true);
+    let mut expected = vec![("rpl::check::unused_definition".to_string(), 3)];
+    for i in ALWAYS + 1..RULES {
+        expected.push(("rpl::check::unreachable_rule".to_string(), line_of(i)));
+    }
     assert_eq!(found, expected);
 }
 

@@ -1,0 +1,493 @@
+//! The lints of `rpl::analysis` hold what they claim: every finding's
+//! witness request, decided by the real evaluator (and decoded again from
+//! the JSON the help shows), shows it. Run on the check fixtures, on
+//! copies of the frozen policies with a mistake added, and on small
+//! generated policies.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use rpl::analysis::{Finding, FindingKind, findings};
+use rpl::check::hir::OutField;
+use rpl::compile::{Compiled, CompiledPolicy, CompiledRule};
+use rpl::eval::{evaluate, node_value};
+use rpl::request::Request;
+use rpl::value::Value;
+use rpl::vocab::Verdict;
+
+use crate::util;
+
+/// Checks and compiles the policy directory `dir`; `None` when it does not
+/// check clean (the analysis only runs then).
+fn compile_dir(dir: &Path) -> Option<Compiled> {
+    let sources = rpl::load::read_dir(dir).unwrap();
+    compile_sources(&sources)
+}
+
+fn compile_sources(sources: &rpl::source::Sources) -> Option<Compiled> {
+    let checked = rpl::check::check(sources, None);
+    if checked.has_errors() {
+        return None;
+    }
+    Some(rpl::compile::compile(checked.program.as_ref()?).unwrap())
+}
+
+/// How a request is decided: the deciding rule's name, or the error code.
+fn outcome(compiled: &Compiled, req: &Request) -> Result<String, String> {
+    match evaluate(compiled, req, true) {
+        Ok(d) => Ok(d.rule.to_string()),
+        Err(r) => Err(r.error.code),
+    }
+}
+
+/// The rule a finding is about, and whether it is an `after` rule.
+fn rule_of<'p>(p: &'p CompiledPolicy, name: &str) -> Option<(&'p CompiledRule, bool)> {
+    p.rejects
+        .iter()
+        .chain(&p.rules)
+        .find(|r| &*r.name == name)
+        .map(|r| (r, false))
+        .or_else(|| {
+            p.afters
+                .iter()
+                .find(|r| &*r.name == name)
+                .map(|r| (r, true))
+        })
+}
+
+/// What an `after` condition reads: the verdict and refund of the rule
+/// that decided `req` (before any `after` rule changed them).
+fn decided(
+    compiled: &Compiled,
+    p: &CompiledPolicy,
+    req: &Request,
+) -> Option<(Verdict, Value, u32)> {
+    let rule = evaluate(compiled, req, false).ok()?.rule;
+    let index = p.rules.iter().position(|r| r.name == rule)?;
+    let r = p.rules.get(index)?;
+    let verdict = r.verdict?;
+    let refund = match r.outcome.iter().find(|(f, _)| *f == OutField::Refund) {
+        Some((_, n)) if verdict != Verdict::Deny => {
+            node_value(compiled, p, req, None, *n).unwrap_or(Value::Absent)
+        }
+        _ => Value::Absent,
+    };
+    Some((verdict, refund, u32::try_from(index).ok()?))
+}
+
+/// Asserts that the finding's witness shows what it claims (`label`
+/// names the case in messages).
+fn verify(compiled: &Compiled, f: &Finding, label: &str) {
+    let p = &compiled.policies[f.policy];
+    let what = format!("{label}: {:?} on `{}` in `{}`", f.kind, f.rule, p.name);
+    if f.kind == (FindingKind::NoFallback { exact: false }) {
+        return;
+    }
+    let witness = f
+        .witness
+        .as_ref()
+        .unwrap_or_else(|| panic!("{what}: no witness"));
+    let json = f
+        .witness_json
+        .as_ref()
+        .unwrap_or_else(|| panic!("{what}: no witness JSON"));
+    // The JSON the help shows is a valid request, decided the same way.
+    let decoded = compiled
+        .schema
+        .decode_json(&json.to_string())
+        .unwrap_or_else(|e| panic!("{what}: the witness JSON is no request: {e:?}\n{json}"));
+    assert_eq!(
+        outcome(compiled, &decoded),
+        outcome(compiled, witness),
+        "{what}: the witness and its JSON are decided differently\n{json}"
+    );
+    assert_eq!(
+        compiled.policy_for(&decoded).map(|q| &q.name),
+        Some(&p.name),
+        "{what}: the witness is for another policy"
+    );
+
+    for req in [witness, &decoded] {
+        let got = outcome(compiled, req);
+        let value = |node| {
+            let after = rule_of(p, &f.rule).is_some_and(|(_, after)| after);
+            let context = if after {
+                decided(compiled, p, req)
+            } else {
+                None
+            };
+            node_value(compiled, p, req, context, node)
+        };
+        match &f.kind {
+            FindingKind::Unreachable { covering } => {
+                let by = match &got {
+                    Ok(rule) => rule.clone(),
+                    Err(code) => code
+                        .strip_prefix("rpl::policy::")
+                        .unwrap_or_else(|| panic!("{what}: the witness fails with {code}"))
+                        .to_string(),
+                };
+                assert!(
+                    covering.iter().any(|c| **c == *by),
+                    "{what}: the witness is decided by `{by}`, not one of {covering:?}\n{json}"
+                );
+                if let Some(when) = f.node {
+                    assert_eq!(
+                        value(when).ok(),
+                        Some(Value::Bool(true)),
+                        "{what}: the rule's condition does not hold on the witness\n{json}"
+                    );
+                }
+            }
+            FindingKind::AlwaysFalse => {
+                let v = value(f.node.unwrap());
+                assert!(
+                    !matches!(v, Ok(Value::Bool(true))),
+                    "{what}: the condition holds on the witness\n{json}"
+                );
+            }
+            FindingKind::AlwaysTrue => {
+                let v = value(f.node.unwrap());
+                assert!(
+                    matches!(v, Ok(Value::Bool(true))),
+                    "{what}: the condition is {v:?} on the witness\n{json}"
+                );
+            }
+            FindingKind::NoFallback { .. } => {
+                let none_holds = p.rules.iter().all(|r| {
+                    r.when
+                        .is_some_and(|w| !matches!(value(w), Ok(Value::Bool(true))))
+                });
+                assert!(
+                    got.as_ref().err().map(String::as_str) == Some("rpl::eval::internal")
+                        || none_holds,
+                    "{what}: the witness is decided: {got:?}\n{json}"
+                );
+            }
+            FindingKind::PastCalendar { code } => {
+                assert_eq!(
+                    got.as_ref().err(),
+                    Some(code),
+                    "{what}: the witness does not fail with {code}\n{json}"
+                );
+            }
+        }
+    }
+}
+
+/// Every finding of `compiled`, each verified.
+fn verified(compiled: &Compiled, label: &str) -> Vec<Finding> {
+    let found = findings(compiled);
+    for f in &found {
+        verify(compiled, f, label);
+    }
+    found
+}
+
+/// A check or eval fixture as a policy directory in `tmp`, as
+/// `tests/diagnostics/README.md` describes; `None` for one that is not a
+/// policy (a `.special`, a request).
+fn fixture_dir(fixture: &Path, tmp: &Path) -> Option<PathBuf> {
+    let stage = fixture.parent()?.file_name()?.to_str()?;
+    if stage == "eval" {
+        let policies = util::schema_only(tmp);
+        std::fs::copy(fixture.join("policy.rpl"), policies.join("policy.rpl")).ok()?;
+        return Some(policies);
+    }
+    if fixture.is_dir() {
+        util::copy_dir(fixture, tmp);
+        return Some(util::schema_only(tmp));
+    }
+    if fixture.extension().is_some_and(|e| e == "rpl") {
+        let policies = util::schema_only(tmp);
+        std::fs::copy(fixture, policies.join(fixture.file_name()?)).unwrap();
+        return Some(policies);
+    }
+    None
+}
+
+#[test]
+fn every_fixture_finding_is_shown_by_its_witness() {
+    let mut with_findings = Vec::new();
+    for stage in ["check", "eval"] {
+        let dir = util::manifest_dir().join("tests/diagnostics").join(stage);
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for fixture in entries {
+            let tmp = util::tempdir();
+            let Some(policies) = fixture_dir(&fixture, tmp.path()) else {
+                continue;
+            };
+            let Some(compiled) = compile_dir(&policies) else {
+                continue;
+            };
+            let label = fixture.display().to_string();
+            let found = verified(&compiled, &label);
+            if !found.is_empty() {
+                let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+                with_findings.push((name, found));
+            }
+        }
+    }
+    // Each lint's own fixture is among them, with a finding of its kind.
+    let kind_of = |name: &str, f: &Finding| match (&f.kind, name) {
+        (FindingKind::NoFallback { exact }, "no_fallback.rpl") => *exact,
+        (FindingKind::Unreachable { .. }, "unreachable_rule.rpl")
+        | (FindingKind::AlwaysFalse, "always_false.rpl")
+        | (FindingKind::AlwaysTrue, "always_true.rpl")
+        | (FindingKind::PastCalendar { .. }, "past_calendar.rpl") => true,
+        _ => false,
+    };
+    for name in [
+        "no_fallback.rpl",
+        "unreachable_rule.rpl",
+        "always_false.rpl",
+        "always_true.rpl",
+        "past_calendar.rpl",
+    ] {
+        assert!(
+            with_findings
+                .iter()
+                .any(|(n, found)| n == name && found.iter().any(|f| kind_of(name, f))),
+            "{name}: no finding of its kind; fixtures with findings: {:?}",
+            with_findings.iter().map(|(n, _)| n).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A copy of the frozen policies in `tmp` with `edit` applied to
+/// `common.rpl`.
+fn frozen_edited(tmp: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let policies = util::frozen_copy(tmp);
+    let common = policies.join("common.rpl");
+    let before = std::fs::read_to_string(&common).unwrap();
+    let after = edit(before.clone());
+    assert_ne!(before, after, "the edit changed nothing");
+    std::fs::write(&common, after).unwrap();
+    policies
+}
+
+/// `text` with `insert` put after the rule `rule` of `common.rpl` (after
+/// the first line closing a block, `    }`, that follows it).
+fn after_rule(text: &str, rule: &str, insert: &str) -> String {
+    let at = text.find(&format!("rule {rule} ")).unwrap();
+    let close = at + text[at..].find("\n    }\n").unwrap() + "\n    }\n".len();
+    format!("{}{insert}{}", &text[..close], &text[close..])
+}
+
+/// The frozen policies after `fault_expired` gained a rule every request
+/// of which an earlier fault rule takes (the issue's first scenario).
+pub fn fault_late_return(tmp: &Path) -> PathBuf {
+    frozen_edited(tmp, |t| {
+        after_rule(
+            &t,
+            "fault_expired",
+            "\n    rule fault_late_return {\n        \
+             when reason == performance_fault and requested_at within 30 days after order.delivered_at\n        \
+             approve\n    }\n",
+        )
+    })
+}
+
+#[test]
+fn the_frozen_policies_have_no_findings() {
+    let compiled = compile_dir(&util::frozen_policies()).unwrap();
+    let found = findings(&compiled);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_rule_after_the_fault_rules_is_unreachable_and_names_them() {
+    let tmp = util::tempdir();
+    let compiled = compile_dir(&fault_late_return(tmp.path())).unwrap();
+    let found = verified(&compiled, "fault_late_return");
+    let [f] = found.as_slice() else {
+        panic!("one finding expected: {found:#?}");
+    };
+    assert_eq!(&*f.rule, "fault_late_return");
+    let FindingKind::Unreachable { covering } = &f.kind else {
+        panic!("{f:#?}");
+    };
+    // The fault rules before it, and the reject that takes cash paid
+    // online before any rule is walked.
+    let fault = ["fault_return", "fault_exchange", "fault_repair"];
+    assert_eq!(covering[0].as_ref(), "cash_online", "{covering:?}");
+    assert_eq!(
+        &covering[1..],
+        fault.map(std::sync::Arc::<str>::from),
+        "{covering:?}"
+    );
+    // Shared by every policy that uses the rules.
+    let mut policies: Vec<&str> = f.policies.iter().map(|p| &**p).collect();
+    policies.sort_unstable();
+    assert_eq!(
+        policies,
+        ["official_mall", "offline_store", "partner_platform"]
+    );
+    // The witness is decided by one of the fault rules.
+    let by = outcome(&compiled, f.witness.as_ref().unwrap()).unwrap();
+    assert!(fault.contains(&by.as_str()), "{by}");
+}
+
+/// `rule {name}` with `when` put before `fault_return` in the frozen
+/// policies.
+fn with_rule_before_fault_return(tmp: &Path, when: &str) -> Compiled {
+    let policies = frozen_edited(tmp, |t| {
+        after_rule(
+            &t,
+            "undelivered",
+            &format!("\n    rule late_no_reason {{\n        when {when}\n        deny\n    }}\n"),
+        )
+    });
+    compile_dir(&policies).unwrap()
+}
+
+#[test]
+fn a_window_and_a_later_date_that_never_meet_are_always_false() {
+    let tmp = util::tempdir();
+    let compiled = with_rule_before_fault_return(
+        tmp.path(),
+        "requested_at within 7 days after order.delivered_at\n            \
+         and requested_at > order.delivered_at + 20 days",
+    );
+    let found = verified(&compiled, "late_no_reason + 20 days");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.kind == FindingKind::AlwaysFalse && &*f.rule == "late_no_reason"),
+        "{found:#?}"
+    );
+    // Never true, so not reported unreachable as well.
+    assert!(
+        !found
+            .iter()
+            .any(|f| matches!(f.kind, FindingKind::Unreachable { .. })),
+        "{found:#?}"
+    );
+}
+
+/// The issue's second scenario, `+ 15 days`, is not a mistake with the
+/// `cn` calendar: a window ending on the first day of the 2026 Spring
+/// Festival (15–23 February) ends on the 24th, 16 days after delivery. The
+/// analysis finds that, and the evaluator agrees.
+#[test]
+fn a_window_a_holiday_lengthens_is_not_always_false() {
+    let tmp = util::tempdir();
+    let when = "requested_at within 7 days after order.delivered_at\n            \
+                and requested_at > order.delivered_at + 15 days";
+    let compiled = with_rule_before_fault_return(tmp.path(), when);
+    let req = compiled
+        .schema
+        .decode_json(
+            r#"{"request_id": "r", "channel": "official_mall",
+                "requested_at": "2026-02-24T10:00:00+08:00", "reason": "no_reason",
+                "order": {"order_id": "o", "placed_at": "2026-02-01T10:00:00+08:00",
+                          "delivered_at": "2026-02-08T10:00:00+08:00"},
+                "item": {"sku": "s", "category": "phone", "paid_amount": "100.00",
+                         "quantity": 1, "condition": "unopened"},
+                "payment": {"method": "alipay", "currency": "CNY"}}"#,
+        )
+        .unwrap();
+    assert_eq!(outcome(&compiled, &req).as_deref(), Ok("late_no_reason"));
+    let found = verified(&compiled, "late_no_reason + 15 days");
+    assert!(
+        !found.iter().any(|f| &*f.rule == "late_no_reason"),
+        "{found:#?}"
+    );
+}
+
+/// One condition of a generated rule.
+fn atom() -> impl Strategy<Value = String> {
+    let reasons = [
+        "no_reason",
+        "performance_fault",
+        "damaged_in_transit",
+        "wrong_item",
+        "other",
+    ];
+    let conditions = ["unopened", "opened_intact", "used", "damaged"];
+    let methods = ["bank_card", "credit_card", "alipay", "cash"];
+    prop_oneof![
+        prop::sample::select(reasons.to_vec()).prop_map(|r| format!("reason == {r}")),
+        prop::sample::subsequence(reasons.to_vec(), 1..4)
+            .prop_map(|rs| format!("reason in [{}]", rs.join(", "))),
+        prop::sample::select(conditions.to_vec()).prop_map(|c| format!("item.condition == {c}")),
+        prop::sample::select(methods.to_vec()).prop_map(|m| format!("payment.method != {m}")),
+        Just("item.activated".to_string()),
+        Just("item.custom_made".to_string()),
+        (1u32..4).prop_map(|n| format!("item.quantity > {n}")),
+        (1u32..40).prop_map(|n| format!("requested_at within {n} days after order.delivered_at")),
+        (1u32..20)
+            .prop_map(|n| format!("requested_at within {n} working days after order.delivered_at")),
+        (1u32..30).prop_map(|n| format!("requested_at > order.delivered_at + {n} days")),
+        Just("order.delivered_at is absent".to_string()),
+    ]
+}
+
+/// A rule's condition: atoms joined by `and`/`or`, some negated.
+fn condition() -> impl Strategy<Value = String> {
+    prop::collection::vec((atom(), any::<bool>(), any::<bool>()), 1..4).prop_map(|parts| {
+        let mut out = String::new();
+        for (i, (a, negate, or)) in parts.into_iter().enumerate() {
+            if i > 0 {
+                out.push_str(if or { " or " } else { " and " });
+            }
+            if negate {
+                out.push_str(&format!("not ({a})"));
+            } else {
+                out.push_str(&format!("({a})"));
+            }
+        }
+        out
+    })
+}
+
+fn policy_text(rules: &[String], fallback: bool) -> String {
+    let mut text = String::from(
+        "policy official_mall {\n    channel = official_mall\n    currency = CNY\n    \
+         timezone = \"Asia/Shanghai\"\n    calendar = \"calendars/cn.toml\"\n",
+    );
+    for (i, when) in rules.iter().enumerate() {
+        text.push_str(&format!(
+            "    rule r{i} {{\n        when {when}\n        deny\n    }}\n"
+        ));
+    }
+    if fallback {
+        text.push_str("    rule otherwise { deny }\n");
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn frozen_sources(policy: &str) -> rpl::source::Sources {
+    let frozen = util::frozen_policies();
+    let read = |p: &str| std::fs::read_to_string(frozen.join(p)).unwrap();
+    let mut sources = rpl::source::Sources::new("policies");
+    sources.insert("schema.toml", read("schema.toml"));
+    sources.insert("calendars/cn.toml", read("calendars/cn.toml"));
+    sources.insert("generated.rpl", policy.to_string());
+    sources
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// Small generated policies: whatever the analysis finds, the witness
+    /// shows it.
+    #[test]
+    fn every_witness_of_a_generated_policy_shows_its_finding(
+        rules in prop::collection::vec(condition(), 1..5),
+        fallback in prop::bool::weighted(0.8),
+    ) {
+        let text = policy_text(&rules, fallback);
+        let Some(compiled) = compile_sources(&frozen_sources(&text)) else {
+            // A generated condition the checker refuses is not this test's
+            // business.
+            return Ok(());
+        };
+        verified(&compiled, &text);
+    }
+}
