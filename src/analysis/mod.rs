@@ -14,6 +14,7 @@
 //! sample requests only; such a search reports the tests in `sampled`, and
 //! no claim that something never happens is made from it.
 
+pub mod counterfactual;
 pub mod diff;
 mod error;
 mod lint;

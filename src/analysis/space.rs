@@ -41,6 +41,17 @@ pub struct Atom {
     pub values: Vec<(FieldId, Value)>,
     /// How a region shows it: `= performance_fault`, `in (0.00, 100.00)`.
     pub shown: String,
+    /// A number's atom: the values it holds (`None` for other atoms).
+    pub range: Option<Range>,
+}
+
+/// The values of a number's atom: from `lo` to `hi`, each end a value and
+/// whether it is included; `None` where the atom reaches the end of the
+/// field's domain (its minimum, or no bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub lo: Option<(Decimal, bool)>,
+    pub hi: Option<(Decimal, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -617,11 +628,13 @@ impl Builder<'_> {
                 atoms.push(Atom {
                     values: vec![(f, Value::Absent)],
                     shown: "absent".into(),
+                    range: None,
                 });
             }
             let one = |v: Value, shown: String| Atom {
                 values: vec![(f, v)],
                 shown,
+                range: None,
             };
             match &field.ty {
                 FieldType::Bool => {
@@ -775,6 +788,10 @@ fn intervals(
         atoms.push(Atom {
             values: vec![(f, mk(sample))],
             shown,
+            range: Some(Range {
+                lo: from.map(|a| (a, false)),
+                hi: to.map(|t| (t, false)),
+            }),
         });
     };
     let mut prev = None;
@@ -783,6 +800,10 @@ fn intervals(
         atoms.push(Atom {
             values: vec![(f, mk(*p))],
             shown: format!("= {}", show(*p)),
+            range: Some(Range {
+                lo: Some((*p, true)),
+                hi: Some((*p, true)),
+            }),
         });
         prev = Some(*p);
     }
@@ -1138,7 +1159,11 @@ mod dates {
                         }
                         found.insert(key, atoms.len());
                         let shown = show(schema, &present, &tuple);
-                        atoms.push(Atom { values, shown });
+                        atoms.push(Atom {
+                            values,
+                            shown,
+                            range: None,
+                        });
                     }
                 }
             }
@@ -1149,6 +1174,7 @@ mod dates {
             atoms.push(Atom {
                 values,
                 shown: "any".into(),
+                range: None,
             });
         }
         (atoms, inexact)

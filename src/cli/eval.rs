@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
 use super::output::Output;
 use super::{ExitCode, cannot_read, policy_dir, stderr_color, term_width};
+use crate::analysis::counterfactual::{Counterfactual, counterfactuals};
 use crate::engine::{Engine, LoadFailure, Outcome};
 use crate::eval::Failure;
 use crate::load::io_reason;
@@ -17,6 +18,7 @@ use crate::report::diagnostics::render_human;
 use crate::report::escape::{json_line, visible};
 use crate::request::RequestError;
 use crate::source::bad_utf8;
+use crate::vocab::Verdict;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
@@ -29,8 +31,9 @@ pub enum OutFormat {
 /// What `rpl explain` prints.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExplainFormat {
-    /// The summary, then every rule considered with each test, its values
-    /// and where it is written
+    /// The summary, the changes that would approve a denial or a review,
+    /// then every rule considered with each test, its values and where it
+    /// is written
     Human,
     /// The decision (or error) object with its `trace`, as one JSON line
     Json,
@@ -89,8 +92,12 @@ pub struct EvalArgs {
   rpl explain examples/official_mall/18-national-day-outside.json
   rpl explain --format json examples/request.json    the decision with its trace
 
-What it prints: the decision's summary, then every rule considered, in
-order, up to the one that decided (and the `after` rules tried after it):
+What it prints: the decision's summary; for a denial or a review, under
+`would be approved if:`, the smallest changes to the request that get it
+approved, one a line (`requested on or before 2025-10-09`, `item.activated
+were false`; pairs of changes only when no single one does), each decided
+before it is shown; then every rule considered, in order, up to the one
+that decided (and the `after` rules tried after it):
   ✓ NAME \"LABEL\"  FILE:LINE:COL        the rule applied (✗: it did not);
                                        `reject` or `after` before the name
                                        for those kinds of rule
@@ -121,7 +128,8 @@ pub struct ExplainArgs {
     /// below]
     #[arg(long, value_name = "DIR")]
     pub policies: Option<PathBuf>,
-    /// Output format: the trace for people, or the decision with its trace as JSON
+    /// Output format: the trace for people, or the decision with its trace
+    /// (and `counterfactuals`) as JSON
     #[arg(long, value_enum, default_value = "human")]
     pub format: ExplainFormat,
     /// The largest request read (bytes, or with K, M, G: 1K = 1024)
@@ -235,10 +243,13 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
         show_file_error(&args.request, e);
         return ExitCode::Usage;
     }
-    let outcome = decide(&engine, read, true);
+    let (outcome, counterfactuals) = explained(&engine, read);
     let text = match args.format {
-        ExplainFormat::Json => json_text(&outcome),
-        ExplainFormat::Human => decision::explain(&outcome),
+        ExplainFormat::Json => json_text(&Explained {
+            outcome: &outcome,
+            counterfactuals: counterfactuals.as_deref(),
+        }),
+        ExplainFormat::Human => decision::explain_with(&outcome, None, counterfactuals.as_deref()),
     };
     let mut out = Output::stdout();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.commit()) {
@@ -251,6 +262,41 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
     } else {
         ExitCode::Ok
     }
+}
+
+/// What `rpl explain --format json` writes: the decision (or error)
+/// object, and for a denial or a review the smallest changes that would
+/// get the request approved.
+#[derive(serde::Serialize)]
+struct Explained<'a> {
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counterfactuals: Option<&'a [Counterfactual]>,
+}
+
+/// The decision with its trace for a request as read, and for a denial or
+/// a review the changes that would approve it (`None` otherwise).
+fn explained(
+    engine: &Engine,
+    read: Result<(String, bool), RequestError>,
+) -> (Outcome, Option<Vec<Counterfactual>>) {
+    let decoded = match &read {
+        Ok((text, true)) => engine.schema().decode_toml(text).ok(),
+        Ok((text, false)) => engine.schema().decode_json(text).ok(),
+        Err(_) => None,
+    };
+    let Some(request) = decoded else {
+        return (decide(engine, read, true), None);
+    };
+    let outcome = engine.evaluate(&request, true);
+    let counterfactuals = match &outcome {
+        Outcome::Decision(d) if d.decision != Verdict::Approve => {
+            Some(counterfactuals(engine.compiled(), &request))
+        }
+        _ => None,
+    };
+    (outcome, counterfactuals)
 }
 
 /// The decision for the request file at `path`, or its error record: a
@@ -288,7 +334,7 @@ fn write_failed(e: &std::io::Error) -> ExitCode {
     }
 }
 
-fn json_text(outcome: &Outcome) -> String {
+fn json_text(outcome: &(impl serde::Serialize + ?Sized)) -> String {
     json_line(outcome).unwrap_or_else(|e| {
         format!(
             "{{\"request_id\":null,\"error\":{{\"code\":\"rpl::internal\",\"path\":\"\",\"message\":{}}}}}\n",

@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::escape::visible as v;
+use crate::analysis::counterfactual::Counterfactual;
 use crate::engine::Outcome;
 use crate::eval::output::format_amount;
 use crate::eval::{Decision, Failure, RuleTrace};
@@ -125,7 +126,33 @@ pub fn explain(outcome: &Outcome) -> String {
 
 /// The trace of the request read from `source` (see [`summary_of`]).
 pub fn explain_of(outcome: &Outcome, source: Option<&str>) -> String {
+    explain_with(outcome, source, None)
+}
+
+/// The trace, and before it, for a denial or a review, the changes that
+/// would get the request approved (`rpl explain`): one line each, or a
+/// line saying none was found.
+pub fn explain_with(
+    outcome: &Outcome,
+    source: Option<&str>,
+    counterfactuals: Option<&[Counterfactual]>,
+) -> String {
     let mut s = summary_of(outcome, source);
+    match counterfactuals {
+        Some([]) => {
+            let _ = writeln!(
+                s,
+                "\nno change of one or two request values was found that would approve it"
+            );
+        }
+        Some(found) => {
+            let _ = writeln!(s, "\nwould be approved if:");
+            for c in found {
+                let _ = writeln!(s, "  {}", v(&c.text));
+            }
+        }
+        None => {}
+    }
     let trace = match outcome {
         Outcome::Decision(d) => d.trace.as_deref(),
         Outcome::Failure(f) => f.trace.as_deref(),
