@@ -14,6 +14,8 @@ mod util;
 
 #[path = "it/cli_check.rs"]
 mod cli_check;
+#[path = "it/cli_diff.rs"]
+mod cli_diff;
 #[path = "it/cli_fmt.rs"]
 mod cli_fmt;
 #[path = "it/cli_help.rs"]

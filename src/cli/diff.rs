@@ -259,7 +259,7 @@ fn git_sources(rev: &str, dir: &Path) -> Result<Sources, String> {
     let rel = dir
         .strip_prefix(&top)
         .ok()
-        .and_then(|p| crate::load::path_text(p))
+        .and_then(crate::load::path_text)
         .ok_or_else(|| {
             format!(
                 "`{shown}` is not inside the repository at `{}`",
@@ -403,7 +403,7 @@ struct Replay {
     /// Requests whose decision stays but whose rule, amount, route or
     /// settlement changes.
     other: u64,
-    /// Per route and currency: the old and new total refunded.
+    /// Per route and currency: the old and new total of approved refunds.
     totals: Vec<Total>,
     /// The first few requests of each kind of change.
     examples: Vec<Example>,
@@ -483,7 +483,9 @@ fn replay(old: &Engine, new: &Engine, path: &Path, limit: u64) -> Result<Replay,
         let (os, od) = decide(old.compiled(), decoded.0);
         let (ns, nd) = decide(new.compiled(), decoded.1);
         for (d, is_new) in [(od, false), (nd, true)] {
-            if let Some(refund) = d.and_then(|d| d.refund) {
+            // Refunds paid: a review's amount is not paid yet.
+            let approved = d.filter(|d| d.decision.as_str() == "approve");
+            if let Some(refund) = approved.and_then(|d| d.refund) {
                 let t = totals
                     .entry((refund.route.to_string(), refund.currency.to_string()))
                     .or_default();
@@ -726,7 +728,7 @@ fn markdown(report: &DiffReport, replay: Option<&Replay>) -> String {
         s.push('\n');
         for (i, c) in report.changes.iter().enumerate() {
             let json = serde_json::to_string_pretty(&c.witness).unwrap_or_default();
-            let json = visible(&json);
+            let json = crate::report::escape::visible_lines(&json);
             let fence = fence(&json);
             let _ = writeln!(
                 s,
@@ -789,7 +791,11 @@ fn markdown(report: &DiffReport, replay: Option<&Replay>) -> String {
     if !report.notes.is_empty() {
         s.push_str("Notes:\n\n");
         for note in &report.notes {
-            let _ = writeln!(s, "- {}", cell(note));
+            let note = visible(note)
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            let _ = writeln!(s, "- {note}");
         }
     }
     s
