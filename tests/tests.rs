@@ -16,6 +16,8 @@ mod util;
 mod analysis;
 #[path = "it/cli_check.rs"]
 mod cli_check;
+#[path = "it/cli_diff.rs"]
+mod cli_diff;
 #[path = "it/cli_explain.rs"]
 mod cli_explain;
 #[path = "it/cli_fmt.rs"]

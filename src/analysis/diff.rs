@@ -35,7 +35,7 @@ pub struct Side {
 }
 
 impl Side {
-    fn of(result: Result<Decision, crate::eval::Rejection>) -> Side {
+    pub fn of(result: Result<Decision, crate::eval::Rejection>) -> Side {
         match result {
             Ok(d) => Side {
                 decision: d.decision.as_str().to_owned(),

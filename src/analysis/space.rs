@@ -937,6 +937,7 @@ mod dates {
                 Node::Field(f) | Node::Is { field: f, .. } if !read.contains(f) => {
                     read.push(*f);
                 }
+                Node::Field(_) | Node::Is { .. } => {}
                 Node::Within { count, unit, .. } => {
                     let s = Shift {
                         count: *count,

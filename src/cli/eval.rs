@@ -145,22 +145,26 @@ pub(super) fn engine(given: Option<&Path>, not_done: &str) -> Result<Engine, Exi
             diagnostics: vec![Box::new(e)],
         })
         .and_then(Engine::load);
-    loaded.map_err(|failure| {
-        let mut stderr = std::io::stderr().lock();
-        for d in &failure.diagnostics {
-            let _ = write!(
-                stderr,
-                "{}",
-                render_human(d.as_ref(), stderr_color(), term_width())
-            );
-        }
-        // A directory that could not be read says so itself; errors in
-        // policies get a closing count, as `rpl check` gives them.
-        if !failure.diagnostics.iter().any(|d| cannot_read(d.as_ref())) {
-            let _ = writeln!(stderr, "{not_done}: {}", failure.summary());
-        }
-        ExitCode::Usage
-    })
+    loaded.map_err(|failure| show_load_failure(&failure, not_done))
+}
+
+/// Shows why policies did not load, as `rpl check` shows it; the exit code
+/// that goes with it.
+pub(super) fn show_load_failure(failure: &LoadFailure, not_done: &str) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    for d in &failure.diagnostics {
+        let _ = write!(
+            stderr,
+            "{}",
+            render_human(d.as_ref(), stderr_color(), term_width())
+        );
+    }
+    // A directory that could not be read says so itself; errors in
+    // policies get a closing count, as `rpl check` gives them.
+    if !failure.diagnostics.iter().any(|d| cannot_read(d.as_ref())) {
+        let _ = writeln!(stderr, "{not_done}: {}", failure.summary());
+    }
+    ExitCode::Usage
 }
 
 /// A file that could not be read, shown like the loader's file errors:

@@ -4,6 +4,7 @@
 
 mod check;
 mod completions;
+mod diff;
 mod eval;
 mod fmt;
 mod input;
@@ -54,6 +55,8 @@ pub enum Command {
     Man(man::ManArgs),
     /// Print policy files in the canonical layout, check or rewrite them
     Fmt(fmt::FmtArgs),
+    /// What two versions of the policies decide differently, with a request for each change
+    Diff(diff::DiffArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +98,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
 

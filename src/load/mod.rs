@@ -238,7 +238,7 @@ fn named(root: &Path, p: &Path) -> Result<Option<String>, LoadError> {
 
 /// A path below a root as sources write it (`lib/common.rpl`, empty for
 /// the root itself); `None` when a part is not UTF-8.
-fn path_text(rel: &Path) -> Option<String> {
+pub(crate) fn path_text(rel: &Path) -> Option<String> {
     let parts: Option<Vec<&str>> = rel
         .components()
         .filter_map(|c| match c {
