@@ -106,8 +106,13 @@ impl Side {
 pub struct Change {
     /// The channel (the policy's name in each version may differ).
     pub channel: String,
-    /// What the requests of the region have in common, one line per field.
+    /// What the requests of the change have in common, one line per field
+    /// (or date test).
     pub region: Vec<String>,
+    /// When the change covers several regions (boxes of the space): each
+    /// one's lines beyond those in common.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Vec<String>>,
     /// The parts that change: `decision`, `rule`, `amount`, `route`,
     /// `settlement`.
     pub changed: Vec<&'static str>,
@@ -206,6 +211,7 @@ fn whole_channel(
     report.changes.push(Change {
         channel: channel.to_owned(),
         region: vec![format!("every request of channel {channel}")],
+        parts: Vec::new(),
         changed: os.changed(&ns),
         old: os,
         new: ns,
@@ -272,6 +278,7 @@ fn channel_diff(
         changes.push(Change {
             channel: channel.to_owned(),
             region: Vec::new(),
+            parts: Vec::new(),
             changed,
             old: os,
             new: ns,
@@ -289,7 +296,16 @@ fn channel_diff(
         };
         c.region = describe(&space, &region);
         c.region.extend(date_tests(&space, &targets, &region));
+        // The merged region is a box of one kind: its typical request is
+        // as good a witness as the first part's, and plainer.
+        let req = witness(&space, &region);
+        c.old = Side::of(evaluate(old, &req, false));
+        c.new = Side::of(evaluate(new, &req, false));
+        c.changed = c.old.changed(&c.new);
+        c.witness = space.json(&req);
+        c.request = req;
     }
+    let changes = group(changes);
     for (t, node) in &e.sampled {
         let Some(target) = targets.get(*t) else {
             continue;
@@ -472,6 +488,47 @@ fn merge(mut changes: Vec<Change>) -> Vec<Change> {
             return changes;
         }
     }
+}
+
+/// One change per kind (channel, and both versions' verdict and rule):
+/// what all its regions share as its region, each region's other lines
+/// as its parts, the first region's witness.
+fn group(changes: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::new();
+    let mut members: Vec<Vec<Vec<String>>> = Vec::new();
+    for c in changes {
+        let same = out.iter().position(|o| {
+            o.channel == c.channel
+                && o.old.decision == c.old.decision
+                && o.old.rule == c.old.rule
+                && o.new.decision == c.new.decision
+                && o.new.rule == c.new.rule
+        });
+        match same.and_then(|i| members.get_mut(i)) {
+            Some(m) => m.push(c.region),
+            None => {
+                members.push(vec![c.region.clone()]);
+                out.push(c);
+            }
+        }
+    }
+    for (c, regions) in out.iter_mut().zip(members) {
+        if regions.len() < 2 {
+            continue;
+        }
+        let common: Vec<String> = c
+            .region
+            .iter()
+            .filter(|l| regions.iter().all(|r| r.contains(l)))
+            .cloned()
+            .collect();
+        c.parts = regions
+            .into_iter()
+            .map(|r| r.into_iter().filter(|l| !common.contains(l)).collect())
+            .collect();
+        c.region = common;
+    }
+    out
 }
 
 /// The date tests whose truth is one on the whole region, as the
