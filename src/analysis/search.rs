@@ -229,7 +229,6 @@ impl Search<'_, '_> {
 
     /// Walks target `t` from `c` as far as the box decides; on a test it
     /// does not, the cursor there and how to split.
-    #[expect(clippy::type_complexity, reason = "a cursor and a split")]
     fn advance(
         &mut self,
         t: usize,

@@ -890,10 +890,8 @@ mod dates {
             };
             let p = target.policy;
             walk(p, *id, &mut |_, node| match node {
-                Node::Field(f) | Node::Is { field: f, .. } => {
-                    if !read.contains(f) {
-                        read.push(*f);
-                    }
+                Node::Field(f) | Node::Is { field: f, .. } if !read.contains(f) => {
+                    read.push(*f);
                 }
                 Node::Within { count, unit, .. } => {
                     let s = Shift {
