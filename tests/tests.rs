@@ -12,6 +12,9 @@
 #[path = "it/util.rs"]
 mod util;
 
+#[path = "it/generated_policy.rs"]
+mod generated_policy;
+
 #[path = "it/analysis.rs"]
 mod analysis;
 #[path = "it/cli_check.rs"]
