@@ -134,7 +134,7 @@ pub struct DiffReport {
 }
 
 /// Why two versions cannot be compared.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 pub enum DiffError {
     #[error("the two versions have different request schemas")]
     #[diagnostic(
@@ -143,7 +143,13 @@ pub enum DiffError {
             "rpl diff compares policies under one schema; field `{field}` differs. Compare the schema change on its own, or replay real requests with --replay"
         )
     )]
-    SchemaChanged { field: String },
+    SchemaChanged {
+        field: String,
+        #[source_code]
+        src: crate::source::Source,
+        #[label("differs from the old version's schema")]
+        span: Option<miette::SourceSpan>,
+    },
 }
 
 /// Every change between `old` and `new`, channel by channel.
@@ -180,7 +186,12 @@ fn same_schema(old: &Compiled, new: &Compiled) -> Result<(), DiffError> {
         };
         if !same {
             let field = fa.or(fb).map(|f| f.path.clone()).unwrap_or_default();
-            return Err(DiffError::SchemaChanged { field });
+            // Shown in the new schema where it has the field.
+            return Err(DiffError::SchemaChanged {
+                field,
+                src: new.schema.source.named_source(),
+                span: fb.map(|f| f.span.into()),
+            });
         }
     }
     Ok(())

@@ -14,8 +14,8 @@ use rpl::report::diagnostics::render_human;
 use crate::util;
 
 /// The stages in pipeline order, each a folder of `tests/diagnostics/`.
-const STAGES: [&str; 9] = [
-    "load", "syntax", "schema", "calendar", "check", "compile", "request", "eval", "test",
+const STAGES: [&str; 10] = [
+    "load", "syntax", "schema", "calendar", "check", "compile", "request", "eval", "test", "diff",
 ];
 
 /// A small valid policy, for fixtures that are not policies themselves.
@@ -127,6 +127,39 @@ fn policy_test(tmp: &Path, file: &Path) -> Run {
     }
 }
 
+/// Runs `rpl diff OLD NEW` (inside `tmp`) and renders what it reports.
+fn policy_diff(tmp: &Path, old: &Path, new: &Path) -> Run {
+    let out = assert_cmd::Command::cargo_bin("rpl")
+        .unwrap()
+        .current_dir(tmp)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .arg("diff")
+        .arg(old.strip_prefix(tmp).unwrap())
+        .arg(new.strip_prefix(tmp).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a diff that cannot compare exits 2"
+    );
+    let rendered = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Run {
+        codes: rendered
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_'))
+            .filter(|w| w.starts_with("rpl::diff::"))
+            .map(str::to_owned)
+            .collect(),
+        rendered: util::relative_to(&rendered, tmp),
+        diagnostics: Vec::new(),
+    }
+}
+
 /// The stage a fixture belongs to: the name of its folder.
 fn stage_of(fixture: &Path) -> &str {
     fixture
@@ -176,6 +209,14 @@ fn run_fixture_as(fixture: &Path, stage: &str) -> Run {
             let policies = util::schema_only(tmp.path());
             std::fs::copy(fixture.join("policy.rpl"), policies.join("policy.rpl")).unwrap();
             return eval(tmp.path(), &policies, &fixture.join("request.json"));
+        }
+        "diff" => {
+            let old = util::schema_only(&tmp.path().join("old"));
+            std::fs::write(old.join("official_mall.rpl"), VALID_POLICY).unwrap();
+            let new = util::schema_only(&tmp.path().join("new"));
+            std::fs::write(new.join("official_mall.rpl"), VALID_POLICY).unwrap();
+            std::fs::copy(fixture, new.join("schema.toml")).unwrap();
+            return policy_diff(tmp.path(), &old, &new);
         }
         "test" => {
             let policies = util::schema_only(tmp.path());
@@ -320,7 +361,7 @@ fn snapshot_of(fixture: &Path) -> PathBuf {
 fn each_fixture_reports_its_code() {
     insta::glob!(
         "../diagnostics",
-        "{load,syntax,schema,calendar,check,compile,request,eval,test}/*",
+        "{load,syntax,schema,calendar,check,compile,request,eval,test,diff}/*",
         |fixture| {
             if fixture.extension().is_some_and(|e| e == "md") {
                 return;
