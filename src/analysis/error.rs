@@ -29,7 +29,7 @@ pub enum AnalysisDiagnostic {
         code(rpl::check::unreachable_rule),
         severity(Warning),
         help(
-            "every request it matches is decided earlier, by {covering}; move `{rule}` before them, narrow them, or remove it{witness}"
+            "every request it matches is taken by an earlier rule ({covering}); move `{rule}` before them, narrow them, or remove it{witness}"
         )
     )]
     UnreachableRule {

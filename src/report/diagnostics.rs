@@ -174,9 +174,14 @@ fn render(d: &dyn Diagnostic, color: bool, width: usize) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
+    // Lines break between words only, never inside one or at a hyphen:
+    // a witness request in a help, a date or a path stays whole, so it
+    // can be copied from the terminal.
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width)
-        .with_links(false);
+        .with_links(false)
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     if handler.render_report(&mut out, d).is_err() {
         let _ = write!(out, "{d}");
