@@ -65,11 +65,15 @@ pub fn describe(space: &Space, region: &Region) -> Vec<String> {
         if n == var.atoms.len() || n == 0 {
             continue;
         }
+        let name = space.var_name(v);
+        if let Some(ranges) = runs(space, v, cell) {
+            out.push(format!("{name} {}", ranges.join(" or ")));
+            continue;
+        }
         let shown: Vec<&str> = cell
             .ones()
             .filter_map(|a| var.atoms.get(a).map(|a| a.shown.as_str()))
             .collect();
-        let name = space.var_name(v);
         if v == space.dates {
             // A date atom reads as its sample dates.
             out.push(format!(
@@ -92,6 +96,38 @@ pub fn describe(space: &Space, region: &Region) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// A number's atoms in a cell as runs of neighbours joined into one
+/// interval each; `None` for a variable that is not a number.
+fn runs(space: &Space, v: usize, cell: &fixedbitset::FixedBitSet) -> Option<Vec<String>> {
+    let var = space.var(v)?;
+    let space::VarKind::Field(f) = var.kind else {
+        return None;
+    };
+    let places = match space.schema.field(f).ty {
+        crate::schema::FieldType::Int { .. } => 0,
+        crate::schema::FieldType::Decimal { max_scale, .. }
+        | crate::schema::FieldType::Money { max_scale, .. } => max_scale as usize,
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    let mut run: Option<(usize, space::Range)> = None;
+    for a in cell.ones() {
+        let r = var.atoms.get(a)?.range?;
+        run = match run {
+            Some((last, joined)) if last + 1 == a => Some((a, space::Range { hi: r.hi, ..joined })),
+            Some((_, joined)) => {
+                out.push(joined.text(places));
+                Some((a, r))
+            }
+            None => Some((a, r)),
+        };
+    }
+    if let Some((_, joined)) = run {
+        out.push(joined.text(places));
+    }
+    Some(out)
 }
 
 /// Adds the lints to a check that found no error (`rpl check`). With

@@ -54,6 +54,28 @@ pub struct Range {
     pub hi: Option<(Decimal, bool)>,
 }
 
+impl Range {
+    /// `= 20000.00`, `in (15000.00, 20000.00]`, `> 20000.00`, `<= 100`.
+    pub fn text(&self, places: usize) -> String {
+        let show = |d: Decimal| format!("{d:.places$}");
+        match (self.lo, self.hi) {
+            (Some(l), Some(h)) if l == h => format!("= {}", show(l.0)),
+            (Some((l, li)), Some((h, hi))) => format!(
+                "in {}{}, {}{}",
+                if li { '[' } else { '(' },
+                show(l),
+                show(h),
+                if hi { ']' } else { ')' }
+            ),
+            (Some((l, true)), None) => format!(">= {}", show(l)),
+            (Some((l, false)), None) => format!("> {}", show(l)),
+            (None, Some((h, true))) => format!("<= {}", show(h)),
+            (None, Some((h, false))) => format!("< {}", show(h)),
+            (None, None) => "any".to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Var {
     pub kind: VarKind,

@@ -605,12 +605,30 @@ fn signed(d: Decimal) -> String {
     }
 }
 
+/// How many regions of one change the human report spells out.
+const SHOWN_PARTS: usize = 4;
+
 fn human(report: &DiffReport, replay: Option<&Replay>) -> String {
     let mut s = String::new();
     for c in &report.changes {
         let _ = writeln!(s, "{}: {}", visible(&c.channel), heading(c));
         for line in &c.region {
             let _ = writeln!(s, "    {}", visible(line));
+        }
+        // The regions of one change differ in what they do not share:
+        // the first few, each on a line (JSON lists them all).
+        if !c.parts.is_empty() {
+            let _ = writeln!(s, "    in {} regions:", c.parts.len());
+            for part in c.parts.iter().take(SHOWN_PARTS) {
+                let _ = writeln!(s, "    - {}", visible(&part.join("; ")));
+            }
+            if c.parts.len() > SHOWN_PARTS {
+                let _ = writeln!(
+                    s,
+                    "    - and {} more (--format json lists them)",
+                    c.parts.len() - SHOWN_PARTS
+                );
+            }
         }
         let _ = writeln!(s, "  old: {}", visible(&c.old.text()));
         let _ = writeln!(s, "  new: {}", visible(&c.new.text()));
