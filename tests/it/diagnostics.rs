@@ -102,62 +102,53 @@ fn eval(tmp: &Path, policies: &Path, request: &Path) -> Run {
 /// Runs `rpl test` on one test file (inside `tmp`) and renders what it
 /// reports.
 fn policy_test(tmp: &Path, file: &Path) -> Run {
-    let out = assert_cmd::Command::cargo_bin("rpl")
-        .unwrap()
-        .current_dir(tmp)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "80")
-        .arg("test")
-        .arg(file.strip_prefix(tmp).unwrap())
-        .output()
-        .unwrap();
-    let rendered = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
+    let (_, run) = rpl_in(
+        tmp,
+        &["test".as_ref(), file.strip_prefix(tmp).unwrap().as_os_str()],
+        "rpl::test::",
     );
-    Run {
-        codes: rendered
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_'))
-            .filter(|w| w.starts_with("rpl::test::"))
-            .map(str::to_owned)
-            .collect(),
-        rendered: util::relative_to(&rendered, tmp),
-        diagnostics: Vec::new(),
-    }
+    run
 }
 
 /// Runs `rpl diff OLD NEW` (inside `tmp`) and renders what it reports.
 fn policy_diff(tmp: &Path, old: &Path, new: &Path) -> Run {
+    let args = [
+        "diff".as_ref(),
+        old.strip_prefix(tmp).unwrap().as_os_str(),
+        new.strip_prefix(tmp).unwrap().as_os_str(),
+    ];
+    let (status, run) = rpl_in(tmp, &args, "rpl::diff::");
+    assert_eq!(status, Some(2), "a diff that cannot compare exits 2");
+    run
+}
+
+/// Runs `rpl ARGS` in `tmp` as a person would read it (no colour, 80
+/// columns): its exit code, and its output with the codes starting with
+/// `prefix` it names.
+fn rpl_in(tmp: &Path, args: &[&std::ffi::OsStr], prefix: &str) -> (Option<i32>, Run) {
     let out = assert_cmd::Command::cargo_bin("rpl")
         .unwrap()
         .current_dir(tmp)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "80")
-        .arg("diff")
-        .arg(old.strip_prefix(tmp).unwrap())
-        .arg(new.strip_prefix(tmp).unwrap())
+        .args(args)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "a diff that cannot compare exits 2"
-    );
     let rendered = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stderr),
         String::from_utf8_lossy(&out.stdout)
     );
-    Run {
+    let run = Run {
         codes: rendered
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':' || c == '_'))
-            .filter(|w| w.starts_with("rpl::diff::"))
+            .filter(|w| w.starts_with(prefix))
             .map(str::to_owned)
             .collect(),
         rendered: util::relative_to(&rendered, tmp),
         diagnostics: Vec::new(),
-    }
+    };
+    (out.status.code(), run)
 }
 
 /// The stage a fixture belongs to: the name of its folder.
