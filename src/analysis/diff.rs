@@ -265,9 +265,10 @@ fn channel_diff(
     let mut regions = Vec::with_capacity(e.regions.len());
     for region in std::mem::take(&mut e.regions) {
         if same_outcomes(&targets, &region) {
-            regions.push(region);
+            regions.push((region, false));
             continue;
         }
+        let varying = amounts_differ(&targets, &region);
         let query = Query {
             outcomes: true,
             ..query
@@ -275,15 +276,20 @@ fn channel_diff(
         let inner = explore_within(&space, &targets, query, region.cells);
         e.sampled.extend(inner.sampled);
         e.truncated |= inner.truncated;
-        regions.extend(inner.regions);
+        regions.extend(inner.regions.into_iter().map(|r| (r, varying)));
     }
     let mut changes: Vec<Change> = Vec::new();
-    for region in &regions {
+    // Outcomes written differently agree on the witness only: an amount
+    // or a settlement date computed differently may still change
+    // elsewhere in the region, which no change can claim.
+    let mut unproven = false;
+    for (region, differ) in &regions {
         let req = witness(&space, region);
         let os = Side::of(evaluate(old, &req, false));
         let ns = Side::of(evaluate(new, &req, false));
         let changed = os.changed(&ns);
         if changed.is_empty() {
+            unproven |= *differ;
             continue;
         }
         changes.push(Change {
@@ -331,6 +337,11 @@ fn channel_diff(
             report.notes.push(note);
         }
     }
+    if unproven {
+        report.notes.push(format!(
+            "channel {channel}: where both versions decide alike but compute the refund or settlement differently, those were compared on one sample request only"
+        ));
+    }
     if e.truncated {
         report.notes.push(format!(
             "channel {channel}: the search stopped after {} regions; changes past them are not listed",
@@ -338,6 +349,32 @@ fn channel_diff(
         ));
     }
     report.changes.extend(changes);
+}
+
+/// Whether both versions decide a region with a refund or settlement
+/// written differently (values that vary inside a region).
+fn amounts_differ(targets: &[Target<'_>; 2], region: &Region) -> bool {
+    use crate::check::hir::OutField;
+    let [a, b] = targets;
+    let field = |t: &Target<'_>, end: Option<&End>, f: OutField| match end {
+        Some(End::Decided { rule, after }) => after
+            .and_then(|i| t.policy.afters.get(i))
+            .into_iter()
+            .chain(t.policy.rules.get(*rule))
+            .find_map(|r| r.outcome.iter().find(|(g, _)| *g == f).map(|(_, n)| *n)),
+        _ => None,
+    };
+    [OutField::Refund, OutField::Settlement]
+        .into_iter()
+        .any(|f| {
+            match (
+                field(a, region.ends.first(), f),
+                field(b, region.ends.get(1), f),
+            ) {
+                (Some(n), Some(m)) => !same_tree(a.policy, n, b.policy, m),
+                _ => false,
+            }
+        })
 }
 
 /// Whether both versions end a region without a decision, or decide it

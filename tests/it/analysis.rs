@@ -424,7 +424,20 @@ fn atom() -> impl Strategy<Value = String> {
             .prop_map(|n| format!("requested_at within {n} working days after order.delivered_at")),
         (1u32..30).prop_map(|n| format!("requested_at > order.delivered_at + {n} days")),
         Just("order.delivered_at is absent".to_string()),
+        amount_atom(),
     ]
+}
+
+/// A threshold on an amount: `item.paid_amount > 500.00 CNY`.
+fn amount_atom() -> impl Strategy<Value = String> {
+    let fields = ["item.paid_amount", "item.gift_value"];
+    let ops = [">", ">=", "<", "<=", "=="];
+    (
+        prop::sample::select(fields.to_vec()),
+        prop::sample::select(ops.to_vec()),
+        0u32..3000,
+    )
+        .prop_map(|(f, op, n)| format!("{f} {op} {}.{:02} CNY", n / 3, n % 3 * 50))
 }
 
 /// A rule's condition: atoms joined by `and`/`or`, some negated.
@@ -534,5 +547,460 @@ fn the_generated_policy_is_analysed() {
         counts,
         [45, 4, 0, 0],
         "unreachable, false, true, past calendar"
+    );
+}
+
+/// A small deterministic generator (splitmix64) for the many requests one
+/// generated case tries: the case's seed is what proptest draws.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len() as u64) as usize]
+    }
+}
+
+/// The amounts a policy's text compares with, in cents (`500.50 CNY`).
+fn amounts_in(text: &str) -> Vec<i64> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[1].trim_end_matches([')', ',']) == "CNY")
+        .filter_map(|w| {
+            let (units, cents) = w[0].trim_start_matches('(').split_once('.')?;
+            Some(units.parse::<i64>().ok()? * 100 + cents.parse::<i64>().ok()?)
+        })
+        .collect()
+}
+
+/// A random request of channel `official_mall` as JSON: amounts near the
+/// policy's own (`amounts`, in cents) or anywhere, requested on a day of
+/// 2024–2026 (often around the Spring Festival or National Day, and at the
+/// calendar's ends), delivered 0 to 40 days before or not at all, written
+/// at +08:00 or in UTC.
+fn random_request(rng: &mut Mix, amounts: &[i64]) -> String {
+    use jiff::civil::date;
+    let reasons = [
+        "no_reason",
+        "performance_fault",
+        "damaged_in_transit",
+        "wrong_item",
+        "other",
+    ];
+    let categories = ["phone", "tablet", "laptop", "accessory", "digital", "tv"];
+    let conditions = ["unopened", "opened_intact", "used", "damaged"];
+    let methods = [
+        "bank_card",
+        "credit_card",
+        "credit_card_installment",
+        "huabei_installment",
+        "alipay",
+        "wechat_pay",
+        "cash",
+    ];
+    let amount = |rng: &mut Mix| -> String {
+        let cents = if !amounts.is_empty() && rng.chance(60) {
+            let c = amounts[rng.below(amounts.len() as u64) as usize];
+            (c + rng.below(5) as i64 - 2).max(0)
+        } else if rng.chance(10) {
+            0
+        } else {
+            rng.below(120_000) as i64
+        };
+        format!("{}.{:02}", cents / 100, cents % 100)
+    };
+    // Days when windows roll: the holidays of 2024–2026, and the
+    // calendar's ends.
+    let hot = [
+        date(2024, 1, 1),
+        date(2024, 2, 10),
+        date(2024, 4, 4),
+        date(2024, 5, 1),
+        date(2024, 10, 1),
+        date(2025, 1, 28),
+        date(2025, 5, 1),
+        date(2025, 10, 1),
+        date(2026, 2, 15),
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+    ];
+    let requested = if rng.chance(60) {
+        let at = hot[rng.below(hot.len() as u64) as usize];
+        at.checked_add(jiff::Span::new().days(rng.below(56) as i64 - 10))
+            .unwrap()
+    } else {
+        date(2024, 1, 1)
+            .checked_add(jiff::Span::new().days(rng.below(1096) as i64))
+            .unwrap()
+    };
+    let at = |rng: &mut Mix, d: jiff::civil::Date| -> String {
+        let s = format!(
+            "{d}T{:02}:{:02}:00+08:00",
+            rng.below(24),
+            [0, 30, 59][rng.below(3) as usize]
+        );
+        if rng.chance(20) {
+            s.parse::<jiff::Timestamp>().unwrap().to_string()
+        } else {
+            s
+        }
+    };
+    let days = |n: u64| jiff::Span::new().days(-(n as i64));
+    // The analysis explores dates inside the calendar's years only: a
+    // delivery in December 2023 whose window needs 2023's working days is
+    // outside what it claims (see the report), so dates start in 2024.
+    let first = date(2024, 1, 1);
+    let requested = requested.max(first);
+    let delivered = (!rng.chance(20)).then(|| {
+        requested
+            .checked_add(days(rng.below(41)))
+            .unwrap()
+            .max(first)
+    });
+    let placed = delivered
+        .unwrap_or(requested)
+        .checked_add(days(rng.below(4)))
+        .unwrap();
+    let delivered_json = match delivered {
+        Some(d) => format!("\"{}\"", at(rng, d)),
+        None if rng.chance(50) => "null".to_string(),
+        None => String::new(),
+    };
+    let delivered_field = if delivered_json.is_empty() {
+        String::new()
+    } else {
+        format!(", \"delivered_at\": {delivered_json}")
+    };
+    let gift = if rng.chance(30) {
+        String::new()
+    } else {
+        format!(", \"gift_value\": \"{}\"", amount(rng))
+    };
+    format!(
+        r#"{{"request_id": "r", "channel": "official_mall", "requested_at": "{requested_at}",
+            "reason": "{reason}",
+            "order": {{"order_id": "o", "placed_at": "{placed_at}"{delivered_field}}},
+            "item": {{"sku": "s", "category": "{category}", "paid_amount": "{paid}",
+                      "quantity": {quantity}, "condition": "{condition}",
+                      "activated": {activated}, "custom_made": {custom}{gift},
+                      "gift_returned": {returned}}},
+            "payment": {{"method": "{method}", "currency": "CNY"}}}}"#,
+        requested_at = at(rng, requested),
+        reason = rng.pick(&reasons),
+        placed_at = format_args!("{placed}T00:00:00+08:00"),
+        category = rng.pick(&categories),
+        paid = amount(rng),
+        quantity = 1 + rng.below(5),
+        condition = rng.pick(&conditions),
+        activated = rng.chance(50),
+        custom = rng.chance(30),
+        returned = rng.chance(70),
+        method = rng.pick(&methods),
+    )
+}
+
+/// `n` random requests for the policy `text`, each with its JSON; those
+/// the schema refuses (dates out of order) left out.
+fn random_requests(compiled: &Compiled, text: &str, seed: u64, n: usize) -> Vec<(Request, String)> {
+    let amounts = amounts_in(text);
+    let mut rng = Mix(seed);
+    (0..n)
+        .filter_map(|_| {
+            let json = random_request(&mut rng, &amounts);
+            let req = compiled.schema.decode_json(&json).ok()?;
+            Some((req, json))
+        })
+        .collect()
+}
+
+/// What a generated rule decides: `deny`, or an approval whose refund
+/// reads the amounts.
+fn verdict() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => Just("deny".to_string()),
+        1 => (0u32..3, 1u32..6).prop_map(|(refund, settle)| {
+            let refund = [
+                "item.paid_amount",
+                "max(item.paid_amount - item.gift_value, 0.00 CNY)",
+                "if item.gift_returned then item.paid_amount else 0.00 CNY",
+            ][refund as usize];
+            format!(
+                "approve {{\n            refund = {refund}\n            route = alipay\n            \
+                 settlement = requested_at .. requested_at + {settle} working days\n        }}"
+            )
+        }),
+    ]
+}
+
+/// Like [`policy_text`], each rule with its own verdict.
+fn policy_text_with(rules: &[(String, String)], fallback: bool) -> String {
+    let mut text = String::from(
+        "policy official_mall {\n    channel = official_mall\n    currency = CNY\n    \
+         timezone = \"Asia/Shanghai\"\n    calendar = \"calendars/cn.toml\"\n",
+    );
+    for (i, (when, verdict)) in rules.iter().enumerate() {
+        text.push_str(&format!(
+            "    rule r{i} {{\n        when {when}\n        {verdict}\n    }}\n"
+        ));
+    }
+    if fallback {
+        text.push_str("    rule otherwise { deny }\n");
+    }
+    text.push_str("}\n");
+    text
+}
+
+/// Every small edit of a policy's rules: a number one up or down, an
+/// operator swapped, a window counted in working days; as (start, end,
+/// replacement).
+fn edits(text: &str) -> Vec<(usize, usize, String)> {
+    let body = text.find("    rule ").unwrap_or(text.len());
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = body;
+    while i < bytes.len() {
+        let word = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if bytes[i].is_ascii_digit() && !word {
+            let end = (i..bytes.len())
+                .find(|&j| !bytes[j].is_ascii_digit())
+                .unwrap_or(bytes.len());
+            let n: u64 = text[i..end].parse().unwrap();
+            let width = end - i;
+            out.push((i, end, format!("{:0width$}", n + 1)));
+            if n > 0 {
+                out.push((i, end, format!("{:0width$}", n - 1)));
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    let swaps = [
+        (" == ", " != "),
+        (" != ", " == "),
+        (" > ", " >= "),
+        (" >= ", " > "),
+        (" < ", " <= "),
+        (" <= ", " < "),
+        (" and ", " or "),
+        (" or ", " and "),
+        (" days after", " working days after"),
+        ("(not (", "(("),
+    ];
+    for (from, to) in swaps {
+        for (at, _) in text[body..].match_indices(from) {
+            let at = body + at;
+            if from == " days after" && text[..at].ends_with(" working") {
+                continue;
+            }
+            out.push((at, at + from.len(), to.to_string()));
+        }
+    }
+    out
+}
+
+/// Compiles a generated policy; `None` when the checker refuses it.
+fn compile_generated(text: &str) -> Option<Compiled> {
+    compile_sources(&frozen_sources(text))
+}
+
+/// Whether `RPL_ANALYSIS_STATS` asks for a line per generated case.
+fn stats() -> bool {
+    std::env::var_os("RPL_ANALYSIS_STATS").is_some()
+}
+
+/// Asserts that no request of `requests` contradicts a claim of `found`:
+/// a rule unreachable decides none, a condition never true is true on
+/// none, one always true is false or unknown on none, and without a
+/// `no_fallback` finding every request is decided by some rule.
+fn no_request_contradicts(
+    compiled: &Compiled,
+    text: &str,
+    found: &[Finding],
+    requests: &[(Request, String)],
+) -> Result<(), TestCaseError> {
+    let p = &compiled.policies[0];
+    let no_fallback = found
+        .iter()
+        .any(|f| matches!(f.kind, FindingKind::NoFallback { .. }));
+    for (req, json) in requests {
+        let got = evaluate(compiled, req, false);
+        let context = || format!("policy:\n{text}\nrequest:\n{json}\ndecided: {got:?}");
+        if let Err(r) = &got {
+            prop_assert!(
+                no_fallback || r.error.code != "rpl::eval::internal",
+                "no no_fallback finding, yet no rule decides\n{}",
+                context()
+            );
+        }
+        for f in found {
+            let what = format!("{:?} on `{}`", f.kind, f.rule);
+            match &f.kind {
+                FindingKind::Unreachable { .. } => {
+                    let by = got.as_ref().ok().map(|d| d.rule.to_string());
+                    prop_assert!(
+                        by.as_deref() != Some(&*f.rule),
+                        "{what}, yet the rule decides\n{}",
+                        context()
+                    );
+                }
+                FindingKind::AlwaysFalse => {
+                    let v = node_value(compiled, p, req, None, f.node.unwrap());
+                    prop_assert!(
+                        !matches!(v, Ok(Value::Bool(true))),
+                        "{what} (`{}`), yet it holds\n{}",
+                        compiled.sources.slice(f.span),
+                        context()
+                    );
+                }
+                FindingKind::AlwaysTrue => {
+                    let v = node_value(compiled, p, req, None, f.node.unwrap());
+                    // An evaluation error (a date past the calendar) makes
+                    // the request an error: not a decision either way.
+                    prop_assert!(
+                        matches!(v, Ok(Value::Bool(true)) | Err(_)),
+                        "{what} (`{}`), yet it is {v:?}\n{}",
+                        compiled.sources.slice(f.span),
+                        context()
+                    );
+                }
+                FindingKind::NoFallback { .. } | FindingKind::PastCalendar { .. } => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The requests one generated case tries (`RPL_ANALYSIS_REQUESTS`
+/// overrides it for a longer campaign).
+fn requests_per_case() -> usize {
+    std::env::var("RPL_ANALYSIS_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Small generated policies: what the analysis says never happens
+    /// (a rule deciding, a condition holding or failing, a request no
+    /// rule decides) happens for none of many random requests.
+    #[test]
+    fn no_random_request_contradicts_a_finding(
+        rules in prop::collection::vec((condition(), verdict()), 1..5),
+        fallback in prop::bool::weighted(0.6),
+        seed in any::<u64>(),
+    ) {
+        let text = policy_text_with(&rules, fallback);
+        let Some(compiled) = compile_generated(&text) else {
+            return Ok(());
+        };
+        let found = findings(&compiled);
+        let requests = random_requests(&compiled, &text, seed, requests_per_case());
+        if stats() {
+            eprintln!("stats findings {} requests {}", found.len(), requests.len());
+        }
+        no_request_contradicts(&compiled, &text, &found, &requests)?;
+    }
+
+    /// A generated policy and a copy with one constant or operator
+    /// changed: when the semantic diff finds no change (and sampled
+    /// nothing), no random request is decided differently.
+    #[test]
+    fn no_random_request_changes_where_the_diff_finds_none(
+        rules in prop::collection::vec((condition(), verdict()), 1..5),
+        fallback in prop::bool::weighted(0.6),
+        edit in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let old_text = policy_text_with(&rules, fallback);
+        let all = edits(&old_text);
+        prop_assume!(!all.is_empty());
+        let (start, end, to) = edit.get(&all);
+        let new_text = format!("{}{to}{}", &old_text[..*start], &old_text[*end..]);
+        let (Some(old), Some(new)) = (compile_generated(&old_text), compile_generated(&new_text))
+        else {
+            return Ok(());
+        };
+        let report = rpl::analysis::diff::diff(&old, &new).unwrap();
+        if stats() {
+            eprintln!("stats changes {} notes {}", report.changes.len(), report.notes.len());
+        }
+        if !report.changes.is_empty() || !report.notes.is_empty() {
+            return Ok(());
+        }
+        for (req, json) in random_requests(&old, &old_text, seed, requests_per_case()) {
+            let a = rpl::analysis::diff::Side::of(evaluate(&old, &req, false));
+            let b = rpl::analysis::diff::Side::of(evaluate(&new, &req, false));
+            prop_assert_eq!(
+                &a,
+                &b,
+                "the diff finds no change, yet a request is decided differently\n\
+                 old:\n{}\nnew:\n{}\nrequest:\n{}",
+                old_text,
+                new_text,
+                json
+            );
+        }
+    }
+}
+
+/// Found by `no_random_request_changes_where_the_diff_finds_none`: a
+/// floor on the refund moved from 0.00 to 1.00 CNY changes the refund of
+/// requests paying less than a yuan after gifts, but not the region's
+/// witness, on which alone amounts are compared. The diff found no change
+/// and said nothing; it now notes the amounts were only sampled.
+#[test]
+fn a_refund_computed_differently_is_not_claimed_unchanged() {
+    let policy = |floor: &str| {
+        policy_text_with(
+            &[(
+                "(reason == no_reason)".to_string(),
+                format!(
+                    "approve {{\n            refund = max(item.paid_amount - item.gift_value, {floor} CNY)\n            \
+                     route = alipay\n            settlement = requested_at .. requested_at + 1 working days\n        }}"
+                ),
+            )],
+            false,
+        )
+    };
+    let old = compile_generated(&policy("0.00")).unwrap();
+    let new = compile_generated(&policy("1.00")).unwrap();
+    let req = old
+        .schema
+        .decode_json(
+            r#"{"request_id": "r", "channel": "official_mall", "requested_at": "2024-04-27T02:59:00+08:00",
+                "reason": "no_reason",
+                "order": {"order_id": "o", "placed_at": "2024-03-20T00:00:00+08:00", "delivered_at": "2024-03-22T18:59:00+08:00"},
+                "item": {"sku": "s", "category": "phone", "paid_amount": "0.01", "quantity": 5,
+                         "condition": "opened_intact", "activated": true, "custom_made": false,
+                         "gift_value": "0.02", "gift_returned": false},
+                "payment": {"method": "alipay", "currency": "CNY"}}"#,
+        )
+        .unwrap();
+    let side = |c: &Compiled| rpl::analysis::diff::Side::of(evaluate(c, &req, false));
+    assert_ne!(side(&old), side(&new));
+    let report = rpl::analysis::diff::diff(&old, &new).unwrap();
+    assert!(
+        !report.changes.is_empty() || !report.notes.is_empty(),
+        "{report:#?}"
     );
 }
