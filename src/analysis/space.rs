@@ -1014,7 +1014,13 @@ mod dates {
                     .to_owned(),
             );
         }
-        let (first, last) = range(targets);
+        let (first, last, clamped) = range(targets, &shifts);
+        if clamped {
+            inexact = Some(format!(
+                "a window or shift is longer than {MAX_REACH_DAYS} days; deliveries further \
+                 before the calendar's first year are not tried"
+            ));
+        }
         let days: Vec<Date> = {
             // From the middle of the range on, then the start: witnesses
             // lie inside the calendar with room for settlement dates.
@@ -1311,14 +1317,41 @@ mod dates {
         out
     }
 
-    /// The first and last day every target's calendar covers (their union).
-    fn range(targets: &[Target<'_>]) -> (Date, Date) {
+    /// The base dates to try: every day the targets' calendars cover
+    /// (their union), and before it as far as the longest shift reaches
+    /// into it (a delivery late in the year before the calendar still has
+    /// a window ending inside it, or failing at its first day).
+    fn range(targets: &[Target<'_>], shifts: &[Shift]) -> (Date, Date, bool) {
         let years = targets.iter().map(|t| t.policy.calendar.years());
         let first = years.clone().map(|y| *y.start()).min().unwrap_or(2025);
         let last = years.map(|y| *y.end()).max().unwrap_or(2025);
+        let reach = shifts
+            .iter()
+            .map(|s| {
+                let n = i64::from(s.count);
+                match s.unit {
+                    Unit::Days => n,
+                    Unit::Weeks => 7 * n,
+                    Unit::Months => 31 * n,
+                    Unit::Years => 366 * n,
+                    // At most two rest days a week, and the longest
+                    // holiday.
+                    Unit::WorkingDays => 2 * n + 14,
+                }
+            })
+            .max()
+            .unwrap_or(0);
+        let start = Date::new(first, 1, 1).unwrap_or_default();
         (
-            Date::new(first, 1, 1).unwrap_or_default(),
+            start
+                .checked_sub(jiff::Span::new().days(reach.clamp(0, MAX_REACH_DAYS) + 1))
+                .unwrap_or(start),
             Date::new(last, 12, 31).unwrap_or_default(),
+            reach > MAX_REACH_DAYS,
         )
     }
+
+    /// How far before a calendar's first day base dates are tried (ten
+    /// years): past it, the exploration would grow with the window.
+    const MAX_REACH_DAYS: i64 = 3_660;
 }

@@ -663,17 +663,9 @@ fn random_request(rng: &mut Mix, amounts: &[i64]) -> String {
         }
     };
     let days = |n: u64| jiff::Span::new().days(-(n as i64));
-    // The analysis explores dates inside the calendar's years only: a
-    // delivery in December 2023 whose window needs 2023's working days is
-    // outside what it claims (see the report), so dates start in 2024.
-    let first = date(2024, 1, 1);
-    let requested = requested.max(first);
-    let delivered = (!rng.chance(20)).then(|| {
-        requested
-            .checked_add(days(rng.below(41)))
-            .unwrap()
-            .max(first)
-    });
+    // Deliveries may fall before the calendar's first year (December
+    // 2023): windows from them end inside it, or fail at its first day.
+    let delivered = (!rng.chance(20)).then(|| requested.checked_add(days(rng.below(41))).unwrap());
     let placed = delivered
         .unwrap_or(requested)
         .checked_add(days(rng.below(4)))
@@ -1001,6 +993,53 @@ fn a_refund_computed_differently_is_not_claimed_unchanged() {
     let report = rpl::analysis::diff::diff(&old, &new).unwrap();
     assert!(
         !report.changes.is_empty() || !report.notes.is_empty(),
+        "{report:#?}"
+    );
+}
+
+/// A delivery before the calendar's first year is a request like any
+/// other: `within 4 working days` after 28 December 2023 fails (2023 is
+/// not in the calendar) where `within 4 days` rolls to 2 January 2024.
+#[test]
+fn a_delivery_before_the_calendar_is_explored() {
+    let policy = |unit: &str| {
+        policy_text_with(
+            &[
+                (
+                    "(item.paid_amount > 800.00 CNY)".to_string(),
+                    "deny".to_string(),
+                ),
+                (
+                    format!(
+                        "(requested_at within 4 {unit} after order.delivered_at) or not (order.delivered_at is absent)"
+                    ),
+                    "deny".to_string(),
+                ),
+            ],
+            false,
+        )
+    };
+    let old = compile_generated(&policy("days")).unwrap();
+    let new = compile_generated(&policy("working days")).unwrap();
+    let req = old
+        .schema
+        .decode_json(
+            r#"{"request_id": "r", "channel": "official_mall", "requested_at": "2024-02-05T00:30:00+08:00",
+                "reason": "no_reason",
+                "order": {"order_id": "o", "placed_at": "2023-12-27T00:00:00+08:00", "delivered_at": "2023-12-28T23:00:00+08:00"},
+                "item": {"sku": "s", "category": "phone", "paid_amount": "100.00", "quantity": 1,
+                         "condition": "unopened"},
+                "payment": {"method": "alipay", "currency": "CNY"}}"#,
+        )
+        .unwrap();
+    let side = |c: &Compiled| rpl::analysis::diff::Side::of(evaluate(c, &req, false));
+    assert_ne!(side(&old), side(&new));
+    let report = rpl::analysis::diff::diff(&old, &new).unwrap();
+    assert!(
+        report
+            .changes
+            .iter()
+            .any(|c| c.old.decision == "deny" && c.new.decision == "error"),
         "{report:#?}"
     );
 }
