@@ -92,6 +92,9 @@ pub struct Deps {
     pub vars: Vec<VarId>,
     pub refund: bool,
     pub decided: bool,
+    /// It reads a field the space gives no atoms (the request id): its
+    /// truth is known at the sample request only.
+    pub unmodelled: bool,
 }
 
 impl Deps {
@@ -103,6 +106,7 @@ impl Deps {
         }
         self.refund |= other.refund;
         self.decided |= other.decided;
+        self.unmodelled |= other.unmodelled;
     }
 }
 
@@ -292,7 +296,7 @@ impl Space {
             Some(VarKind::Field(f)) => self.schema.field(f).ty == FieldType::String,
             _ => false,
         };
-        if deps.refund {
+        if deps.refund || deps.unmodelled {
             return false;
         }
         if deps.vars.contains(&self.dates) && self.dates_inexact.is_some() {
@@ -550,6 +554,10 @@ impl Builder<'_> {
                     Node::Field(f) | Node::Is { field: f, .. } => {
                         if let Some(v) = self.var_of.get(f.0 as usize).copied().flatten() {
                             d.vars.push(v);
+                        } else if *f == self.schema.request_id {
+                            // The channel and the currency are fixed per
+                            // policy; the request id is free text.
+                            d.unmodelled = true;
                         }
                     }
                     Node::Builtin(crate::check::hir::Builtin::Refund) => d.refund = true,
@@ -887,10 +895,9 @@ mod dates {
             let mut seen = vec![false; target.policy.nodes.len()];
             for root in roots(target.policy) {
                 walk(target.policy, root, &mut |id, node| {
-                    let pure = info
-                        .deps
-                        .get(id.0 as usize)
-                        .is_some_and(|d| d.vars.as_slice() == [dates] && !d.refund && !d.decided);
+                    let pure = info.deps.get(id.0 as usize).is_some_and(|d| {
+                        d.vars.as_slice() == [dates] && !d.refund && !d.decided && !d.unmodelled
+                    });
                     let test = matches!(
                         node,
                         Node::Cmp(..) | Node::Within { .. } | Node::Is { .. } | Node::In { .. }

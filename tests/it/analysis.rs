@@ -536,3 +536,44 @@ fn the_generated_policy_is_analysed() {
         "unreachable, false, true, past calendar"
     );
 }
+
+/// The request id has no atoms (it is free text the space does not cut):
+/// a test on it is known at the sample request only, so no claim rests on
+/// it. It once was taken as decided there: `request_id == "VIP-1"` was
+/// reported never true, and a policy whose only rule tests
+/// `request_id != "VIP-1"` checked clean, then failed with
+/// `rpl::eval::internal` on the request `VIP-1`.
+#[test]
+fn a_test_on_the_request_id_is_not_claimed() {
+    let tmp = util::tempdir();
+    let compiled = with_rule_before_fault_return(tmp.path(), "request_id == \"VIP-1\"");
+    let found = verified(&compiled, "request_id == VIP-1");
+    assert!(
+        !found.iter().any(|f| &*f.rule == "late_no_reason"),
+        "{found:#?}"
+    );
+
+    let tmp = util::tempdir();
+    let policies = util::frozen_copy(tmp.path());
+    for name in ["offline_store.rpl", "partner_platform.rpl"] {
+        std::fs::remove_file(policies.join(name)).unwrap();
+    }
+    let mall = policies.join("official_mall.rpl");
+    let text = std::fs::read_to_string(&mall).unwrap();
+    let (head, _) = text.split_once("    use core").unwrap();
+    std::fs::write(
+        &mall,
+        format!("{head}    rule vip {{\n        when request_id != \"VIP-1\"\n        deny\n    }}\n}}\n"),
+    )
+    .unwrap();
+    let compiled = compile_dir(&policies).unwrap();
+    let gaps = rpl::analysis::gaps(&compiled);
+    assert_eq!(gaps.len(), 1, "{gaps:#?}");
+    let found = findings(&compiled);
+    assert!(
+        found
+            .iter()
+            .any(|f| matches!(f.kind, FindingKind::NoFallback { .. })),
+        "{found:#?}"
+    );
+}
