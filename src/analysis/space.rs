@@ -168,16 +168,31 @@ impl Space {
                 *slot = var;
             }
         }
-        // What each node reads, then the amounts and texts tests compare
-        // fields with.
-        let mut infos = Vec::with_capacity(targets.len());
+        // The amounts and texts tests compare fields with, then what each
+        // node reads.
         for t in targets {
-            let deps = b.deps_of(t.policy);
             for root in roots(t.policy) {
                 walk(t.policy, root, &mut |id, node| {
                     b.note_splits(t.policy, id, node)
                 });
             }
+        }
+        // The request id is a variable only where a policy compares it
+        // with a text: its atoms are those texts and the witnesses' id.
+        let id = schema.request_id;
+        if b.strings.contains_key(&id) && schema.field(id).ty == FieldType::String {
+            b.vars.push(Var {
+                kind: VarKind::Field(id),
+                atoms: Vec::new(),
+                typical: 0,
+            });
+            if let Some(slot) = b.var_of.get_mut(id.0 as usize) {
+                *slot = Some(b.vars.len() - 1);
+            }
+        }
+        let mut infos = Vec::with_capacity(targets.len());
+        for t in targets {
+            let deps = b.deps_of(t.policy);
             infos.push(TargetInfo {
                 exact: vec![false; deps.len()],
                 deps,
@@ -679,7 +694,11 @@ impl Builder<'_> {
                 }
                 FieldType::String => {
                     let texts = self.strings.get(&f).cloned().unwrap_or_default();
-                    let mut other = String::from("W-1");
+                    let mut other = String::from(if f == self.schema.request_id {
+                        "witness"
+                    } else {
+                        "W-1"
+                    });
                     while texts.iter().any(|t| **t == *other) {
                         other.push('0');
                     }

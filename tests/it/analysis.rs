@@ -537,14 +537,13 @@ fn the_generated_policy_is_analysed() {
     );
 }
 
-/// The request id has no atoms (it is free text the space does not cut):
-/// a test on it is known at the sample request only, so no claim rests on
-/// it. It once was taken as decided there: `request_id == "VIP-1"` was
-/// reported never true, and a policy whose only rule tests
-/// `request_id != "VIP-1"` checked clean, then failed with
+/// A test of the request id against a text cuts the ids into those texts
+/// and one other. It once was taken as decided at the witnesses' id:
+/// `request_id == "VIP-1"` was reported never true, and a policy whose
+/// only rule tests `request_id != "VIP-1"` checked clean, then failed with
 /// `rpl::eval::internal` on the request `VIP-1`.
 #[test]
-fn a_test_on_the_request_id_is_not_claimed() {
+fn a_test_on_the_request_id_is_decided_per_id() {
     let tmp = util::tempdir();
     let compiled = with_rule_before_fault_return(tmp.path(), "request_id == \"VIP-1\"");
     let found = verified(&compiled, "request_id == VIP-1");
@@ -567,13 +566,12 @@ fn a_test_on_the_request_id_is_not_claimed() {
     )
     .unwrap();
     let compiled = compile_dir(&policies).unwrap();
-    let gaps = rpl::analysis::gaps(&compiled);
-    assert_eq!(gaps.len(), 1, "{gaps:#?}");
-    let found = findings(&compiled);
-    assert!(
-        found
-            .iter()
-            .any(|f| matches!(f.kind, FindingKind::NoFallback { .. })),
-        "{found:#?}"
-    );
+    assert_eq!(rpl::analysis::gaps(&compiled).len(), 1);
+    let found = verified(&compiled, "request_id != VIP-1");
+    let gap = found
+        .iter()
+        .find(|f| f.kind == FindingKind::NoFallback { exact: true })
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    let witness = gap.witness_json.as_ref().unwrap();
+    assert_eq!(witness["request_id"], "VIP-1", "{witness}");
 }
