@@ -323,10 +323,18 @@ fn channel_diff(
         };
         let text = target.compiled.sources.slice(target.policy.span(*node));
         let which = if *t == 0 { "old" } else { "new" };
-        let note = format!(
-            "`{text}` ({which} `{}`) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)",
-            target.policy.name
-        );
+        let refund = space.deps(*t, *node).is_some_and(|d| d.refund);
+        let note = if refund {
+            format!(
+                "`{text}` ({which} `{}`) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)",
+                target.policy.name
+            )
+        } else {
+            format!(
+                "`{text}` ({which} `{}`) is not decided part by part: only sample requests were tried",
+                target.policy.name
+            )
+        };
         if !report.notes.contains(&note) {
             report.notes.push(note);
         }
