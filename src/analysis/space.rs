@@ -711,8 +711,9 @@ impl Builder<'_> {
                     }
                 }
                 FieldType::Int { min, max } => {
-                    let lo = min.map(Decimal::from);
-                    let hi = max.map(Decimal::from);
+                    // A request's integer fits an `i64`: no atom lies past it.
+                    let lo = Some(Decimal::from(min.unwrap_or(i64::MIN)));
+                    let hi = Some(Decimal::from(max.unwrap_or(i64::MAX)));
                     let mk = |d: Decimal| {
                         use rust_decimal::prelude::ToPrimitive;
                         Value::Int(d.to_i64().unwrap_or(0))

@@ -553,19 +553,10 @@ fn a_test_on_the_request_id_is_decided_per_id() {
     );
 
     let tmp = util::tempdir();
-    let policies = util::frozen_copy(tmp.path());
-    for name in ["offline_store.rpl", "partner_platform.rpl"] {
-        std::fs::remove_file(policies.join(name)).unwrap();
-    }
-    let mall = policies.join("official_mall.rpl");
-    let text = std::fs::read_to_string(&mall).unwrap();
-    let (head, _) = text.split_once("    use core").unwrap();
-    std::fs::write(
-        &mall,
-        format!("{head}    rule vip {{\n        when request_id != \"VIP-1\"\n        deny\n    }}\n}}\n"),
-    )
-    .unwrap();
-    let compiled = compile_dir(&policies).unwrap();
+    let compiled = mall_only(
+        tmp.path(),
+        "    rule vip {\n        when request_id != \"VIP-1\"\n        deny\n    }\n",
+    );
     assert_eq!(rpl::analysis::gaps(&compiled).len(), 1);
     let found = verified(&compiled, "request_id != VIP-1");
     let gap = found
@@ -574,4 +565,40 @@ fn a_test_on_the_request_id_is_decided_per_id() {
         .unwrap_or_else(|| panic!("{found:#?}"));
     let witness = gap.witness_json.as_ref().unwrap();
     assert_eq!(witness["request_id"], "VIP-1", "{witness}");
+}
+
+/// The official mall with `rules` in place of its own (the other channels'
+/// policies removed).
+fn mall_only(tmp: &Path, rules: &str) -> Compiled {
+    let policies = util::frozen_copy(tmp);
+    for name in ["offline_store.rpl", "partner_platform.rpl"] {
+        std::fs::remove_file(policies.join(name)).unwrap();
+    }
+    let mall = policies.join("official_mall.rpl");
+    let text = std::fs::read_to_string(&mall).unwrap();
+    let (head, _) = text.split_once("    use core").unwrap();
+    std::fs::write(&mall, format!("{head}{rules}}}\n")).unwrap();
+    compile_dir(&policies).unwrap()
+}
+
+/// An integer past the largest `i64` is no request's: the atom beyond a
+/// comparison with `9223372036854775807` once held the sample 0 (below
+/// `item.quantity`'s minimum), which no rule decided: a false
+/// `no_fallback`, so the engine refused a policy that decides every
+/// request.
+#[test]
+fn no_atom_lies_past_the_largest_integer() {
+    let tmp = util::tempdir();
+    let compiled = mall_only(
+        tmp.path(),
+        "    rule any {\n        when item.quantity >= 1 or item.quantity == 9223372036854775807\n        deny\n    }\n",
+    );
+    assert!(rpl::analysis::gaps(&compiled).is_empty());
+    let found = verified(&compiled, "quantity == i64::MAX");
+    assert!(
+        !found
+            .iter()
+            .any(|f| matches!(f.kind, FindingKind::NoFallback { .. })),
+        "{found:#?}"
+    );
 }
