@@ -982,6 +982,28 @@ mod dates {
                 continue;
             };
             let p = target.policy;
+            // The offsets tried are where one shift or window ends from a
+            // date: a window or shift from a shifted date, or shifted
+            // dates compared, end elsewhere (`requested_at + 20 days >=
+            // order.delivered_at + 30 days` changes 10 days on).
+            let shifted = |n: NodeId| matches!(p.node(strip(p, n)), Some(Node::DateShift { .. }));
+            let composed = match p.node(*id) {
+                Some(Node::Cmp(_, l, r)) => shifted(*l) && shifted(*r),
+                _ => false,
+            };
+            let mut nested = false;
+            walk(p, *id, &mut |_, node| match node {
+                Node::Within { value, anchor, .. } => nested |= shifted(*value) || shifted(*anchor),
+                Node::DateShift { date, .. } => nested |= shifted(*date),
+                _ => {}
+            });
+            if composed || nested {
+                inexact = Some(
+                    "a window or shift starts from a shifted date, or two shifted dates are \
+                     compared; the analysis tries each date where one shift ends"
+                        .to_owned(),
+                );
+            }
             walk(p, *id, &mut |_, node| match node {
                 Node::Field(f) | Node::Is { field: f, .. } if !read.contains(f) => {
                     read.push(*f);

@@ -602,3 +602,57 @@ fn no_atom_lies_past_the_largest_integer() {
         "{found:#?}"
     );
 }
+
+/// The date atoms try each date where one shift or window ends from the
+/// other: two shifted dates compared change elsewhere (`requested_at + 20
+/// days >= order.delivered_at + 30 days` 10 days after delivery), as does a
+/// window from a shifted date. Such tests once passed for exact: the pair
+/// below was reported never true, and rules leaving requested 10 to 13
+/// days after delivery undecided checked clean, then failed with
+/// `rpl::eval::internal`.
+#[test]
+fn shifted_dates_compared_are_not_claimed() {
+    let tmp = util::tempdir();
+    for (i, when) in [
+        "requested_at + 20 days >= order.delivered_at + 30 days\n            \
+         and requested_at + 20 days <= order.delivered_at + 33 days",
+        "not (requested_at within 20 days after (order.delivered_at + 10 days))\n            \
+         and requested_at > order.delivered_at + 12 days",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tmp.path().join(i.to_string());
+        std::fs::create_dir(&dir).unwrap();
+        let compiled = with_rule_before_fault_return(&dir, when);
+        let found = verified(&compiled, when);
+        assert!(
+            !found.iter().any(|f| &*f.rule == "late_no_reason"),
+            "{when}: {found:#?}"
+        );
+    }
+
+    let compiled = mall_only(
+        tmp.path(),
+        "    rule early {\n        when requested_at + 20 days < order.delivered_at + 30 days\n        deny\n    }\n\n    \
+         rule late {\n        when requested_at + 20 days > order.delivered_at + 33 days\n        deny\n    }\n\n    \
+         rule undelivered {\n        when order.delivered_at is absent\n        deny\n    }\n",
+    );
+    assert_eq!(rpl::analysis::gaps(&compiled).len(), 1);
+    let req = compiled
+        .schema
+        .decode_json(
+            r#"{"request_id": "r", "channel": "official_mall",
+                "requested_at": "2025-06-14T10:00:00+08:00", "reason": "no_reason",
+                "order": {"order_id": "o", "placed_at": "2025-06-01T10:00:00+08:00",
+                          "delivered_at": "2025-06-02T10:00:00+08:00"},
+                "item": {"sku": "s", "category": "phone", "paid_amount": "100.00",
+                         "quantity": 1, "condition": "unopened"},
+                "payment": {"method": "alipay", "currency": "CNY"}}"#,
+        )
+        .unwrap();
+    assert_eq!(
+        outcome(&compiled, &req),
+        Err("rpl::eval::internal".to_owned())
+    );
+}
