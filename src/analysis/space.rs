@@ -1032,8 +1032,12 @@ mod dates {
                 Node::Const(Value::Date(d)) => consts.push(*d),
                 _ => {}
             });
+            let raw = |n: &NodeId| matches!(p.node(strip(p, *n)), Some(Node::Field(_)));
+            // Two timestamps compared as such: equal ones are tried too.
+            if let Some(Node::In { value, list, .. }) = p.node(*id) {
+                same_day |= raw(value) && list.iter().any(raw);
+            }
             if let Some(Node::Cmp(_, l, r)) = p.node(*id) {
-                let raw = |n: &NodeId| matches!(p.node(strip(p, *n)), Some(Node::Field(_)));
                 same_day |= raw(l) && raw(r);
                 // A shift on the side of the value being compared: exact
                 // only when it does not depend on the calendar.

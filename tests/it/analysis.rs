@@ -656,3 +656,17 @@ fn shifted_dates_compared_are_not_claimed() {
         Err("rpl::eval::internal".to_owned())
     );
 }
+
+/// `requested_at in [order.delivered_at]` holds for equal timestamps: the
+/// date atoms try them, as for `==` (it was reported never true).
+#[test]
+fn a_timestamp_in_a_list_of_timestamps_can_be_equal() {
+    let tmp = util::tempdir();
+    let compiled =
+        with_rule_before_fault_return(tmp.path(), "requested_at in [order.delivered_at]");
+    let found = verified(&compiled, "requested_at in [order.delivered_at]");
+    assert!(
+        !found.iter().any(|f| &*f.rule == "late_no_reason"),
+        "{found:#?}"
+    );
+}
