@@ -339,6 +339,14 @@ fn channel_diff(
             report.notes.push(note);
         }
     }
+    if o.timezone != n.timezone {
+        // Timestamps are placed at a few hours of the old version's day:
+        // a request whose local date differs between the zones is not
+        // among them.
+        report.notes.push(format!(
+            "channel {channel}: the time zone changed; requests near midnight, whose dates differ between the zones, were not tried"
+        ));
+    }
     if e.truncated {
         report.notes.push(format!(
             "channel {channel}: the search stopped after {} regions; changes past them are not listed",

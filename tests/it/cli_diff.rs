@@ -418,3 +418,26 @@ fn a_rule_for_one_request_id_is_a_change() {
         assert_eq!(c["new"]["rule"], "vip", "{c:#}");
     }
 }
+
+/// A changed time zone moves the dates of requests near midnight, which
+/// the regions' sample hours do not reach: said in a note (the diff itself
+/// finds nothing).
+#[test]
+fn a_changed_time_zone_is_noted() {
+    let tmp = tempdir();
+    let (old, new) = versions(
+        tmp.path(),
+        "official_mall.rpl",
+        "timezone = \"Asia/Shanghai\"",
+        "timezone = \"UTC\"",
+    );
+    let (_, report) = json_diff(tmp.path(), &old, &new);
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("official_mall: the time zone changed")),
+        "{report:#}"
+    );
+}
