@@ -329,10 +329,18 @@ fn channel_diff(
         };
         let text = target.compiled.sources.slice(target.policy.span(*node));
         let which = if *t == 0 { "old" } else { "new" };
-        let note = format!(
-            "`{text}` ({which} `{}`) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)",
-            target.policy.name
-        );
+        let refund = space.deps(*t, *node).is_some_and(|d| d.refund);
+        let note = if refund {
+            format!(
+                "`{text}` ({which} `{}`) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)",
+                target.policy.name
+            )
+        } else {
+            format!(
+                "`{text}` ({which} `{}`) is not decided part by part: only sample requests were tried",
+                target.policy.name
+            )
+        };
         if !report.notes.contains(&note) {
             report.notes.push(note);
         }
@@ -340,6 +348,14 @@ fn channel_diff(
     if unproven {
         report.notes.push(format!(
             "channel {channel}: where both versions decide alike but compute the refund or settlement differently, those were compared on one sample request only"
+        ));
+    }
+    if o.timezone != n.timezone {
+        // Timestamps are placed at a few hours of the old version's day:
+        // a request whose local date differs between the zones is not
+        // among them.
+        report.notes.push(format!(
+            "channel {channel}: the time zone changed; requests near midnight, whose dates differ between the zones, were not tried"
         ));
     }
     if e.truncated {

@@ -426,6 +426,7 @@ impl Search<'_, '_> {
         if let [v] = vars.as_slice()
             && !deps.refund
             && !deps.decided
+            && !deps.unmodelled
         {
             let v = *v;
             let classes = self.partition(t, id, v);

@@ -92,6 +92,9 @@ pub struct Deps {
     pub vars: Vec<VarId>,
     pub refund: bool,
     pub decided: bool,
+    /// It reads a field the space gives no atoms (the request id): its
+    /// truth is known at the sample request only.
+    pub unmodelled: bool,
 }
 
 impl Deps {
@@ -103,6 +106,7 @@ impl Deps {
         }
         self.refund |= other.refund;
         self.decided |= other.decided;
+        self.unmodelled |= other.unmodelled;
     }
 }
 
@@ -164,16 +168,31 @@ impl Space {
                 *slot = var;
             }
         }
-        // What each node reads, then the amounts and texts tests compare
-        // fields with.
-        let mut infos = Vec::with_capacity(targets.len());
+        // The amounts and texts tests compare fields with, then what each
+        // node reads.
         for t in targets {
-            let deps = b.deps_of(t.policy);
             for root in roots(t.policy) {
                 walk(t.policy, root, &mut |id, node| {
                     b.note_splits(t.policy, id, node)
                 });
             }
+        }
+        // The request id is a variable only where a policy compares it
+        // with a text: its atoms are those texts and the witnesses' id.
+        let id = schema.request_id;
+        if b.strings.contains_key(&id) && schema.field(id).ty == FieldType::String {
+            b.vars.push(Var {
+                kind: VarKind::Field(id),
+                atoms: Vec::new(),
+                typical: 0,
+            });
+            if let Some(slot) = b.var_of.get_mut(id.0 as usize) {
+                *slot = Some(b.vars.len() - 1);
+            }
+        }
+        let mut infos = Vec::with_capacity(targets.len());
+        for t in targets {
+            let deps = b.deps_of(t.policy);
             infos.push(TargetInfo {
                 exact: vec![false; deps.len()],
                 deps,
@@ -292,7 +311,7 @@ impl Space {
             Some(VarKind::Field(f)) => self.schema.field(f).ty == FieldType::String,
             _ => false,
         };
-        if deps.refund {
+        if deps.refund || deps.unmodelled {
             return false;
         }
         if deps.vars.contains(&self.dates) && self.dates_inexact.is_some() {
@@ -550,6 +569,10 @@ impl Builder<'_> {
                     Node::Field(f) | Node::Is { field: f, .. } => {
                         if let Some(v) = self.var_of.get(f.0 as usize).copied().flatten() {
                             d.vars.push(v);
+                        } else if *f == self.schema.request_id {
+                            // The channel and the currency are fixed per
+                            // policy; the request id is free text.
+                            d.unmodelled = true;
                         }
                     }
                     Node::Builtin(crate::check::hir::Builtin::Refund) => d.refund = true,
@@ -671,7 +694,11 @@ impl Builder<'_> {
                 }
                 FieldType::String => {
                     let texts = self.strings.get(&f).cloned().unwrap_or_default();
-                    let mut other = String::from("W-1");
+                    let mut other = String::from(if f == self.schema.request_id {
+                        "witness"
+                    } else {
+                        "W-1"
+                    });
                     while texts.iter().any(|t| **t == *other) {
                         other.push('0');
                     }
@@ -684,8 +711,9 @@ impl Builder<'_> {
                     }
                 }
                 FieldType::Int { min, max } => {
-                    let lo = min.map(Decimal::from);
-                    let hi = max.map(Decimal::from);
+                    // A request's integer fits an `i64`: no atom lies past it.
+                    let lo = Some(Decimal::from(min.unwrap_or(i64::MIN)));
+                    let hi = Some(Decimal::from(max.unwrap_or(i64::MAX)));
                     let mk = |d: Decimal| {
                         use rust_decimal::prelude::ToPrimitive;
                         Value::Int(d.to_i64().unwrap_or(0))
@@ -887,10 +915,9 @@ mod dates {
             let mut seen = vec![false; target.policy.nodes.len()];
             for root in roots(target.policy) {
                 walk(target.policy, root, &mut |id, node| {
-                    let pure = info
-                        .deps
-                        .get(id.0 as usize)
-                        .is_some_and(|d| d.vars.as_slice() == [dates] && !d.refund && !d.decided);
+                    let pure = info.deps.get(id.0 as usize).is_some_and(|d| {
+                        d.vars.as_slice() == [dates] && !d.refund && !d.decided && !d.unmodelled
+                    });
                     let test = matches!(
                         node,
                         Node::Cmp(..) | Node::Within { .. } | Node::Is { .. } | Node::In { .. }
@@ -955,6 +982,28 @@ mod dates {
                 continue;
             };
             let p = target.policy;
+            // The offsets tried are where one shift or window ends from a
+            // date: a window or shift from a shifted date, or shifted
+            // dates compared, end elsewhere (`requested_at + 20 days >=
+            // order.delivered_at + 30 days` changes 10 days on).
+            let shifted = |n: NodeId| matches!(p.node(strip(p, n)), Some(Node::DateShift { .. }));
+            let composed = match p.node(*id) {
+                Some(Node::Cmp(_, l, r)) => shifted(*l) && shifted(*r),
+                _ => false,
+            };
+            let mut nested = false;
+            walk(p, *id, &mut |_, node| match node {
+                Node::Within { value, anchor, .. } => nested |= shifted(*value) || shifted(*anchor),
+                Node::DateShift { date, .. } => nested |= shifted(*date),
+                _ => {}
+            });
+            if composed || nested {
+                inexact = Some(
+                    "a window or shift starts from a shifted date, or two shifted dates are \
+                     compared; the analysis tries each date where one shift ends"
+                        .to_owned(),
+                );
+            }
             walk(p, *id, &mut |_, node| match node {
                 Node::Field(f) | Node::Is { field: f, .. } if !read.contains(f) => {
                     read.push(*f);
@@ -983,8 +1032,12 @@ mod dates {
                 Node::Const(Value::Date(d)) => consts.push(*d),
                 _ => {}
             });
+            let raw = |n: &NodeId| matches!(p.node(strip(p, *n)), Some(Node::Field(_)));
+            // Two timestamps compared as such: equal ones are tried too.
+            if let Some(Node::In { value, list, .. }) = p.node(*id) {
+                same_day |= raw(value) && list.iter().any(raw);
+            }
             if let Some(Node::Cmp(_, l, r)) = p.node(*id) {
-                let raw = |n: &NodeId| matches!(p.node(strip(p, *n)), Some(Node::Field(_)));
                 same_day |= raw(l) && raw(r);
                 // A shift on the side of the value being compared: exact
                 // only when it does not depend on the calendar.

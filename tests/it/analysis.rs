@@ -1043,3 +1043,137 @@ fn a_delivery_before_the_calendar_is_explored() {
         "{report:#?}"
     );
 }
+
+/// A test of the request id against a text cuts the ids into those texts
+/// and one other. It once was taken as decided at the witnesses' id:
+/// `request_id == "VIP-1"` was reported never true, and a policy whose
+/// only rule tests `request_id != "VIP-1"` checked clean, then failed with
+/// `rpl::eval::internal` on the request `VIP-1`.
+#[test]
+fn a_test_on_the_request_id_is_decided_per_id() {
+    let tmp = util::tempdir();
+    let compiled = with_rule_before_fault_return(tmp.path(), "request_id == \"VIP-1\"");
+    let found = verified(&compiled, "request_id == VIP-1");
+    assert!(
+        !found.iter().any(|f| &*f.rule == "late_no_reason"),
+        "{found:#?}"
+    );
+
+    let tmp = util::tempdir();
+    let compiled = mall_only(
+        tmp.path(),
+        "    rule vip {\n        when request_id != \"VIP-1\"\n        deny\n    }\n",
+    );
+    assert_eq!(rpl::analysis::gaps(&compiled).len(), 1);
+    let found = verified(&compiled, "request_id != VIP-1");
+    let gap = found
+        .iter()
+        .find(|f| f.kind == FindingKind::NoFallback { exact: true })
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    let witness = gap.witness_json.as_ref().unwrap();
+    assert_eq!(witness["request_id"], "VIP-1", "{witness}");
+}
+
+/// The official mall with `rules` in place of its own (the other channels'
+/// policies removed).
+fn mall_only(tmp: &Path, rules: &str) -> Compiled {
+    let policies = util::frozen_copy(tmp);
+    for name in ["offline_store.rpl", "partner_platform.rpl"] {
+        std::fs::remove_file(policies.join(name)).unwrap();
+    }
+    let mall = policies.join("official_mall.rpl");
+    let text = std::fs::read_to_string(&mall).unwrap();
+    let (head, _) = text.split_once("    use core").unwrap();
+    std::fs::write(&mall, format!("{head}{rules}}}\n")).unwrap();
+    compile_dir(&policies).unwrap()
+}
+
+/// An integer past the largest `i64` is no request's: the atom beyond a
+/// comparison with `9223372036854775807` once held the sample 0 (below
+/// `item.quantity`'s minimum), which no rule decided: a false
+/// `no_fallback`, so the engine refused a policy that decides every
+/// request.
+#[test]
+fn no_atom_lies_past_the_largest_integer() {
+    let tmp = util::tempdir();
+    let compiled = mall_only(
+        tmp.path(),
+        "    rule any {\n        when item.quantity >= 1 or item.quantity == 9223372036854775807\n        deny\n    }\n",
+    );
+    assert!(rpl::analysis::gaps(&compiled).is_empty());
+    let found = verified(&compiled, "quantity == i64::MAX");
+    assert!(
+        !found
+            .iter()
+            .any(|f| matches!(f.kind, FindingKind::NoFallback { .. })),
+        "{found:#?}"
+    );
+}
+
+/// The date atoms try each date where one shift or window ends from the
+/// other: two shifted dates compared change elsewhere (`requested_at + 20
+/// days >= order.delivered_at + 30 days` 10 days after delivery), as does a
+/// window from a shifted date. Such tests once passed for exact: the pair
+/// below was reported never true, and rules leaving requested 10 to 13
+/// days after delivery undecided checked clean, then failed with
+/// `rpl::eval::internal`.
+#[test]
+fn shifted_dates_compared_are_not_claimed() {
+    let tmp = util::tempdir();
+    for (i, when) in [
+        "requested_at + 20 days >= order.delivered_at + 30 days\n            \
+         and requested_at + 20 days <= order.delivered_at + 33 days",
+        "not (requested_at within 20 days after (order.delivered_at + 10 days))\n            \
+         and requested_at > order.delivered_at + 12 days",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tmp.path().join(i.to_string());
+        std::fs::create_dir(&dir).unwrap();
+        let compiled = with_rule_before_fault_return(&dir, when);
+        let found = verified(&compiled, when);
+        assert!(
+            !found.iter().any(|f| &*f.rule == "late_no_reason"),
+            "{when}: {found:#?}"
+        );
+    }
+
+    let compiled = mall_only(
+        tmp.path(),
+        "    rule early {\n        when requested_at + 20 days < order.delivered_at + 30 days\n        deny\n    }\n\n    \
+         rule late {\n        when requested_at + 20 days > order.delivered_at + 33 days\n        deny\n    }\n\n    \
+         rule undelivered {\n        when order.delivered_at is absent\n        deny\n    }\n",
+    );
+    assert_eq!(rpl::analysis::gaps(&compiled).len(), 1);
+    let req = compiled
+        .schema
+        .decode_json(
+            r#"{"request_id": "r", "channel": "official_mall",
+                "requested_at": "2025-06-14T10:00:00+08:00", "reason": "no_reason",
+                "order": {"order_id": "o", "placed_at": "2025-06-01T10:00:00+08:00",
+                          "delivered_at": "2025-06-02T10:00:00+08:00"},
+                "item": {"sku": "s", "category": "phone", "paid_amount": "100.00",
+                         "quantity": 1, "condition": "unopened"},
+                "payment": {"method": "alipay", "currency": "CNY"}}"#,
+        )
+        .unwrap();
+    assert_eq!(
+        outcome(&compiled, &req),
+        Err("rpl::eval::internal".to_owned())
+    );
+}
+
+/// `requested_at in [order.delivered_at]` holds for equal timestamps: the
+/// date atoms try them, as for `==` (it was reported never true).
+#[test]
+fn a_timestamp_in_a_list_of_timestamps_can_be_equal() {
+    let tmp = util::tempdir();
+    let compiled =
+        with_rule_before_fault_return(tmp.path(), "requested_at in [order.delivered_at]");
+    let found = verified(&compiled, "requested_at in [order.delivered_at]");
+    assert!(
+        !found.iter().any(|f| &*f.rule == "late_no_reason"),
+        "{found:#?}"
+    );
+}

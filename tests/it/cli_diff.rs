@@ -396,3 +396,48 @@ fn usage_errors() {
     let out = rpl(tmp.path(), &["diff", "missing-a", "missing-b"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A rule for one request id is a change: the ids the policies compare
+/// with are regions of their own (the diff once tried the witnesses' id
+/// only, and said `no changes`).
+#[test]
+fn a_rule_for_one_request_id_is_a_change() {
+    let tmp = tempdir();
+    let (old, new) = versions(
+        tmp.path(),
+        "common.rpl",
+        "rules core {\n",
+        "rules core {\n    rule vip {\n        when request_id == \"VIP-1\"\n        deny\n    }\n\n",
+    );
+    let (code, report) = json_diff(tmp.path(), &old, &new);
+    assert_eq!(code, Some(1), "{report:#}");
+    let changes = report["changes"].as_array().unwrap();
+    assert!(!changes.is_empty(), "{report:#}");
+    for c in changes {
+        assert_eq!(c["witness"]["request_id"], "VIP-1", "{c:#}");
+        assert_eq!(c["new"]["rule"], "vip", "{c:#}");
+    }
+}
+
+/// A changed time zone moves the dates of requests near midnight, which
+/// the regions' sample hours do not reach: said in a note (the diff itself
+/// finds nothing).
+#[test]
+fn a_changed_time_zone_is_noted() {
+    let tmp = tempdir();
+    let (old, new) = versions(
+        tmp.path(),
+        "official_mall.rpl",
+        "timezone = \"Asia/Shanghai\"",
+        "timezone = \"UTC\"",
+    );
+    let (_, report) = json_diff(tmp.path(), &old, &new);
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("official_mall: the time zone changed")),
+        "{report:#}"
+    );
+}
