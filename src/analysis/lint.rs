@@ -94,7 +94,7 @@ pub fn gaps(compiled: &Compiled) -> Vec<Diagnostic> {
             };
             let space = Space::new(&[target])?;
             let full = explore(&space, &[target], rules_query());
-            gap(&space, compiled, i, p, &full)
+            gap(&space, i, p, &full)
         })
         .map(|f| diagnostic(compiled, &f))
         .collect()
@@ -117,13 +117,10 @@ fn complete(e: &Exploration) -> bool {
     e.sampled.is_empty() && !e.truncated
 }
 
-fn gap(
-    space: &Space,
-    compiled: &Compiled,
-    index: usize,
-    p: &CompiledPolicy,
-    full: &Exploration,
-) -> Option<Finding> {
+/// Requests no rule decides, as a finding: exact with a witness, or, for
+/// a policy without a rule without `when` whose exploration only
+/// sampled, the gap it cannot rule out.
+fn gap(space: &Space, index: usize, p: &CompiledPolicy, full: &Exploration) -> Option<Finding> {
     let region = full
         .regions
         .iter()
@@ -140,15 +137,10 @@ fn gap(
         rule: Arc::clone(&p.name),
         policies: vec![Arc::clone(&p.name)],
         node: None,
-        span: policy_span(compiled, p),
+        span: p.name_span,
         witness_json: req.as_ref().map(|r| space.json(r)),
         witness: req,
     })
-}
-
-/// Where a policy is named: its first rule's file, else nothing better.
-fn policy_span(_compiled: &Compiled, p: &CompiledPolicy) -> Span {
-    p.name_span
 }
 
 fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec<Finding> {
@@ -162,7 +154,7 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
     };
     let mut out = Vec::new();
     let full = explore(&space, &targets, rules_query());
-    if let Some(f) = gap(&space, compiled, index, p, &full) {
+    if let Some(f) = gap(&space, index, p, &full) {
         out.push(f);
     }
     let finding =
