@@ -23,15 +23,42 @@ use crate::request::Request;
 
 /// One version's answer for a witness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "SideJson")]
 pub struct Side {
     /// `approve`, `deny`, `review`, or `error`.
     pub decision: String,
-    /// The rule that decided (or the error's code).
+    /// The rule that decided (or, for `error`, the error's code).
     pub rule: String,
     pub amount: Option<String>,
     pub route: Option<String>,
     /// `earliest..latest`.
     pub settlement: Option<String>,
+}
+
+/// A side as JSON shows it: an error's code as `error`, not as a rule.
+#[derive(Serialize)]
+struct SideJson {
+    decision: String,
+    rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    amount: Option<String>,
+    route: Option<String>,
+    settlement: Option<String>,
+}
+
+impl From<Side> for SideJson {
+    fn from(s: Side) -> SideJson {
+        let error = s.decision == "error";
+        SideJson {
+            rule: (!error).then(|| s.rule.clone()),
+            error: error.then_some(s.rule),
+            decision: s.decision,
+            amount: s.amount,
+            route: s.route,
+            settlement: s.settlement,
+        }
+    }
 }
 
 impl Side {
@@ -167,6 +194,11 @@ pub fn diff(old: &Compiled, new: &Compiled) -> Result<DiffReport, DiffError> {
             (o, n) => whole_channel(old, o, new, n, &channel, &mut report),
         }
     }
+    // Changes of decision first; those where a version fails (most often
+    // dates at the edges of a calendar) after them.
+    report
+        .changes
+        .sort_by_key(|c| c.old.decision == "error" || c.new.decision == "error");
     Ok(report)
 }
 
@@ -323,22 +355,35 @@ fn channel_diff(
         c.request = req;
     }
     let changes = group(changes);
+    // One note per test text: `(official_mall, old and new)` when both
+    // versions hold it.
+    let mut sampled: Vec<(String, bool, Vec<&str>)> = Vec::new();
     for (t, node) in &e.sampled {
         let Some(target) = targets.get(*t) else {
             continue;
         };
-        let text = target.compiled.sources.slice(target.policy.span(*node));
-        let which = if *t == 0 { "old" } else { "new" };
+        let text = target
+            .compiled
+            .sources
+            .slice(target.policy.span(*node))
+            .to_owned();
         let refund = space.deps(*t, *node).is_some_and(|d| d.refund);
+        let which = if *t == 0 { "old" } else { "new" };
+        match sampled.iter_mut().find(|(x, _, _)| *x == text) {
+            Some((_, _, sides)) if !sides.contains(&which) => sides.push(which),
+            Some(_) => {}
+            None => sampled.push((text, refund, vec![which])),
+        }
+    }
+    for (text, refund, sides) in sampled {
+        let sides = sides.join(" and ");
         let note = if refund {
             format!(
-                "`{text}` ({which} `{}`) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)",
-                target.policy.name
+                "`{text}` (`{channel}`, {sides}) compares computed amounts: only sample values were tried (a cent either side of each amount in the policies)"
             )
         } else {
             format!(
-                "`{text}` ({which} `{}`) is not decided part by part: only sample requests were tried",
-                target.policy.name
+                "`{text}` (`{channel}`, {sides}) is not decided part by part: only sample requests were tried"
             )
         };
         if !report.notes.contains(&note) {
@@ -608,8 +653,10 @@ fn date_tests(space: &Space, targets: &[Target<'_>], region: &Region) -> Vec<Str
     if cell.count_ones(..) == var.atoms.len() {
         return Vec::new();
     }
-    // Per test text: its truth per target over the region's date atoms.
+    // Per test text: its truth per target over the region's date atoms,
+    // and the named constants it reads, as each version defines them.
     let mut tests: Vec<(String, [BTreeSet<String>; 2])> = Vec::new();
+    let mut constants: Vec<(String, [Vec<String>; 2])> = Vec::new();
     let mut req = space.base.clone();
     for (t, target) in targets.iter().enumerate().take(2) {
         for (test, node) in space.date_tests(t, target) {
@@ -633,10 +680,31 @@ fn date_tests(space: &Space, targets: &[Target<'_>], region: &Region) -> Vec<Str
             if let Some(slot) = tests.get_mut(i).and_then(|(_, s)| s.get_mut(t)) {
                 slot.extend(seen);
             }
+            for (name, value) in target.policy.constants.get(&node).into_iter().flatten() {
+                let j = match constants.iter().position(|(n, _)| **n == **name) {
+                    Some(j) => j,
+                    None => {
+                        constants.push((name.to_string(), Default::default()));
+                        constants.len() - 1
+                    }
+                };
+                if let Some(slot) = constants.get_mut(j).and_then(|(_, v)| v.get_mut(t))
+                    && !slot.contains(&value.to_string())
+                {
+                    slot.push(value.to_string());
+                }
+            }
         }
     }
+    // A test reads as the policy writes it (`within return_window`); the
+    // value behind a name, where the versions differ, says what changed.
+    let changed: Vec<String> = constants
+        .into_iter()
+        .filter(|(_, [a, b])| a != b && !a.is_empty() && !b.is_empty())
+        .map(|(name, [a, b])| format!("{name} = {} in old, {} in new", a.join(", "), b.join(", ")))
+        .collect();
     let one = |s: &BTreeSet<String>| (s.len() == 1).then(|| s.iter().next().cloned()).flatten();
-    tests
+    let tests = tests
         .into_iter()
         .filter_map(|(text, [old, new])| match (one(&old), one(&new)) {
             (Some(a), Some(b)) if a == b => Some(format!("`{text}` is {a}")),
@@ -644,6 +712,6 @@ fn date_tests(space: &Space, targets: &[Target<'_>], region: &Region) -> Vec<Str
             (Some(a), None) if new.is_empty() => Some(format!("`{text}` is {a} (old only)")),
             (None, Some(b)) if old.is_empty() => Some(format!("`{text}` is {b} (new only)")),
             _ => None,
-        })
-        .collect()
+        });
+    tests.chain(changed).collect()
 }

@@ -7,7 +7,7 @@ type Src = crate::source::Source;
 
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 pub enum AnalysisDiagnostic {
-    #[error("policy `{policy}` decides no rule for some requests")]
+    #[error("policy `{policy}` leaves some requests undecided")]
     #[diagnostic(
         code(rpl::check::no_fallback),
         help(

@@ -19,6 +19,13 @@ use crate::report::sarif::{SarifResult, sarif_log};
   rpl check --format json                    one JSON array of diagnostics on stdout
   rpl check --format github --deny-warnings  annotations in a CI job; warnings fail too
 
+Once the policies check without error, each is also analysed over every
+request its channel can receive: rules no request reaches
+(unreachable_rule), conditions never or always true (always_false,
+always_true), requests no rule decides (no_fallback, an error) and windows
+past the calendar (past_calendar), each shown with a witness request.
+Only what the analysis proves is reported.
+
 Exit codes:
   0  no errors (warnings are allowed unless --deny-warnings)
   1  errors in the policies (or warnings, with --deny-warnings)

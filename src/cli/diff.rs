@@ -687,24 +687,61 @@ fn human(report: &DiffReport, replay: Option<&Replay>) -> String {
     if report.changes.is_empty() {
         s.push_str("no changes\n");
     } else {
-        let _ = writeln!(s, "{}", plural(report.changes.len(), "change"));
+        // The count by direction, in order of first appearance: what a
+        // reviewer reads first.
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        for c in &report.changes {
+            let kind = heading(c);
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        let by_kind: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        let _ = writeln!(
+            s,
+            "{} ({})",
+            plural(report.changes.len(), "change"),
+            visible(&by_kind.join(", "))
+        );
     }
     s
 }
 
-/// Text for a Markdown table cell: no `|`, backtick, HTML or line break
-/// can break out of it.
+/// Text for Markdown, table cells included: no `|`, HTML or line break can
+/// break out of it. Our own `code` spans become `<code>` elements, since
+/// GitHub decodes no entity inside a backtick span (`&gt;` would show).
 fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in visible(text).chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '`' => out.push_str("\\`"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
+    let text = visible(text);
+    let spans: Vec<&str> = text.split('`').collect();
+    // An odd number of parts: the backticks pair up into code spans.
+    let paired = spans.len() % 2 == 1;
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in spans.iter().enumerate() {
+        let code = paired && i % 2 == 1;
+        if !paired && i > 0 {
+            out.push_str("&#96;");
+        }
+        if code {
+            out.push_str("<code>");
+        }
+        for c in part.chars() {
+            match c {
+                '|' if code => out.push_str("&#124;"),
+                '|' => out.push_str("\\|"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '&' => out.push_str("&amp;"),
+                '*' | '_' | '[' | ']' | '\\' if !code => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\n' => out.push_str("<br>"),
+                c => out.push(c),
+            }
+        }
+        if code {
+            out.push_str("</code>");
         }
     }
     out
@@ -809,11 +846,7 @@ fn markdown(report: &DiffReport, replay: Option<&Replay>) -> String {
     if !report.notes.is_empty() {
         s.push_str("Notes:\n\n");
         for note in &report.notes {
-            let note = visible(note)
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;");
-            let _ = writeln!(s, "- {note}");
+            let _ = writeln!(s, "- {}", cell(note));
         }
     }
     s

@@ -147,8 +147,23 @@ pub fn explain_with(
         }
         Some(found) => {
             let _ = writeln!(s, "\nwould be approved if:");
+            // `reason were a`, `reason were b`: one line, `reason were a or b`.
+            let mut lines: Vec<(Option<&str>, String)> = Vec::new();
             for c in found {
-                let _ = writeln!(s, "  {}", v(&c.text));
+                let (head, value) = match c.text.split_once(" were ") {
+                    Some((h, val)) if !h.contains(' ') && !val.contains(' ') => (Some(h), val),
+                    _ => (None, c.text.as_str()),
+                };
+                match lines.last_mut() {
+                    Some((Some(h), line)) if head == Some(*h) => {
+                        line.push_str(" or ");
+                        line.push_str(value);
+                    }
+                    _ => lines.push((head, c.text.clone())),
+                }
+            }
+            for (_, line) in lines {
+                let _ = writeln!(s, "  {}", v(&line));
             }
         }
         None => {}
