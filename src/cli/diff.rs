@@ -94,7 +94,9 @@ pub struct DiffArgs {
     pub max_request_size: u64,
 }
 
-const NOT_DONE: &str = "nothing was compared";
+/// What a version that does not load stops, naming which one.
+const OLD_NOT_DONE: &str = "nothing was compared: the old version does not load";
+const NEW_NOT_DONE: &str = "nothing was compared: the new version does not load";
 
 pub fn run(args: DiffArgs) -> ExitCode {
     let (old, new) = match engines(&args) {
@@ -192,8 +194,8 @@ struct Json<'a> {
 fn engines(args: &DiffArgs) -> Result<(Engine, Engine), ExitCode> {
     match (&args.git, args.dirs.as_slice()) {
         (None, [old, new]) => {
-            let old = engine(Some(old), NOT_DONE)?;
-            let new = engine(Some(new), NOT_DONE)?;
+            let old = engine(Some(old), OLD_NOT_DONE)?;
+            let new = engine(Some(new), NEW_NOT_DONE)?;
             Ok((old, new))
         }
         (None, _) => {
@@ -216,13 +218,13 @@ fn engines(args: &DiffArgs) -> Result<(Engine, Engine), ExitCode> {
                     return Err(ExitCode::Usage);
                 }
             };
-            let new = engine(Some(&dir), NOT_DONE)?;
+            let new = engine(Some(&dir), NEW_NOT_DONE)?;
             let sources = git_sources(rev, &dir).map_err(|message| {
                 eprintln!("error: {}", visible(&message));
                 ExitCode::Usage
             })?;
             let old = Engine::from_sources(&sources)
-                .map_err(|failure| show_load_failure(&failure, NOT_DONE))?;
+                .map_err(|failure| show_load_failure(&failure, OLD_NOT_DONE))?;
             Ok((old, new))
         }
     }
