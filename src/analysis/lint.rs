@@ -1,6 +1,6 @@
 //! The lints that need the request space, each with a witness request.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -55,14 +55,36 @@ pub struct Finding {
 /// Every finding, policy by policy; one about a rule several policies
 /// share is reported once, naming them all.
 pub fn findings(compiled: &Compiled) -> Vec<Finding> {
-    let per_policy: Vec<Vec<Finding>> = compiled
+    analyse(compiled).0
+}
+
+/// The findings, and where the analysis held claims back: each test it
+/// could only sample, as `` `refund > high_value_threshold` (common.rpl:178:14) ``.
+pub fn analyse(compiled: &Compiled) -> (Vec<Finding>, Vec<String>) {
+    let per_policy: Vec<(Vec<Finding>, BTreeSet<NodeId>)> = compiled
         .policies
         .par_iter()
         .enumerate()
         .map(|(i, p)| policy_findings(compiled, i, p))
         .collect();
+    let mut held_back: Vec<String> = Vec::new();
+    for ((_, sampled), p) in per_policy.iter().zip(&compiled.policies) {
+        for node in sampled {
+            let span = p.span(*node);
+            let text = compiled
+                .sources
+                .slice(span)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = format!("`{text}` ({})", compiled.location(span));
+            if !held_back.contains(&line) {
+                held_back.push(line);
+            }
+        }
+    }
     let mut out: Vec<Finding> = Vec::new();
-    for f in per_policy.into_iter().flatten() {
+    for f in per_policy.into_iter().flat_map(|(f, _)| f) {
         let key = |g: &Finding| {
             (
                 std::mem::discriminant(&g.kind),
@@ -76,7 +98,7 @@ pub fn findings(compiled: &Compiled) -> Vec<Finding> {
             None => out.push(f),
         }
     }
-    out
+    (out, held_back)
 }
 
 /// Only what makes a policy unusable: requests no rule decides. Cheap for
@@ -143,17 +165,23 @@ fn gap(space: &Space, index: usize, p: &CompiledPolicy, full: &Exploration) -> O
     })
 }
 
-fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec<Finding> {
+/// A policy's findings, and the tests its explorations could only sample.
+fn policy_findings(
+    compiled: &Compiled,
+    index: usize,
+    p: &CompiledPolicy,
+) -> (Vec<Finding>, BTreeSet<NodeId>) {
     let target = Target {
         compiled,
         policy: p,
     };
     let targets = [target];
     let Some(space) = Space::new(&targets) else {
-        return Vec::new();
+        return (Vec::new(), BTreeSet::new());
     };
     let mut out = Vec::new();
     let full = explore(&space, &targets, rules_query());
+    let mut sampled: BTreeSet<NodeId> = full.sampled.iter().map(|(_, n)| *n).collect();
     if let Some(f) = gap(&space, index, p, &full) {
         out.push(f);
     }
@@ -209,6 +237,7 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
                 probe: Some((0, node, phase == Phase::After)),
             };
             let e = explore(&space, &targets, query);
+            sampled.extend(e.sampled.iter().map(|(_, n)| *n));
             if !complete(&e) {
                 continue;
             }
@@ -310,7 +339,7 @@ fn policy_findings(compiled: &Compiled, index: usize, p: &CompiledPolicy) -> Vec
     }
 
     out.extend(calendar);
-    out
+    (out, sampled)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,7 +22,7 @@ pub mod search;
 pub mod space;
 
 pub use error::AnalysisDiagnostic;
-pub use lint::{Finding, FindingKind, diagnostic, findings, gaps};
+pub use lint::{Finding, FindingKind, analyse, diagnostic, findings, gaps};
 
 use crate::compile::{Compiled, CompiledPolicy};
 use crate::request::Request;
@@ -172,7 +172,9 @@ pub fn add_lints(checked: &mut crate::check::Checked, focus: Option<&[String]>) 
                 .filter(|p| f.policies.contains(&p.name))
                 .any(|p| named(p.name_span.file))
     };
-    let found: Vec<Finding> = findings(&compiled).into_iter().filter(wanted).collect();
+    let (found, held_back) = analyse(&compiled);
+    let found: Vec<Finding> = found.into_iter().filter(wanted).collect();
+    checked.notes = held_back;
     let mut errors = false;
     for f in &found {
         let d = lint::diagnostic(&compiled, f);

@@ -41,6 +41,9 @@ pub struct Checked {
     /// The syntax tree of every file read (with its comments), `None`
     /// where the file did not parse: what a formatter or an editor needs.
     pub files: Vec<(FileId, Option<ast::File>)>,
+    /// What a later look held back, for people (not diagnostics): the
+    /// tests the analysis could only sample, so no lint rests on them.
+    pub notes: Vec<String>,
 }
 
 impl Checked {
@@ -55,6 +58,7 @@ impl Checked {
             program: None,
             sources: Arc::default(),
             files: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -72,6 +76,7 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
             program: None,
             sources: Arc::new(files.sources),
             files: files.files,
+            notes: Vec::new(),
         };
     };
     let complete = files.complete();
@@ -130,6 +135,7 @@ pub fn check(input: &Sources, focus: Option<&[String]>) -> Checked {
         program,
         sources,
         files: files.files,
+        notes: Vec::new(),
     }
 }
 

@@ -83,6 +83,23 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     write!(stderr, "{}", render_human(d.as_ref(), color, term_width()))
                 })
                 .and_then(|()| {
+                    // Said, not reported: nothing to fix, but a silent
+                    // check should not read as a proof it is not.
+                    if !checked.notes.is_empty() {
+                        writeln!(
+                            stderr,
+                            "note: the analysis could only sample {}, so no lint rests on {}:",
+                            plural(checked.notes.len(), "test"),
+                            if checked.notes.len() == 1 {
+                                "it"
+                            } else {
+                                "them"
+                            }
+                        )?;
+                        for n in &checked.notes {
+                            writeln!(stderr, "  {}", crate::report::escape::visible(n))?;
+                        }
+                    }
                     let files = checked
                         .sources
                         .iter()
