@@ -23,7 +23,7 @@ use crate::eval::output::format_amount;
 use crate::load::{MAX_FILE_SIZE, io_reason};
 use crate::report::diagnostics::render_human;
 use crate::report::escape::{json_line, json_pretty, visible};
-use crate::report::sarif::{SarifLevel, SarifLocation, SarifRegion, SarifResult, sarif_log};
+use crate::report::sarif::{SarifLevel, SarifLocation, SarifResult, sarif_log};
 use crate::source::{Entry, Sources, Unreadable};
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -878,16 +878,7 @@ fn sarif(c: &Change, new: &Compiled) -> SarifResult {
         .and_then(|r| {
             let file = new.sources.get(r.name_span.file)?;
             let (line, _) = file.line_col(r.name_span.start);
-            Some(SarifLocation {
-                file: file.name.clone(),
-                region: Some(SarifRegion {
-                    start_line: line,
-                    start_column: None,
-                    end_line: None,
-                    end_column: None,
-                }),
-                message: None,
-            })
+            Some(SarifLocation::at_line(&file.name, line))
         });
     let witness = json_line(&c.witness).unwrap_or_default();
     SarifResult {

@@ -49,6 +49,22 @@ pub struct SarifLocation {
     pub message: Option<String>,
 }
 
+impl SarifLocation {
+    /// A whole line of a file.
+    pub fn at_line(file: &str, line: usize) -> SarifLocation {
+        SarifLocation {
+            file: file.to_owned(),
+            region: Some(SarifRegion {
+                start_line: line,
+                start_column: None,
+                end_line: None,
+                end_column: None,
+            }),
+            message: None,
+        }
+    }
+}
+
 /// Lines and columns are 1-based, columns in UTF-16 code units; the end
 /// column is that of the character after the region. A region of whole
 /// lines gives no columns.

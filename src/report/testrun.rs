@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::decision::{self, rule_text};
 use super::diagnostics::record;
 use super::escape::visible as v;
-use super::sarif::{SarifLevel, SarifLocation, SarifRegion, SarifResult, sarif_log};
+use super::sarif::{SarifLevel, SarifLocation, SarifResult, sarif_log};
 use crate::engine::Outcome;
 use crate::eval::RuleTrace;
 use crate::testing::coverage::Coverage;
@@ -477,7 +477,7 @@ pub fn sarif(
                 rule_description: Some("a policy test case failed".to_owned()),
                 level: SarifLevel::Error,
                 message: format!("case `{}` failed: {}", case.name, mismatches_text(case)),
-                location: Some(at_line(&file.name, case.line)),
+                location: Some(SarifLocation::at_line(&file.name, case.line)),
                 related: Vec::new(),
             });
         }
@@ -515,23 +515,10 @@ pub fn sarif(
     sarif_log(results)
 }
 
-fn at_line(file: &str, line: usize) -> SarifLocation {
-    SarifLocation {
-        file: file.to_owned(),
-        region: Some(SarifRegion {
-            start_line: line,
-            start_column: None,
-            end_line: None,
-            end_column: None,
-        }),
-        message: None,
-    }
-}
-
 /// A `file:line:column` location as SARIF's (the column left out: it
 /// counts characters, SARIF UTF-16 units).
 fn location_of(location: &str) -> Option<SarifLocation> {
     let mut parts = location.rsplitn(3, ':');
     let (_, line, file) = (parts.next()?, parts.next()?, parts.next()?);
-    Some(at_line(file, line.parse().ok()?))
+    Some(SarifLocation::at_line(file, line.parse().ok()?))
 }
