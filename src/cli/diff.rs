@@ -268,6 +268,10 @@ fn git_sources(rev: &str, dir: &Path) -> Result<Sources, String> {
                 top.display()
             )
         })?;
+    // A revision is never read as an option of git.
+    if rev.starts_with('-') {
+        return Err(format!("`{rev}` is not a revision: it starts with `-`"));
+    }
     let commit = git(
         &top,
         &[

@@ -373,6 +373,18 @@ fn git_compares_a_revision_with_the_working_tree() {
         "{}",
         util::stderr(&out)
     );
+    // A revision that git would read as an option is refused before git
+    // runs: `--output=FILE` would have it write a file.
+    let written = repo.join("written");
+    let option = format!("--git=--output={}", written.display());
+    let out = rpl(&repo, &["diff", &option, "policies"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        util::stderr(&out).contains("starts with `-`"),
+        "{}",
+        util::stderr(&out)
+    );
+    assert!(!written.exists());
     let outside = tmp.path().join("outside");
     util::frozen_copy(&outside);
     // (The temporary directory is inside this repository's checkout.)
