@@ -84,6 +84,10 @@ pub struct EvalArgs {
     /// or with K, M, G: 1K = 1024)
     #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_REQUEST, value_parser = parse_size)]
     pub max_request_size: u64,
+    /// Decide a batch on N threads; the output is the same for any N
+    /// [default: one per core]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Args, Debug)]
@@ -185,13 +189,33 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
+    if args.threads.is_some() && args.batch.is_none() {
+        eprintln!("error: `--threads` is how many threads decide a `--batch`; name the batch");
+        return ExitCode::Usage;
+    }
     let engine = match engine(args.policies.as_deref(), "no request was decided") {
         Ok(e) => e,
         Err(code) => return code,
     };
     if let Some(batch) = &args.batch {
         let limit = args.max_request_size;
-        return run_batch(&engine, batch, args.output.as_deref(), args.explain, limit);
+        let pool = match args.threads {
+            None => None,
+            Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.get()).build() {
+                Ok(pool) => Some(pool),
+                Err(e) => {
+                    eprintln!("error: cannot start {n} threads: {e}");
+                    return ExitCode::Usage;
+                }
+            },
+        };
+        let batch_run = Batch {
+            engine: &engine,
+            explain: args.explain,
+            limit,
+            pool: pool.as_ref(),
+        };
+        return batch_run.run(batch, args.output.as_deref());
     }
     let mut out = Output::stdout();
     let mut failed = false;
@@ -347,90 +371,142 @@ fn json_text(outcome: &(impl serde::Serialize + ?Sized)) -> String {
     })
 }
 
-/// One output line per input line, in order: a decision or an error
-/// object carrying the line number. The output file, if any, is written
-/// whole or not at all.
-fn run_batch(
-    engine: &Engine,
-    input: &Path,
-    output: Option<&Path>,
+/// Lines decided together: enough to keep every thread busy, few enough
+/// (with [`CHUNK_BYTES`]) that memory stays flat however long the input.
+const CHUNK_LINES: usize = 1024;
+/// The most bytes of input a chunk holds (a chunk ends at the line that
+/// passes it).
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// A batch run: the engine, and the threads it decides on (`None`: rayon's
+/// pool, one per core).
+struct Batch<'a> {
+    engine: &'a Engine,
     explain: bool,
     limit: u64,
-) -> ExitCode {
-    let unreadable = |e: &std::io::Error| {
-        let e = RequestError::Io {
-            path: input.display().to_string(),
-            message: format!("cannot read the batch: {}", io_reason(e)),
-            help: Some("check that the path names a readable JSON Lines file".to_owned()),
+    pool: Option<&'a rayon::ThreadPool>,
+}
+
+/// One line read: its number, and its bytes or why it has none.
+type ReadLine = (u64, Result<Vec<u8>, RequestError>);
+
+impl Batch<'_> {
+    /// One output line per input line, in order: a decision or an error
+    /// object carrying the line number. Lines are read in chunks, each
+    /// decided in parallel and written in input order, so the output is
+    /// the same byte for byte on any number of threads. The output file,
+    /// if any, is written whole or not at all.
+    fn run(&self, input: &Path, output: Option<&Path>) -> ExitCode {
+        let unreadable = |e: &std::io::Error| {
+            let e = RequestError::Io {
+                path: input.display().to_string(),
+                message: format!("cannot read the batch: {}", io_reason(e)),
+                help: Some("check that the path names a readable JSON Lines file".to_owned()),
+            };
+            show_file_error(input, &e);
+            ExitCode::Usage
         };
-        show_file_error(input, &e);
-        ExitCode::Usage
-    };
-    let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(input) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => return unreadable(&e),
-        }
-    };
-    let mut out = match output {
-        Some(p) => match Output::file(p, &[input]) {
-            Ok(o) => o,
-            Err(message) => {
-                eprintln!("error: {}", visible(&message));
-                return ExitCode::Usage;
+        let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            match std::fs::File::open(input) {
+                Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+                Err(e) => return unreadable(&e),
             }
-        },
-        None => Output::stdout(),
-    };
-    let mut lines = Lines::new(reader, limit);
-    let (mut records, mut errors) = (0u64, 0u64);
-    loop {
-        let (number, line) = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
+        };
+        let mut out = match output {
+            Some(p) => match Output::file(p, &[input]) {
+                Ok(o) => o,
+                Err(message) => {
+                    eprintln!("error: {}", visible(&message));
+                    return ExitCode::Usage;
+                }
+            },
+            None => Output::stdout(),
+        };
+        let mut lines = Lines::new(reader, self.limit);
+        let (mut records, mut errors) = (0u64, 0u64);
+        loop {
+            let (chunk, read_error) = read_chunk(&mut lines);
+            let done = chunk.is_empty();
+            for (text, failed) in self.decide(chunk) {
+                records += 1;
+                errors += u64::from(failed);
+                if let Err(e) = out.write_all(text.as_bytes()) {
+                    return write_failed(&e);
+                }
+            }
+            if let Some(e) = read_error {
                 // What was written to stdout stays; a file is not left
                 // half-written.
                 let _ = out.flush();
                 return unreadable(&e);
             }
-        };
-        let outcome = match line {
-            Ok(bytes) => batch_line(engine, bytes, explain),
-            Err(e) => failure(&e),
-        };
-        let outcome = match outcome {
-            Outcome::Failure(mut f) => {
-                errors += 1;
-                f.line = Some(number);
-                Outcome::Failure(f)
+            if done {
+                break;
             }
-            d => d,
-        };
-        records += 1;
-        if let Err(e) = out.write_all(json_text(&outcome).as_bytes()) {
+        }
+        if let Err(e) = out.commit() {
             return write_failed(&e);
         }
+        // With the records in a file, the terminal would otherwise show
+        // nothing: say what was written, and how many lines had an error.
+        if let Some(path) = output {
+            eprintln!(
+                "wrote {records} records to `{}`: {} decided, {errors} with an error",
+                visible(&path.display().to_string()),
+                records - errors
+            );
+        }
+        if errors > 0 {
+            ExitCode::Failure
+        } else {
+            ExitCode::Ok
+        }
     }
-    if let Err(e) = out.commit() {
-        return write_failed(&e);
+
+    /// Each line's output record, in input order, and whether it is an
+    /// error.
+    fn decide(&self, chunk: Vec<ReadLine>) -> Vec<(String, bool)> {
+        use rayon::prelude::*;
+        let one = |(number, line): &ReadLine| {
+            let outcome = match line {
+                Ok(bytes) => batch_line(self.engine, bytes, self.explain),
+                Err(e) => failure(e),
+            };
+            match outcome {
+                Outcome::Failure(mut f) => {
+                    f.line = Some(*number);
+                    (json_text(&Outcome::Failure(f)), true)
+                }
+                d => (json_text(&d), false),
+            }
+        };
+        let all = || chunk.par_iter().map(one).collect();
+        match self.pool {
+            Some(pool) => pool.install(all),
+            None => all(),
+        }
     }
-    // With the records in a file, the terminal would otherwise show
-    // nothing: say what was written, and how many lines had an error.
-    if let Some(path) = output {
-        eprintln!(
-            "wrote {records} records to `{}`: {} decided, {errors} with an error",
-            visible(&path.display().to_string()),
-            records - errors
-        );
+}
+
+/// The next chunk of lines, and the read error that ended it early.
+fn read_chunk<R: std::io::BufRead>(
+    lines: &mut Lines<R>,
+) -> (Vec<ReadLine>, Option<std::io::Error>) {
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut bytes = 0;
+    while chunk.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
+        match lines.next_line() {
+            Ok(Some((number, line))) => {
+                bytes += line.as_ref().map_or(0, |l| l.len());
+                chunk.push((number, line.map(<[u8]>::to_vec)));
+            }
+            Ok(None) => break,
+            Err(e) => return (chunk, Some(e)),
+        }
     }
-    if errors > 0 {
-        ExitCode::Failure
-    } else {
-        ExitCode::Ok
-    }
+    (chunk, None)
 }
 
 fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {

@@ -167,6 +167,56 @@ fn batch_lines_are_bounded_and_strict() {
     assert_eq!(r[3]["decision"], "approve");
 }
 
+/// A batch is read in chunks decided in parallel: whatever the number of
+/// threads, every line yields one record, in input order, and the output
+/// is the same byte for byte (3,000 lines cross several chunks).
+#[test]
+fn a_batch_is_the_same_on_any_number_of_threads() {
+    let dir = util::tempdir();
+    let ok = example_line(|_| {});
+    let other = example_line(|v| v["item"]["activated"] = true.into());
+    let long = example_line(|v| v["item"]["sku"] = "X".repeat(5000).into());
+    let lines: Vec<String> = (1..=3000)
+        .map(|i: u64| match i {
+            _ if i.is_multiple_of(97) => "{\"broken\": ".to_owned(),
+            _ if i.is_multiple_of(389) => String::new(),
+            _ if i.is_multiple_of(1000) => long.clone(),
+            _ if i.is_multiple_of(2) => other.clone(),
+            _ => ok.clone(),
+        })
+        .collect();
+    let batch = write(dir.path(), "in.jsonl", lines.join("\n") + "\n");
+    let policies = "tests/fixtures/frozen/policies";
+    let run = |threads: &str| {
+        let out = rpl(&[
+            "eval",
+            "--policies",
+            policies,
+            "--batch",
+            s(&batch),
+            "--max-request-size",
+            "4KiB",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", util::stderr(&out));
+        out.stdout
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
+    let r = records(std::str::from_utf8(&one).unwrap());
+    assert_eq!(r.len(), 3000);
+    for (i, record) in r.iter().enumerate() {
+        let n = i as u64 + 1;
+        if n.is_multiple_of(97) || n.is_multiple_of(389) || n.is_multiple_of(1000) {
+            assert_eq!(record["line"], n, "{record}");
+        } else {
+            assert!(record["decision"].is_string(), "line {n}: {record}");
+        }
+    }
+}
+
 /// `-o` naming the input, directly, through a symlink or via `..`, is
 /// refused before anything is opened for writing: the input is intact.
 #[cfg(unix)]
