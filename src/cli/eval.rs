@@ -1,7 +1,7 @@
 //! `rpl eval` and `rpl explain`: decisions for request files, stdin, or a
 //! JSON Lines batch.
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -13,6 +13,7 @@ use crate::analysis::counterfactual::{Counterfactual, counterfactuals};
 use crate::engine::{Engine, LoadFailure, Outcome};
 use crate::eval::Failure;
 use crate::load::io_reason;
+use crate::report::batch::BatchSummary;
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
 use crate::report::escape::{json_line, visible};
@@ -88,6 +89,18 @@ pub struct EvalArgs {
     /// [default: one per core]
     #[arg(long, value_name = "N")]
     pub threads: Option<std::num::NonZeroUsize>,
+    /// After a batch, its summary on stderr: counts by decision and rule,
+    /// approved refunds by route, errors by code [default: human when
+    /// stderr is a terminal, else none]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub summary: Option<SummaryFormat>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryFormat {
+    Human,
+    Json,
+    None,
 }
 
 #[derive(Args, Debug)]
@@ -189,8 +202,8 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
-    if args.threads.is_some() && args.batch.is_none() {
-        eprintln!("error: `--threads` is how many threads decide a `--batch`; name the batch");
+    if (args.threads.is_some() || args.summary.is_some()) && args.batch.is_none() {
+        eprintln!("error: `--threads` and `--summary` are about a `--batch`; name the batch");
         return ExitCode::Usage;
     }
     let engine = match engine(args.policies.as_deref(), "no request was decided") {
@@ -209,11 +222,17 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
                 }
             },
         };
+        let summary = args.summary.unwrap_or(if std::io::stderr().is_terminal() {
+            SummaryFormat::Human
+        } else {
+            SummaryFormat::None
+        });
         let batch_run = Batch {
             engine: &engine,
             explain: args.explain,
             limit,
             pool: pool.as_ref(),
+            summary,
         };
         return batch_run.run(batch, args.output.as_deref());
     }
@@ -385,6 +404,7 @@ struct Batch<'a> {
     explain: bool,
     limit: u64,
     pool: Option<&'a rayon::ThreadPool>,
+    summary: SummaryFormat,
 }
 
 /// One line read: its number, and its bytes or why it has none.
@@ -425,13 +445,12 @@ impl Batch<'_> {
             None => Output::stdout(),
         };
         let mut lines = Lines::new(reader, self.limit);
-        let (mut records, mut errors) = (0u64, 0u64);
+        let mut sums = BatchSummary::default();
         loop {
             let (chunk, read_error) = read_chunk(&mut lines);
             let done = chunk.is_empty();
-            for (text, failed) in self.decide(chunk) {
-                records += 1;
-                errors += u64::from(failed);
+            for (text, outcome) in self.decide(chunk) {
+                sums.add(&outcome);
                 if let Err(e) = out.write_all(text.as_bytes()) {
                     return write_failed(&e);
                 }
@@ -449,6 +468,8 @@ impl Batch<'_> {
         if let Err(e) = out.commit() {
             return write_failed(&e);
         }
+        let records = sums.records;
+        let errors = sums.decisions.get("error").copied().unwrap_or(0);
         // With the records in a file, the terminal would otherwise show
         // nothing: say what was written, and how many lines had an error.
         if let Some(path) = output {
@@ -458,6 +479,18 @@ impl Batch<'_> {
                 records - errors
             );
         }
+        match self.summary {
+            SummaryFormat::Human => {
+                for line in sums.human().lines() {
+                    eprintln!("{}", visible(line));
+                }
+            }
+            SummaryFormat::Json => match json_line(&sums) {
+                Ok(line) => eprint!("{line}"),
+                Err(e) => eprintln!("error: cannot write the summary: {e}"),
+            },
+            SummaryFormat::None => {}
+        }
         if errors > 0 {
             ExitCode::Failure
         } else {
@@ -465,22 +498,22 @@ impl Batch<'_> {
         }
     }
 
-    /// Each line's output record, in input order, and whether it is an
-    /// error.
-    fn decide(&self, chunk: Vec<ReadLine>) -> Vec<(String, bool)> {
+    /// Each line's output record, in input order, with its outcome.
+    fn decide(&self, chunk: Vec<ReadLine>) -> Vec<(String, Outcome)> {
         use rayon::prelude::*;
         let one = |(number, line): &ReadLine| {
             let outcome = match line {
                 Ok(bytes) => batch_line(self.engine, bytes, self.explain),
                 Err(e) => failure(e),
             };
-            match outcome {
+            let outcome = match outcome {
                 Outcome::Failure(mut f) => {
                     f.line = Some(*number);
-                    (json_text(&Outcome::Failure(f)), true)
+                    Outcome::Failure(f)
                 }
-                d => (json_text(&d), false),
-            }
+                d => d,
+            };
+            (json_text(&outcome), outcome.without_trace())
         };
         let all = || chunk.par_iter().map(one).collect();
         match self.pool {

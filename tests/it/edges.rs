@@ -207,6 +207,29 @@ fn a_batch_is_the_same_on_any_number_of_threads() {
     assert_eq!(one, run("3"));
     let r = records(std::str::from_utf8(&one).unwrap());
     assert_eq!(r.len(), 3000);
+    // The summary counts what was written.
+    let out = rpl(&[
+        "eval",
+        "--policies",
+        policies,
+        "--batch",
+        s(&batch),
+        "--max-request-size",
+        "4KiB",
+        "--summary",
+        "json",
+    ]);
+    let summary: Value = serde_json::from_str(&util::stderr(&out)).unwrap();
+    let errors = r.iter().filter(|x| x["error"].is_object()).count();
+    assert_eq!(summary["records"], 3000);
+    assert_eq!(summary["decisions"]["error"], errors);
+    let by_rule: u64 = summary["rules"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_rule as usize, 3000 - errors);
     for (i, record) in r.iter().enumerate() {
         let n = i as u64 + 1;
         if n.is_multiple_of(97) || n.is_multiple_of(389) || n.is_multiple_of(1000) {
