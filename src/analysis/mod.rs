@@ -185,3 +185,53 @@ pub fn add_lints(checked: &mut crate::check::Checked, focus: Option<&[String]>) 
         checked.program = None;
     }
 }
+
+/// One sample request per region of every policy's walk, grouped by the
+/// path it takes (`official_mall/fault_return`, `…/seven_day_no_reason +
+/// high_value_review`, `…/reject cash_online`): each reject, rule and
+/// `after` rule any request reaches, with each way to reach it. What a
+/// generator of realistic requests starts from; each is a complete JSON
+/// request, valid per the schema. Groups in policy order.
+pub fn samples(compiled: &crate::compile::Compiled) -> Vec<(String, Vec<serde_json::Value>)> {
+    let mut out: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for policy in &compiled.policies {
+        let targets = [Target { compiled, policy }];
+        let Some(space) = Space::new(&targets) else {
+            continue;
+        };
+        let query = search::Query {
+            rules: true,
+            afters: true,
+            outcomes: true,
+            ..search::Query::default()
+        };
+        for region in search::explore(&space, &targets, query).regions {
+            let name = |r: Option<&crate::compile::CompiledRule>| {
+                r.map_or_else(|| "?".to_owned(), |r| r.name.to_string())
+            };
+            let path = match region.ends.first() {
+                Some(search::End::Decided { rule, after: None }) => name(policy.rules.get(*rule)),
+                Some(search::End::Decided {
+                    rule,
+                    after: Some(a),
+                }) => format!(
+                    "{} + {}",
+                    name(policy.rules.get(*rule)),
+                    name(policy.afters.get(*a))
+                ),
+                Some(search::End::Rejected(i)) => {
+                    format!("reject {}", name(policy.rejects.get(*i)))
+                }
+                Some(search::End::Error(code)) => format!("error {code}"),
+                Some(search::End::NoRule | search::End::Open) | None => "undecided".to_owned(),
+            };
+            let key = format!("{}/{path}", policy.name);
+            let json = space.json(&witness(&space, &region));
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(json),
+                None => out.push((key, vec![json])),
+            }
+        }
+    }
+    out
+}

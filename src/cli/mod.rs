@@ -7,6 +7,7 @@ mod completions;
 mod diff;
 mod eval;
 mod fmt;
+mod generate;
 mod input;
 mod man;
 mod output;
@@ -57,6 +58,9 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// What two versions of the policies decide differently, with a request for each change
     Diff(diff::DiffArgs),
+    /// Write realistic requests as JSON Lines, for benchmarks and demos
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +103,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Man(args) => man::run(&args),
         Command::Fmt(args) => fmt::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 

@@ -418,3 +418,83 @@ policy official_mall {
     assert_eq!(r[0]["message"], "\u{1b}[8mhidden\u{1b}]52;c;cGF5\u{7}");
     assert!(raw_controls(&stdout(&out)).is_empty());
 }
+
+/// `rpl generate` (hidden): the same lines for the same seed, as many as
+/// asked, and within them every rule of every policy decides some request;
+/// `--bad 0` breaks no line, `--bad` breaks lines in request errors only.
+#[test]
+fn generated_requests_take_every_path() {
+    let dir = util::tempdir();
+    let policies = "tests/fixtures/frozen/policies";
+    let file = dir.path().join("gen.jsonl");
+    let generate = |bad: &str, out: &Path| {
+        let args = [
+            "generate",
+            "--policies",
+            policies,
+            "--count",
+            "1500",
+            "--seed",
+            "5",
+            "--bad",
+            bad,
+            "-o",
+            s(out),
+        ];
+        let done = rpl(&args);
+        assert_eq!(done.status.code(), Some(0), "{}", util::stderr(&done));
+        std::fs::read(out).unwrap()
+    };
+    let once = generate("0", &file);
+    assert_eq!(once, generate("0", &dir.path().join("again.jsonl")));
+    assert_eq!(once.iter().filter(|b| **b == b'\n').count(), 1500);
+    let out = rpl(&[
+        "eval",
+        "--policies",
+        policies,
+        "--batch",
+        s(&file),
+        "--summary",
+        "json",
+    ]);
+    let summary: Value = serde_json::from_str(&util::stderr(&out)).unwrap();
+    let engine = rpl::Engine::load(util::manifest_dir().join(policies)).unwrap();
+    for p in &engine.compiled().policies {
+        for r in &p.rules {
+            let key = format!("{}/{}", p.name, r.name);
+            assert!(
+                summary["rules"][&key].as_u64() > Some(0),
+                "{key}: {summary}"
+            );
+        }
+    }
+    let request_errors = |summary: &Value| -> u64 {
+        summary["errors"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(code, _)| code.starts_with("rpl::request::"))
+                    .map(|(_, n)| n.as_u64().unwrap())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(request_errors(&summary), 0, "{summary}");
+    let broken = dir.path().join("broken.jsonl");
+    generate("0.5", &broken);
+    let out = rpl(&[
+        "eval",
+        "--policies",
+        policies,
+        "--batch",
+        s(&broken),
+        "--summary",
+        "json",
+    ]);
+    let summary: Value = serde_json::from_str(&util::stderr(&out)).unwrap();
+    let n = request_errors(&summary);
+    assert!(
+        (500..=900).contains(&n),
+        "{n} broken lines of 1500: {summary}"
+    );
+}
