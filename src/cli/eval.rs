@@ -85,8 +85,8 @@ pub struct EvalArgs {
     /// or with K, M, G: 1K = 1024)
     #[arg(long, value_name = "SIZE", default_value = DEFAULT_MAX_REQUEST, value_parser = parse_size)]
     pub max_request_size: u64,
-    /// Decide a batch on N threads; the output is the same for any N
-    /// [default: one per core]
+    /// Decide a batch on N threads (at most 256); the output is the same
+    /// for any N [default: one per core]
     #[arg(long, value_name = "N")]
     pub threads: Option<std::num::NonZeroUsize>,
     /// After a batch, its summary on stderr: counts by decision and rule,
@@ -202,8 +202,24 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         );
         return ExitCode::Usage;
     }
-    if (args.threads.is_some() || args.summary.is_some()) && args.batch.is_none() {
-        eprintln!("error: `--threads` and `--summary` are about a `--batch`; name the batch");
+    if args.batch.is_none() {
+        let given = match (args.threads.is_some(), args.summary.is_some()) {
+            (true, true) => Some("`--threads` and `--summary` are"),
+            (true, false) => Some("`--threads` is"),
+            (false, true) => Some("`--summary` is"),
+            (false, false) => None,
+        };
+        if let Some(given) = given {
+            eprintln!("error: {given} about a `--batch`; name the batch");
+            return ExitCode::Usage;
+        }
+    }
+    if let Some(n) = args.threads
+        && n.get() > MAX_THREADS
+    {
+        eprintln!(
+            "error: `--threads {n}` is more than {MAX_THREADS}; a chunk of {CHUNK_LINES} lines keeps no more busy"
+        );
         return ExitCode::Usage;
     }
     let engine = match engine(args.policies.as_deref(), "no request was decided") {
@@ -390,6 +406,11 @@ fn json_text(outcome: &(impl serde::Serialize + ?Sized)) -> String {
     })
 }
 
+/// The most threads `--threads` starts: past a few hundred, starting them
+/// costs more than a batch gains (5,000 took a minute before deciding
+/// anything).
+const MAX_THREADS: usize = 256;
+
 /// Lines decided together: enough to keep every thread busy, few enough
 /// (with [`CHUNK_BYTES`]) that memory stays flat however long the input.
 const CHUNK_LINES: usize = 1024;
@@ -457,8 +478,9 @@ impl Batch<'_> {
             }
             if let Some(e) = read_error {
                 // What was written to stdout stays; a file is not left
-                // half-written.
+                // half-written. The summary counts what was written.
                 let _ = out.flush();
+                self.show_summary(&sums);
                 return unreadable(&e);
             }
             if done {
@@ -479,22 +501,27 @@ impl Batch<'_> {
                 records - errors
             );
         }
+        self.show_summary(&sums);
+        if errors > 0 {
+            ExitCode::Failure
+        } else {
+            ExitCode::Ok
+        }
+    }
+
+    /// The batch's sums on stderr, in the format asked for.
+    fn show_summary(&self, sums: &BatchSummary) {
         match self.summary {
             SummaryFormat::Human => {
                 for line in sums.human().lines() {
                     eprintln!("{}", visible(line));
                 }
             }
-            SummaryFormat::Json => match json_line(&sums) {
+            SummaryFormat::Json => match json_line(sums) {
                 Ok(line) => eprint!("{line}"),
                 Err(e) => eprintln!("error: cannot write the summary: {e}"),
             },
             SummaryFormat::None => {}
-        }
-        if errors > 0 {
-            ExitCode::Failure
-        } else {
-            ExitCode::Ok
         }
     }
 

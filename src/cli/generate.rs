@@ -24,10 +24,12 @@ policies: a sample of one way through a policy, so that the first lines
 take every path there is (every reject, rule and `after` rule any request
 reaches, in every channel) and later lines pick paths at random, with
 their own request id, order id and amount (a cent either side of the
-sample's, so decisions may differ at the thresholds). A share of the lines
-(--bad) is broken, each in one of the ways real input is: cut short, a
-field missing, a value of the wrong type, a key given twice, a line not
-JSON at all. The same seed gives the same lines.
+sample's, so decisions may differ at the thresholds). A share (--bad) of
+those later lines is broken, each in one of the ways real input is: cut
+short, a field missing, a value of the wrong type, a key given twice, a
+line not JSON at all. Paths that end in an error (a `reject`, a date past
+the calendar) are paths too: --bad 0 breaks no line, but not every line
+is decided. The same seed gives the same lines.
 
 Exit codes:
   0  written
@@ -43,7 +45,7 @@ pub struct GenerateArgs {
     /// Seed of the random choices
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
-    /// Share of broken lines, from 0 to 1
+    /// Share of broken lines after the first (those taking every path), from 0 to 1
     #[arg(long, value_name = "SHARE", default_value_t = 0.01, value_parser = share)]
     pub bad: f64,
     /// Policy directory [default: found as below]
@@ -162,10 +164,11 @@ fn vary(request: &mut Value, n: u64, rng: &mut Mix) {
     }
 }
 
-/// A line broken in one of the ways real input is.
+/// A line broken in one of the ways real input is (not JSON at all, when
+/// the way drawn found nothing to break in this request).
 fn broken(request: &Value, rng: &mut Mix) -> String {
     let text = request.to_string();
-    match rng.below(5) {
+    let line = match rng.below(5) {
         // Cut short (at a character boundary).
         0 => {
             let mut cut = text.len() / 2;
@@ -192,6 +195,11 @@ fn broken(request: &Value, rng: &mut Mix) -> String {
         }
         // A key given twice.
         3 => text.replacen('{', "{\"channel\":\"offline_store\",", 1),
-        _ => "this is not JSON".to_owned(),
+        _ => String::new(),
+    };
+    if line.is_empty() || line == text {
+        "this is not JSON".to_owned()
+    } else {
+        line
     }
 }

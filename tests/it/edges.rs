@@ -204,6 +204,18 @@ fn a_batch_is_the_same_on_any_number_of_threads() {
     };
     let one = run("1");
     assert_eq!(one, run("2"));
+    // Thousands of threads would take a minute to start: refused.
+    let out = rpl(&[
+        "eval",
+        "--policies",
+        policies,
+        "--batch",
+        s(&batch),
+        "--threads",
+        "300",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
     assert_eq!(one, run("3"));
     let r = records(std::str::from_utf8(&one).unwrap());
     assert_eq!(r.len(), 3000);
