@@ -12,6 +12,7 @@ use super::ExitCode;
 use super::eval::engine;
 use super::output::Output;
 use crate::report::escape::visible;
+use crate::testing::SplitMix64;
 
 #[derive(Args, Debug)]
 #[command(after_help = concat!(
@@ -63,27 +64,18 @@ fn share(text: &str) -> Result<f64, String> {
     }
 }
 
-/// splitmix64: a seeded sequence, the same on every machine.
-struct Mix(u64);
+/// Draws from a seeded sequence: an index below `n`, or true with
+/// probability `p` (in millionths, so the choice is exact).
+struct Mix(SplitMix64);
 
 impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        // The bias of a modulo over 2^64 is far below what a demo notices.
-        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+        usize::try_from(self.0.below(n as u64)).unwrap_or(0)
     }
 
-    /// True with probability `p` (in millionths, so the choice is exact).
     fn chance(&mut self, p: f64) -> bool {
         let millionths = (p * 1_000_000.0).round() as u64;
-        self.next() % 1_000_000 < millionths
+        self.0.below(1_000_000) < millionths
     }
 }
 
@@ -107,7 +99,7 @@ pub fn run(args: GenerateArgs) -> ExitCode {
         },
         None => Output::stdout(),
     };
-    let mut rng = Mix(args.seed);
+    let mut rng = Mix(SplitMix64::new(args.seed));
     for n in 0..args.count {
         // The first lines take every path once; then paths at random.
         let group = match usize::try_from(n).ok().filter(|i| *i < groups.len()) {
@@ -151,7 +143,7 @@ fn vary(request: &mut Value, n: u64, rng: &mut Mix) {
         *id = Value::String(format!("GEN-{n:08}"));
     }
     if let Some(id) = request.pointer_mut("/order/order_id") {
-        *id = Value::String(format!("O-{:010}", rng.next() % 10_000_000_000));
+        *id = Value::String(format!("O-{:010}", rng.0.below(10_000_000_000)));
     }
     if let Some(Value::String(amount)) = request.pointer_mut("/item/paid_amount")
         && let Ok(d) = amount.parse::<rust_decimal::Decimal>()

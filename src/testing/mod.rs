@@ -12,6 +12,7 @@
 pub mod coverage;
 mod error;
 pub mod mutate;
+mod rng;
 mod run;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
 pub use error::SuiteError;
+pub use rng::SplitMix64;
 pub use run::{CaseRun, Input, Mismatch, compare, decide};
 
 use crate::compile::{Cmp, CompiledPolicy, Node, NodeId};

@@ -550,22 +550,15 @@ fn the_generated_policy_is_analysed() {
     );
 }
 
-/// A small deterministic generator (splitmix64) for the many requests one
-/// generated case tries: the case's seed is what proptest draws.
-struct Mix(u64);
+/// The seeded sequence (`rpl::testing::SplitMix64`) the many requests one
+/// generated case tries are drawn from: the case's seed is what proptest
+/// draws.
+struct Mix(rpl::testing::SplitMix64);
 
 impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     /// A number in `0..n`.
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.below(n)
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -712,7 +705,7 @@ fn random_request(rng: &mut Mix, amounts: &[i64]) -> String {
 /// the schema refuses (dates out of order) left out.
 fn random_requests(compiled: &Compiled, text: &str, seed: u64, n: usize) -> Vec<(Request, String)> {
     let amounts = amounts_in(text);
-    let mut rng = Mix(seed);
+    let mut rng = Mix(rpl::testing::SplitMix64::new(seed));
     (0..n)
         .filter_map(|_| {
             let json = random_request(&mut rng, &amounts);
