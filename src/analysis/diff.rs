@@ -91,7 +91,7 @@ impl Side {
     }
 
     /// The parts of a decision the diff compares, by name, that differ.
-    fn changed(&self, other: &Side) -> Vec<&'static str> {
+    pub fn changed(&self, other: &Side) -> Vec<&'static str> {
         let mut out = Vec::new();
         if self.decision != other.decision {
             out.push("decision");

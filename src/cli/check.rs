@@ -9,6 +9,7 @@ use super::{DiagFormat, ExitCode, cannot_read, policy_dir, stderr_color, term_wi
 use crate::check;
 use crate::report::diagnostics::{record, render_github, render_human};
 use crate::report::escape::json_pretty;
+use crate::report::plural;
 use crate::report::sarif::{SarifResult, sarif_log};
 
 #[derive(Args, Debug)]
@@ -143,12 +144,4 @@ pub fn run(args: CheckArgs) -> ExitCode {
     // would take a quarter of the time the check took (rustc skips it too).
     std::mem::forget(checked);
     code
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

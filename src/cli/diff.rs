@@ -23,6 +23,7 @@ use crate::eval::output::format_amount;
 use crate::load::{MAX_FILE_SIZE, io_reason};
 use crate::report::diagnostics::render_human;
 use crate::report::escape::{json_line, json_pretty, visible};
+use crate::report::plural;
 use crate::report::sarif::{SarifLevel, SarifLocation, SarifResult, sarif_log};
 use crate::source::{Entry, Sources, Unreadable};
 
@@ -506,14 +507,12 @@ fn replay(old: &Engine, new: &Engine, path: &Path, limit: u64) -> Result<Replay,
             continue;
         }
         r.changed += 1;
-        let kind = if os.decision != ns.decision {
-            let kind = format!("{} → {}", os.decision, ns.decision);
+        let kind = kind_of(&os, &ns);
+        if os.decision != ns.decision {
             *r.flips.entry(kind.clone()).or_default() += 1;
-            kind
         } else {
             r.other += 1;
-            format!("{}: {} changed", ns.decision, what_changed(&os, &ns))
-        };
+        }
         let count = seen.entry(kind.clone()).or_default();
         if *count < EXAMPLES {
             *count += 1;
@@ -562,44 +561,18 @@ fn decide(
     }
 }
 
-/// `amount`, `rule and route`: the parts of one decision that differ.
-fn what_changed(old: &Side, new: &Side) -> String {
-    let mut parts = Vec::new();
-    if old.rule != new.rule {
-        parts.push("rule");
-    }
-    if old.amount != new.amount {
-        parts.push("amount");
-    }
-    if old.route != new.route {
-        parts.push("route");
-    }
-    if old.settlement != new.settlement {
-        parts.push("settlement");
-    }
-    parts.join(", ")
-}
-
-/// `deny → approve`, or `approve: amount changed`.
-fn heading(c: &Change) -> String {
-    if c.old.decision == c.new.decision {
-        let parts: Vec<&str> = c
-            .changed
-            .iter()
-            .copied()
+/// `deny → approve`, or `approve: amount, route changed`: how one answer
+/// became the other.
+fn kind_of(old: &Side, new: &Side) -> String {
+    if old.decision == new.decision {
+        let parts: Vec<&str> = old
+            .changed(new)
+            .into_iter()
             .filter(|p| *p != "decision")
             .collect();
-        format!("{}: {} changed", c.new.decision, parts.join(", "))
+        format!("{}: {} changed", new.decision, parts.join(", "))
     } else {
-        format!("{} → {}", c.old.decision, c.new.decision)
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
+        format!("{} → {}", old.decision, new.decision)
     }
 }
 
@@ -617,7 +590,7 @@ const SHOWN_PARTS: usize = 4;
 fn human(report: &DiffReport, replay: Option<&Replay>) -> String {
     let mut s = String::new();
     for c in &report.changes {
-        let _ = writeln!(s, "{}: {}", visible(&c.channel), heading(c));
+        let _ = writeln!(s, "{}: {}", visible(&c.channel), kind_of(&c.old, &c.new));
         for line in &c.region {
             let _ = writeln!(s, "    {}", visible(line));
         }
@@ -697,7 +670,7 @@ fn human(report: &DiffReport, replay: Option<&Replay>) -> String {
         // reviewer reads first.
         let mut kinds: Vec<(String, usize)> = Vec::new();
         for c in &report.changes {
-            let kind = heading(c);
+            let kind = kind_of(&c.old, &c.new);
             match kinds.iter_mut().find(|(k, _)| *k == kind) {
                 Some((_, n)) => *n += 1,
                 None => kinds.push((kind, 1)),
@@ -796,7 +769,7 @@ fn markdown(report: &DiffReport, replay: Option<&Replay>) -> String {
                 "<details><summary>{}. {}: {}: witness request</summary>\n\n{fence}json\n{json}\n{fence}\n\n</details>\n",
                 i + 1,
                 cell(&c.channel),
-                cell(&heading(c)),
+                cell(&kind_of(&c.old, &c.new)),
             );
         }
     }
@@ -892,7 +865,7 @@ fn sarif(c: &Change, new: &Compiled) -> SarifResult {
         message: format!(
             "{}: {}\nregion: {}\nold: {}\nnew: {}\nwitness: {}",
             c.channel,
-            heading(c),
+            kind_of(&c.old, &c.new),
             c.region.join("; "),
             c.old.text(),
             c.new.text(),
@@ -971,7 +944,7 @@ fn tests_text(changes: &[Change]) -> Result<String, String> {
             expect.insert("settlement".into(), settlement);
         }
         cases.push(TestCase {
-            name: format!("diff {}: {} {}", i + 1, c.channel, heading(c)),
+            name: format!("diff {}: {} {}", i + 1, c.channel, kind_of(&c.old, &c.new)),
             request,
             expect,
         });

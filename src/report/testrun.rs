@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::decision::{self, rule_text};
 use super::diagnostics::record;
 use super::escape::visible as v;
+use super::plural;
 use super::sarif::{SarifLevel, SarifLocation, SarifResult, sarif_log};
 use crate::engine::Outcome;
 use crate::eval::RuleTrace;
@@ -65,14 +66,6 @@ pub fn human(
         mutants_text(&mut s, m, color);
     }
     s
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 fn failure(s: &mut String, file: &FileRun, case: &CaseResult, color: bool) {
