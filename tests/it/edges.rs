@@ -187,50 +187,27 @@ fn a_batch_is_the_same_on_any_number_of_threads() {
         .collect();
     let batch = write(dir.path(), "in.jsonl", lines.join("\n") + "\n");
     let policies = "tests/fixtures/frozen/policies";
+    let batch_with = |more: &[&str]| {
+        let mut args = vec!["eval", "--policies", policies, "--batch", s(&batch)];
+        args.extend_from_slice(more);
+        rpl(&args)
+    };
     let run = |threads: &str| {
-        let out = rpl(&[
-            "eval",
-            "--policies",
-            policies,
-            "--batch",
-            s(&batch),
-            "--max-request-size",
-            "4KiB",
-            "--threads",
-            threads,
-        ]);
+        let out = batch_with(&["--max-request-size", "4KiB", "--threads", threads]);
         assert_eq!(out.status.code(), Some(1), "{}", util::stderr(&out));
         out.stdout
     };
     let one = run("1");
     assert_eq!(one, run("2"));
     // Thousands of threads would take a minute to start: refused.
-    let out = rpl(&[
-        "eval",
-        "--policies",
-        policies,
-        "--batch",
-        s(&batch),
-        "--threads",
-        "300",
-    ]);
+    let out = batch_with(&["--threads", "300"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert_eq!(one, run("3"));
     let r = records(std::str::from_utf8(&one).unwrap());
     assert_eq!(r.len(), 3000);
     // The summary counts what was written.
-    let out = rpl(&[
-        "eval",
-        "--policies",
-        policies,
-        "--batch",
-        s(&batch),
-        "--max-request-size",
-        "4KiB",
-        "--summary",
-        "json",
-    ]);
+    let out = batch_with(&["--max-request-size", "4KiB", "--summary", "json"]);
     let summary: Value = serde_json::from_str(&util::stderr(&out)).unwrap();
     let errors = r.iter().filter(|x| x["error"].is_object()).count();
     assert_eq!(summary["records"], 3000);
