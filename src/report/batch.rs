@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -18,13 +19,27 @@ pub struct BatchSummary {
     pub records: u64,
     /// `approve`, `deny`, `review`, `error` → how many.
     pub decisions: BTreeMap<&'static str, u64>,
-    /// `policy/rule` → how many requests it decided.
-    pub rules: BTreeMap<String, u64>,
+    /// (policy, rule) → how many requests it decided; shown as
+    /// `policy/rule`. Keyed by the decision's shared names, so adding a
+    /// record allocates nothing for a rule already seen.
+    #[serde(serialize_with = "rule_counts")]
+    pub rules: BTreeMap<(Arc<str>, Arc<str>), u64>,
     /// Route → currency → the sum of the approved refunds.
     #[serde(serialize_with = "amounts")]
     pub refunds: BTreeMap<String, BTreeMap<String, Decimal>>,
     /// Error code → how many.
     pub errors: BTreeMap<String, u64>,
+}
+
+fn rule_counts<S: serde::Serializer>(
+    m: &BTreeMap<(Arc<str>, Arc<str>), u64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let shown: BTreeMap<String, u64> = m
+        .iter()
+        .map(|((policy, rule), n)| (format!("{policy}/{rule}"), *n))
+        .collect();
+    shown.serialize(s)
 }
 
 fn amounts<S: serde::Serializer>(
@@ -53,7 +68,7 @@ impl BatchSummary {
                 *self.decisions.entry(d.decision.as_str()).or_default() += 1;
                 *self
                     .rules
-                    .entry(format!("{}/{}", d.policy, d.rule))
+                    .entry((Arc::clone(&d.policy), Arc::clone(&d.rule)))
                     .or_default() += 1;
                 if d.decision == Verdict::Approve
                     && let Some(r) = &d.refund
@@ -121,7 +136,7 @@ impl BatchSummary {
             "by rule",
             self.rules
                 .iter()
-                .map(|(k, n)| (k.clone(), n.to_string()))
+                .map(|((policy, rule), n)| (format!("{policy}/{rule}"), n.to_string()))
                 .collect(),
         );
         table(
@@ -151,7 +166,6 @@ impl BatchSummary {
 mod tests {
     use super::*;
     use crate::eval::output::{Decision, ErrorBody, Failure, Refund};
-    use std::sync::Arc;
 
     fn decision(verdict: Verdict, rule: &str, refund: Option<(&str, &str)>) -> Outcome {
         Outcome::Decision(Decision {
