@@ -8,7 +8,7 @@ use crate::schema::scalar::{
     AmountError, TIMESTAMP_EXAMPLE, TimestampError, backticked, is_currency_code, is_name,
     parse_decimal, parse_timestamp, suggest, toml_datetime_text,
 };
-use crate::schema::{Field, FieldType, Schema};
+use crate::schema::{Field, FieldType, OrderConstraint, Schema};
 use crate::value::Value;
 
 pub(super) struct Decoder<'s> {
@@ -32,11 +32,7 @@ impl Decoder<'_> {
             values.push(self.field(field, root)?);
         }
         self.chronology(root, &values)?;
-        let request_id = match values.get(self.schema.request_id.0 as usize) {
-            Some(Value::Str(id)) => Some(Arc::clone(id)),
-            _ => None,
-        };
-        Ok(Request { values, request_id })
+        Ok(request(self.schema, values))
     }
 
     /// Step 3: every key of `node` (the group at `prefix`) is declared.
@@ -124,92 +120,12 @@ impl Decoder<'_> {
                 });
             }
         };
-        let wrong_type = || RequestError::WrongType {
-            message: format!(
-                "`{}` must be {}, found {}",
-                field.path,
-                expected(field),
-                found(node)
-            ),
-            help: None,
-            path: field.path.clone(),
-        };
-        match (&field.ty, node.kind()) {
-            (FieldType::String, Kind::Str(s)) => Ok(Value::Str(Arc::from(s))),
-            (FieldType::Bool, Kind::Bool(b)) => Ok(Value::Bool(b)),
-            (FieldType::Int { min, max }, Kind::Int(n)) => int(path, n, *min, *max),
-            (FieldType::Int { .. }, Kind::BigInt) => Err(RequestError::OutOfRange {
-                message: format!("`{path}` is too large: `{}`", node.number_text()),
-                help: None,
-                path: path.to_owned(),
-            }),
-            (FieldType::Decimal { min, max_scale }, Kind::Str(s)) => {
-                amount(path, s, *min, *max_scale).map(Value::Decimal)
-            }
-            (FieldType::Money { min, max_scale, .. }, Kind::Str(s)) => {
-                let mut d = amount(path, s, *min, *max_scale)?;
-                // Amounts carry their full scale, so that `4999` prints as `4999.00`.
-                d.rescale(*max_scale);
-                Ok(Value::Money(d))
-            }
-            (
-                FieldType::Decimal { .. } | FieldType::Money { .. },
-                Kind::Int(_) | Kind::BigInt | Kind::Float,
-            ) => {
-                let n = node.number_text();
-                Err(RequestError::AmountNotString {
-                    message: format!("`{path}` must be a string, found the number `{n}`"),
-                    help: Some(format!(
-                        "quote the amount: `\"{n}\"`; a number may already have lost cents"
-                    )),
-                    path: path.to_owned(),
-                })
-            }
-            (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
-                Some(i) => Ok(Value::Enum(i)),
-                None => {
-                    let allowed = backticked(e.variants().iter().map(String::as_str));
-                    let help = match suggest(s, e.variants().iter().map(String::as_str)) {
-                        Some(near) => {
-                            format!("did you mean `{near}`? `{path}` is one of {allowed}")
-                        }
-                        None => format!("`{path}` is one of {allowed}"),
-                    };
-                    Err(RequestError::UnknownVariant {
-                        message: format!("unknown value `{}` for `{path}`", clip(s)),
-                        help: Some(help),
-                        path: path.to_owned(),
-                    })
-                }
-            },
-            (FieldType::Timestamp, Kind::Str(s)) => timestamp(path, s),
-            (FieldType::Timestamp, Kind::Datetime(d)) => timestamp(path, &toml_datetime_text(d)),
-            (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => {
-                Ok(Value::Str(Arc::from(s)))
-            }
-            (FieldType::Currency, Kind::Str(s)) => Err(RequestError::BadCurrency {
-                message: format!("`{path}` is not a currency code: {}", quote(s)),
-                help: Some(
-                    "write the ISO 4217 code in three capital letters, such as `CNY`".to_owned(),
-                ),
-                path: path.to_owned(),
-            }),
-            _ => Err(wrong_type()),
-        }
+        scalar(field, node.kind(), || node.number_text(), || found(node))
     }
 
     /// Step 5: dates in a possible order.
     fn chronology<N: Node>(&self, root: &N, values: &[Value]) -> Result<(), RequestError> {
-        for c in &self.schema.constraints {
-            let (Some(Value::Timestamp(earlier)), Some(Value::Timestamp(later))) = (
-                values.get(c.earlier.0 as usize),
-                values.get(c.later.0 as usize),
-            ) else {
-                continue;
-            };
-            if earlier <= later {
-                continue;
-            }
+        if let Some(c) = out_of_order(self.schema, values) {
             let earlier_path = &self.schema.field(c.earlier).path;
             let later_path = self.schema.field(c.later).path.clone();
             let as_written = |path: &str| match lookup(root, path).map(Node::kind) {
@@ -230,6 +146,113 @@ impl Decoder<'_> {
             });
         }
         Ok(())
+    }
+}
+
+/// The request holding `values`, with its id read out.
+pub(super) fn request(schema: &Schema, values: Vec<Value>) -> Request {
+    let request_id = match values.get(schema.request_id.0 as usize) {
+        Some(Value::Str(id)) => Some(Arc::clone(id)),
+        _ => None,
+    };
+    Request { values, request_id }
+}
+
+/// The first `[[chronology]]` rule, in schema order, whose two timestamps
+/// are both given and out of order.
+pub(super) fn out_of_order<'s>(
+    schema: &'s Schema,
+    values: &[Value],
+) -> Option<&'s OrderConstraint> {
+    schema.constraints.iter().find(|c| {
+        matches!(
+            (values.get(c.earlier.0 as usize), values.get(c.later.0 as usize)),
+            (Some(Value::Timestamp(earlier)), Some(Value::Timestamp(later))) if earlier > later
+        )
+    })
+}
+
+/// A present, non-null value of `field`, validated and converted: the one
+/// conversion of both the document decoder and the typed one
+/// ([`super::typed`]), so that the two accept exactly the same values.
+/// `number_text` and `found` describe the value for messages; they are
+/// only called to build an error.
+pub(super) fn scalar(
+    field: &Field,
+    kind: Kind<'_>,
+    number_text: impl Fn() -> String,
+    found: impl Fn() -> String,
+) -> Result<Value, RequestError> {
+    let path = field.path.as_str();
+    let wrong_type = || RequestError::WrongType {
+        message: format!(
+            "`{}` must be {}, found {}",
+            field.path,
+            expected(field),
+            found()
+        ),
+        help: None,
+        path: field.path.clone(),
+    };
+    match (&field.ty, kind) {
+        (FieldType::String, Kind::Str(s)) => Ok(Value::Str(Arc::from(s))),
+        (FieldType::Bool, Kind::Bool(b)) => Ok(Value::Bool(b)),
+        (FieldType::Int { min, max }, Kind::Int(n)) => int(path, n, *min, *max),
+        (FieldType::Int { .. }, Kind::BigInt) => Err(RequestError::OutOfRange {
+            message: format!("`{path}` is too large: `{}`", number_text()),
+            help: None,
+            path: path.to_owned(),
+        }),
+        (FieldType::Decimal { min, max_scale }, Kind::Str(s)) => {
+            amount(path, s, *min, *max_scale).map(Value::Decimal)
+        }
+        (FieldType::Money { min, max_scale, .. }, Kind::Str(s)) => {
+            let mut d = amount(path, s, *min, *max_scale)?;
+            // Amounts carry their full scale, so that `4999` prints as `4999.00`.
+            d.rescale(*max_scale);
+            Ok(Value::Money(d))
+        }
+        (
+            FieldType::Decimal { .. } | FieldType::Money { .. },
+            Kind::Int(_) | Kind::BigInt | Kind::Float,
+        ) => {
+            let n = number_text();
+            Err(RequestError::AmountNotString {
+                message: format!("`{path}` must be a string, found the number `{n}`"),
+                help: Some(format!(
+                    "quote the amount: `\"{n}\"`; a number may already have lost cents"
+                )),
+                path: path.to_owned(),
+            })
+        }
+        (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
+            Some(i) => Ok(Value::Enum(i)),
+            None => {
+                let allowed = backticked(e.variants().iter().map(String::as_str));
+                let help = match suggest(s, e.variants().iter().map(String::as_str)) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? `{path}` is one of {allowed}")
+                    }
+                    None => format!("`{path}` is one of {allowed}"),
+                };
+                Err(RequestError::UnknownVariant {
+                    message: format!("unknown value `{}` for `{path}`", clip(s)),
+                    help: Some(help),
+                    path: path.to_owned(),
+                })
+            }
+        },
+        (FieldType::Timestamp, Kind::Str(s)) => timestamp(path, s),
+        (FieldType::Timestamp, Kind::Datetime(d)) => timestamp(path, &toml_datetime_text(d)),
+        (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => Ok(Value::Str(Arc::from(s))),
+        (FieldType::Currency, Kind::Str(s)) => Err(RequestError::BadCurrency {
+            message: format!("`{path}` is not a currency code: {}", quote(s)),
+            help: Some(
+                "write the ISO 4217 code in three capital letters, such as `CNY`".to_owned(),
+            ),
+            path: path.to_owned(),
+        }),
+        _ => Err(wrong_type()),
     }
 }
 

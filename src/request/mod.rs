@@ -60,6 +60,7 @@ mod error;
 mod json;
 #[cfg(test)]
 mod tests;
+mod typed;
 
 use std::sync::Arc;
 
@@ -110,7 +111,17 @@ impl Schema {
     /// Decodes one JSON request. See the [module docs](crate::request) for the order
     /// of checks.
     pub fn decode_json(&self, text: &str) -> Result<Request, Rejected> {
-        let parsed = json::parse(without_bom(text)).map_err(|e| Rejected {
+        let text = without_bom(text);
+        match typed::decode(self, text) {
+            Some(request) => Ok(request),
+            None => self.decode_json_document(text),
+        }
+    }
+
+    /// Decodes a JSON request through a document tree: slower than the
+    /// typed decoder, and what explains every error.
+    fn decode_json_document(&self, text: &str) -> Result<Request, Rejected> {
+        let parsed = json::parse(text).map_err(|e| Rejected {
             request_id: None,
             error: RequestError::Syntax {
                 path: String::new(),

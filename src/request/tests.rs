@@ -57,8 +57,99 @@ fn ts(s: &str) -> Value {
     Value::Timestamp(s.parse().unwrap())
 }
 
+/// The typed decoder accepts exactly what the document decoder accepts,
+/// as the same request; `decode_json` answers what the document decoder
+/// does.
+fn agree(text: &str) {
+    assert_eq!(
+        SCHEMA.decode_json(text),
+        SCHEMA.decode_json_document(without_bom(text)),
+        "{text}"
+    );
+    let text = without_bom(text);
+    let document = SCHEMA.decode_json_document(text);
+    match (typed::decode(&SCHEMA, text), &document) {
+        (Some(t), Ok(d)) => assert_eq!(&t, d, "{text}"),
+        (None, Err(_)) => {}
+        (t, d) => panic!("typed {t:?}, document {d:?}: {text}"),
+    }
+}
+
+/// Every request file the project ships, valid or not, and the shapes the
+/// typed decoder reads its own way: keys in any order or escaped, `null`
+/// groups and optional fields, duplicates hidden behind escapes or `null`.
+#[test]
+fn the_typed_decoder_agrees_with_the_document_decoder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = 0;
+    for dir in [
+        "tests/fixtures/requests",
+        "examples",
+        "tests/fixtures/frozen/requests",
+    ] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "json") {
+                    agree(&std::fs::read_to_string(&p).unwrap());
+                    files += 1;
+                }
+            }
+        }
+    }
+    assert!(files > 50, "{files}");
+    let text = read("example.json");
+    let shapes = [
+        text.replacen("\"sku\"", "\"s\\u006bu\"", 1),
+        text.replacen("\"sku\"", "\"sku\": \"x\", \"s\\u006bu\"", 1),
+        text.replacen("\"gift_value\"", "\"gift_value\": null, \"gift_value\"", 1),
+        text.replacen("\"request_id\"", "\"item\": null, \"request_id\"", 1),
+        text.replacen("\"request_id\"", "\"payment\": null, \"request_id\"", 1),
+        text.replacen("\"request_id\"", "\"order\": [], \"request_id\"", 1),
+        text.replacen("\"request_id\"", "\"request_id\": null, \"request_id\"", 1),
+        format!("{text} x"),
+        format!("[{text}]"),
+    ];
+    for text in &shapes {
+        agree(text);
+    }
+    // The same request with its members in reverse order, at every depth.
+    fn reversed(v: &J) -> J {
+        match v {
+            J::Object(m) => J::Object(
+                m.iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), reversed(v)))
+                    .collect(),
+            ),
+            v => v.clone(),
+        }
+    }
+    let backwards = reversed(&example()).to_string();
+    assert_eq!(
+        typed::decode(&SCHEMA, &backwards),
+        SCHEMA.decode_json_document(&text).ok()
+    );
+    for (path, v) in [
+        ("item.gift_value", J::Null),
+        ("item.quantity", json!(1.0)),
+        ("item.quantity", json!(9_223_372_036_854_775_808u64)),
+        ("item.paid_amount", json!(4999)),
+        ("order.delivered_at", J::Null),
+        ("requested_at", json!("2024-12-29T10:00:00+08:00")),
+        ("requested_at", json!("2025-01-05T23:59:60+08:00")),
+        ("request_id", json!("esc\"aped\u{1b}")),
+    ] {
+        agree(&with(&[(path, Some(v))]).to_string());
+    }
+}
+
 /// The one helper tests go through: decode and compare code and path.
 fn check(doc: &J, code: &str, path: &str) -> Rejected {
+    agree(&doc.to_string());
     let rejected = SCHEMA.decode_value(doc).expect_err("expected an error");
     assert_eq!(
         (rejected.error.code(), rejected.error.path()),
@@ -598,13 +689,15 @@ proptest! {
         let i = pos % chars.len();
         if cut { chars.remove(i); } else { chars[i] = c; }
         let text: String = chars.into_iter().collect();
-        let _ = SCHEMA.decode_json(&text);
+        agree(&text);
     }
 
     #[test]
     fn any_value_in_any_field_is_decoded_or_rejected(field in 0usize..21, v in json_value()) {
         let path = SCHEMA.fields[field].path.clone();
-        let _ = SCHEMA.decode_value(&with(&[(&path, Some(v))]));
+        let doc = with(&[(&path, Some(v))]);
+        let _ = SCHEMA.decode_value(&doc);
+        agree(&doc.to_string());
     }
 }
 

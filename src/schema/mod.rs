@@ -6,6 +6,7 @@
 //! loader is in `load`, its errors in `error`.
 
 mod error;
+mod layout;
 mod load;
 pub(crate) mod scalar;
 
@@ -18,6 +19,7 @@ use rustc_hash::FxHashMap;
 
 use crate::source::{FileId, SourceFile, Span};
 use crate::value::Value;
+pub(crate) use layout::{Bits, Layout, Member};
 
 pub use error::SchemaError;
 
@@ -171,6 +173,9 @@ pub struct Schema {
     pub constraints: Vec<OrderConstraint>,
     pub decision: DecisionVocab,
     pub source: SourceFile,
+    /// The fields by group, for the typed request decoder; `None` for a
+    /// schema too large for it.
+    pub(crate) layout: Option<layout::Layout>,
 }
 
 impl Schema {

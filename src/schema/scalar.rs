@@ -66,22 +66,26 @@ pub(crate) const TIMESTAMP_EXAMPLE: &str = "2025-01-03T10:20:00+08:00";
 /// held to the stricter contract form. The instant is kept, the offset is not.
 pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
     let mut c = Cursor { rest: text };
-    let shape_ok = c.digits(4)
-        && c.byte(b"-")
-        && c.digits(2)
-        && c.byte(b"-")
-        && c.digits(2)
-        && c.byte(b"Tt")
-        && c.digits(2)
-        && c.byte(b":")
-        && c.digits(2)
-        && c.byte(b":")
-        && c.digits(2);
-    if !shape_ok {
+    let mut field = |n: usize, after: &[u8]| {
+        let v = c.digits(n)?;
+        (after.is_empty() || c.byte(after)).then_some(v)
+    };
+    let parts = (|| {
+        Some([
+            field(4, b"-")?,
+            field(2, b"-")?,
+            field(2, b"Tt")?,
+            field(2, b":")?,
+            field(2, b":")?,
+            field(2, b"")?,
+        ])
+    })();
+    let Some([year, month, day, hour, minute, second]) = parts else {
         return Err(TimestampError::Invalid(
             "expected `YYYY-MM-DDTHH:MM:SS` followed by an offset".to_owned(),
         ));
-    }
+    };
+    let mut nanos = 0;
     if c.byte(b".") {
         let n = c.rest.bytes().take_while(u8::is_ascii_digit).count();
         if n == 0 || n > 9 {
@@ -89,28 +93,61 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
                 "a fraction of a second needs 1 to 9 digits".to_owned(),
             ));
         }
-        c.skip(n);
+        nanos = c.digits(n).unwrap_or(0) * 10_u32.pow(9 - n as u32);
     }
     if c.rest.is_empty() {
         return Err(TimestampError::MissingOffset);
     }
-    let offset_ok = if c.byte(b"Zz") {
-        true
-    } else if c.byte(b"+-") {
-        let hh = c.two_digits();
-        let colon = c.byte(b":");
-        let mm = c.two_digits();
-        matches!((hh, colon, mm), (Some(h), true, Some(m)) if h <= 23 && m <= 59)
+    let offset = if c.byte(b"Zz") {
+        Some(0)
     } else {
-        false
+        let sign = match c.rest.as_bytes().first() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => 0,
+        };
+        c.skip(1);
+        let hh = c.digits(2);
+        let colon = c.byte(b":");
+        let mm = c.digits(2);
+        match (hh, colon, mm) {
+            (Some(h), true, Some(m)) if sign != 0 && h <= 23 && m <= 59 => {
+                Some(sign * (h * 3600 + m * 60) as i32)
+            }
+            _ => None,
+        }
     };
-    if !offset_ok || !c.rest.is_empty() {
+    let Some(offset) = offset.filter(|_| c.rest.is_empty()) else {
         return Err(TimestampError::Invalid(
             "the offset must be `Z` or `+HH:MM` / `-HH:MM`, and nothing may follow it".to_owned(),
         ));
+    };
+    // Built from the parts read above: jiff's parser is only asked what is
+    // wrong with a date or time the parts do not make (`02-30`, `25:00`).
+    // A leap second is the last second of its minute, as jiff reads it.
+    let instant = || {
+        let date = jiff::civil::Date::new(
+            i16::try_from(year).ok()?,
+            i8::try_from(month).ok()?,
+            i8::try_from(day).ok()?,
+        )
+        .ok()?;
+        let time = jiff::civil::Time::new(
+            i8::try_from(hour).ok()?,
+            i8::try_from(minute).ok()?,
+            i8::try_from(if second == 60 { 59 } else { second }).ok()?,
+            i32::try_from(nanos).ok()?,
+        )
+        .ok()?;
+        let offset = jiff::tz::Offset::from_seconds(offset).ok()?;
+        offset.to_timestamp(date.to_datetime(time)).ok()
+    };
+    match instant() {
+        Some(t) => Ok(t),
+        None => text
+            .parse::<Timestamp>()
+            .map_err(|e| TimestampError::Invalid(e.to_string())),
     }
-    text.parse::<Timestamp>()
-        .map_err(|e| TimestampError::Invalid(e.to_string()))
 }
 
 /// A TOML datetime written out in the request form, so that it goes through
@@ -167,20 +204,14 @@ impl Cursor<'_> {
         }
     }
 
-    fn digits(&mut self, n: usize) -> bool {
-        let ok = self.rest.len() >= n && self.rest.bytes().take(n).all(|b| b.is_ascii_digit());
-        if ok {
-            self.skip(n);
-        }
-        ok
-    }
-
-    fn two_digits(&mut self) -> Option<u32> {
-        let text = self.rest.get(..2)?;
-        if !self.digits(2) {
-            return None;
-        }
-        text.parse().ok()
+    /// Consumes `n` ASCII digits, and gives their value.
+    fn digits(&mut self, n: usize) -> Option<u32> {
+        let digits = self.rest.as_bytes().get(..n)?;
+        let value = digits.iter().try_fold(0_u32, |v, b| {
+            b.is_ascii_digit().then(|| v * 10 + u32::from(b - b'0'))
+        })?;
+        self.skip(n);
+        Some(value)
     }
 }
 
@@ -287,6 +318,17 @@ mod tests {
                 matches!(parse_timestamp(bad), Err(TimestampError::Invalid(_))),
                 "{bad}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Built from its parts, a timestamp is what jiff reads from the
+        /// text: the same instant, or an error for the same texts.
+        #[test]
+        fn timestamps_read_as_jiff_reads_them(
+            text in "[0-9]{4}-[0-1][0-9]-[0-3][0-9][Tt][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([0-1][0-9]|2[0-3]):[0-5][0-9])"
+        ) {
+            proptest::prop_assert_eq!(parse_timestamp(&text).ok(), text.parse::<Timestamp>().ok());
         }
     }
 

@@ -208,6 +208,7 @@ impl Loader {
         let fields = fields?;
         let (channel, channels) = channel?;
         let groups = super::groups(&fields);
+        let layout = super::Layout::new(&fields);
         Some(Schema {
             fields,
             by_path: by_path.into_iter().collect(),
@@ -218,6 +219,7 @@ impl Loader {
             constraints: constraints?,
             decision: decision?,
             source,
+            layout,
         })
     }
 

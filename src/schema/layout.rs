@@ -1,0 +1,188 @@
+//! The schema's fields as a tree of groups addressed by index: what the
+//! typed request decoder walks, so that reading a request compares keys
+//! with a group's few names and builds no paths.
+
+use super::{Field, FieldId};
+use crate::value::Value;
+
+/// The most fields and groups a layout addresses: a request's "seen" and
+/// "given" sets are fixed-size bit sets of this many bits. A schema with
+/// more has no layout and every request takes the document decoder.
+const MAX_MEMBERS: usize = Bits::CAPACITY;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// `groups[0]` is the request itself.
+    pub groups: Vec<Group>,
+    /// The value of every field before the request gives any: its default,
+    /// or [`Value::Absent`].
+    pub defaults: Vec<Value>,
+    /// The fields a request must give, by [`FieldId`].
+    pub required: Bits,
+}
+
+/// The names directly inside a group, with what each is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Group {
+    pub members: Vec<(Box<str>, Member)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Member {
+    Field(FieldId),
+    /// The group at this index of [`Layout::groups`].
+    Group(u32),
+}
+
+impl Layout {
+    /// `None` when the schema has more than [`MAX_MEMBERS`] fields and
+    /// groups, or a name that is both a field and a group.
+    pub(super) fn new(fields: &[Field]) -> Option<Layout> {
+        let mut groups = vec![Group::default()];
+        let mut required = Bits::default();
+        for (i, f) in fields.iter().enumerate() {
+            let id = FieldId(u32::try_from(i).ok()?);
+            let mut group = 0;
+            let mut segments = f.path.split('.').peekable();
+            while let Some(seg) = segments.next() {
+                let last = segments.peek().is_none();
+                let found = groups
+                    .get(group)?
+                    .members
+                    .iter()
+                    .find(|(name, _)| &**name == seg)
+                    .map(|(_, m)| *m);
+                group = match (found, last) {
+                    (None, true) => {
+                        groups
+                            .get_mut(group)?
+                            .members
+                            .push((seg.into(), Member::Field(id)));
+                        break;
+                    }
+                    (None, false) => {
+                        let next = u32::try_from(groups.len()).ok()?;
+                        groups
+                            .get_mut(group)?
+                            .members
+                            .push((seg.into(), Member::Group(next)));
+                        groups.push(Group::default());
+                        next as usize
+                    }
+                    (Some(Member::Group(g)), false) => g as usize,
+                    (Some(_), _) => return None,
+                };
+            }
+            if f.required {
+                required.insert(i);
+            }
+        }
+        if fields.len() + groups.len() > MAX_MEMBERS {
+            return None;
+        }
+        Some(Layout {
+            groups,
+            defaults: fields.iter().map(|f| f.default.clone()).collect(),
+            required,
+        })
+    }
+
+    /// The bit that marks a member as seen in its object: a field's id, or
+    /// a group's index past the fields.
+    pub fn bit(&self, member: Member) -> usize {
+        match member {
+            Member::Field(id) => id.0 as usize,
+            Member::Group(g) => self.defaults.len() + g as usize,
+        }
+    }
+}
+
+/// A fixed-size bit set: no allocation per request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Bits([u64; 4]);
+
+impl Bits {
+    const CAPACITY: usize = 256;
+
+    /// Sets bit `i`; whether it was already set. Bits past the capacity
+    /// are never asked for (the layout refuses such schemas).
+    pub fn insert(&mut self, i: usize) -> bool {
+        match self.0.get_mut(i / 64) {
+            Some(word) => {
+                let mask = 1 << (i % 64);
+                let was = *word & mask != 0;
+                *word |= mask;
+                was
+            }
+            None => false,
+        }
+    }
+
+    /// Whether every bit of `other` is set here.
+    pub fn covers(&self, other: &Bits) -> bool {
+        self.0.iter().zip(other.0).all(|(a, b)| a & b == b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+
+    #[test]
+    fn the_builtin_schema_has_a_layout_of_its_groups() {
+        let schema = Schema::builtin().unwrap();
+        let layout = schema.layout.as_ref().unwrap();
+        let root: Vec<&str> = layout.groups[0].members.iter().map(|(n, _)| &**n).collect();
+        assert_eq!(
+            root,
+            [
+                "request_id",
+                "channel",
+                "requested_at",
+                "reason",
+                "order",
+                "item",
+                "payment"
+            ]
+        );
+        let Some((_, Member::Group(item))) = layout.groups[0]
+            .members
+            .iter()
+            .find(|(n, _)| &**n == "item")
+        else {
+            panic!("item is a group")
+        };
+        let paid = layout.groups[*item as usize]
+            .members
+            .iter()
+            .find(|(n, _)| &**n == "paid_amount")
+            .map(|(_, m)| *m);
+        assert_eq!(
+            paid,
+            Some(Member::Field(schema.lookup("item.paid_amount").unwrap()))
+        );
+        for (i, f) in schema.fields.iter().enumerate() {
+            assert_eq!(
+                layout.required.0[i / 64] >> (i % 64) & 1 == 1,
+                f.required,
+                "{}",
+                f.path
+            );
+        }
+    }
+
+    #[test]
+    fn bits_track_what_was_seen() {
+        let mut b = Bits::default();
+        assert!(!b.insert(3));
+        assert!(b.insert(3));
+        assert!(!b.insert(200));
+        let mut need = Bits::default();
+        need.insert(3);
+        need.insert(70);
+        assert!(!b.covers(&need));
+        b.insert(70);
+        assert!(b.covers(&need));
+    }
+}
