@@ -88,7 +88,14 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Safe<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        let mut rest = fragment;
+        // Printable ASCII is always safe: most text is only that, and is
+        // written without looking at characters one by one.
+        let ascii = fragment
+            .bytes()
+            .take_while(|b| (0x20..0x7f).contains(b))
+            .count();
+        let (plain, mut rest) = fragment.split_at(ascii);
+        writer.write_all(plain.as_bytes())?;
         while let Some((i, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
             let (before, after) = rest.split_at(i);
             writer.write_all(before.as_bytes())?;
