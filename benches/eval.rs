@@ -14,7 +14,7 @@
 //! and the batch's JSON encoding against the floor's `line`). The ratios
 //! are printed at the end.
 //!
-//! Run: `cargo bench --bench eval` (about 40 s).
+//! Run: `cargo bench --bench eval` (about a minute).
 
 // A benchmark's setup failing is a broken benchmark: stop loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -134,6 +134,8 @@ fn edge_lines() -> Vec<String> {
             r#""order":{"order_id":"O-1","placed_at":"2024-12-28T21:03:00+08:00","delivered_at":"2024-12-30T15:40:00+08:00"}"#,
             r#""order":["O-1","2024-12-28T21:03:00+08:00",null]"#,
         )]),
+        with(&[("\"quantity\":1", "\"quantity\":9223372036854775808")]),
+        with(&[("\"quantity\":1", "\"quantity\":100000000000000000000000")]),
         "[]".to_owned(),
         String::new(),
         BASE.get(..100).unwrap().to_owned(),
