@@ -47,6 +47,8 @@ mod imports;
 mod loader;
 #[path = "it/long_policy.rs"]
 mod long_policy;
+#[path = "it/native_floor.rs"]
+mod native_floor;
 #[path = "it/policy_dir.rs"]
 mod policy_dir;
 #[path = "it/readme.rs"]
