@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
+use super::compress::Codec;
+use super::input::{DEFAULT_MAX_REQUEST, Lines, open_batch, parse_size, read_request};
 use super::output::Output;
 use super::{ExitCode, cannot_read, policy_dir, stderr_color, term_width};
 use crate::analysis::counterfactual::{Counterfactual, counterfactuals};
@@ -48,14 +49,20 @@ pub enum ExplainFormat {
   rpl eval --explain examples/request.json           the decision with its trace
   rpl eval --batch examples/requests.jsonl           JSON Lines in, JSON Lines out
   rpl eval --batch in.jsonl -o out.jsonl             the same into a file, written whole
+  rpl eval --batch in.jsonl.zst -o out.jsonl.gz      compressed in and out, by the names
   rpl eval --policies my-policies request.toml       another policy directory
+
+A batch named `.gz` (gzip) or `.zst` (Zstandard) is decompressed as it is
+read; stdin is read as it comes. `-o OUT.gz` is written as gzip.
 
 The request and decision formats: docs/formats.md in the repository.
 
 Exit codes:
   0  every request decided
   1  some request had an error (its error object is in its place)
-  2  usage or I/O error: a request file that cannot be read, the policy
+  2  usage or I/O error: a request file that cannot be read, a batch that
+     cannot be read to its end (a cut or damaged `.gz`: the records before
+     the damage go to stdout, or `-o` keeps its previous file), the policy
      directory not found or with errors, the output not writable
 
 ",
@@ -69,10 +76,12 @@ pub struct EvalArgs {
     /// below]
     #[arg(long, value_name = "DIR")]
     pub policies: Option<PathBuf>,
-    /// Evaluate a JSON Lines file (`-` for stdin): one output line per input line, in order
+    /// Evaluate a JSON Lines file (`-` for stdin), decompressed if named
+    /// `.gz` or `.zst`: one output line per input line, in order
     #[arg(long, value_name = "FILE.jsonl")]
     pub batch: Option<PathBuf>,
-    /// Where the batch output goes [default: stdout]
+    /// Where the batch output goes, gzipped if named `.gz` [default:
+    /// stdout]
     #[arg(short, long, value_name = "OUT.jsonl")]
     pub output: Option<PathBuf>,
     /// Add the trace: every rule considered, each test with its values
@@ -438,25 +447,29 @@ impl Batch<'_> {
     /// the same byte for byte on any number of threads. The output file,
     /// if any, is written whole or not at all.
     fn run(&self, input: &Path, output: Option<&Path>) -> ExitCode {
-        let unreadable = |e: &std::io::Error| {
+        // Once a compressed file is open, what fails is most likely its
+        // data.
+        let unreadable = |e: &std::io::Error, opened: bool| {
+            let help = match Codec::of(input).test_command().filter(|_| opened) {
+                Some(test) => format!(
+                    "check that the file is whole and compressed as its name says (`{test} FILE`)"
+                ),
+                None => "check that the path names a readable JSON Lines file".to_owned(),
+            };
             let e = RequestError::Io {
                 path: input.display().to_string(),
                 message: format!("cannot read the batch: {}", io_reason(e)),
-                help: Some("check that the path names a readable JSON Lines file".to_owned()),
+                help: Some(help),
             };
             show_file_error(input, &e);
             ExitCode::Usage
         };
-        let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            match std::fs::File::open(input) {
-                Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-                Err(e) => return unreadable(&e),
-            }
+        let reader = match open_batch(input) {
+            Ok(r) => r,
+            Err(e) => return unreadable(&e, false),
         };
         let mut out = match output {
-            Some(p) => match Output::file(p, &[input]) {
+            Some(p) => match Output::records(p, &[input]) {
                 Ok(o) => o,
                 Err(message) => {
                     eprintln!("error: {}", visible(&message));
@@ -481,7 +494,7 @@ impl Batch<'_> {
                 // half-written. The summary counts what was written.
                 let _ = out.flush();
                 self.show_summary(&sums);
-                return unreadable(&e);
+                return unreadable(&e, true);
             }
             if done {
                 break;

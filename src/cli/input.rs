@@ -7,6 +7,7 @@
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
+use super::compress::Codec;
 use crate::load::{io_reason, show_size};
 use crate::request::RequestError;
 use crate::source::bad_utf8;
@@ -111,6 +112,16 @@ pub(super) fn too_large(what: &str, path: String, limit: u64) -> RequestError {
         ),
         path,
     }
+}
+
+/// The lines of the batch `path` (`-` is stdin), decompressed as its name
+/// says; stdin is read as it comes.
+pub fn open_batch(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    let file = std::fs::File::open(path)?;
+    Ok(Codec::of(path).decoder(io::BufReader::with_capacity(1 << 16, file)))
 }
 
 /// One line of a batch: its number (from 1) and its bytes without the line

@@ -4,6 +4,7 @@
 
 mod check;
 mod completions;
+mod compress;
 mod diff;
 mod eval;
 mod fmt;

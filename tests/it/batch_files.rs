@@ -1,0 +1,199 @@
+//! `rpl eval --batch` with compressed files: a `.gz` or `.zst` batch
+//! decides as the plain file does, a damaged one stops with a read error
+//! after the records it could read, and `-o OUT.gz` writes gzip.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::util::{self, stderr, stdout};
+
+/// `rpl` run in `dir` on the frozen policies, `stdin` on its standard
+/// input.
+fn rpl_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let policies = util::frozen_policies();
+    assert_cmd::Command::cargo_bin("rpl")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(["eval", "--policies", policies.to_str().unwrap()])
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
+}
+
+/// `n` request lines: the contract's example, and variants of it decided
+/// by other rules or refused, in a fixed pattern.
+fn batch_lines(n: usize) -> Vec<u8> {
+    let text = std::fs::read_to_string(
+        util::manifest_dir().join("examples/official_mall/01-contract-example.json"),
+    )
+    .unwrap();
+    let example: Value = serde_json::from_str(&text).unwrap();
+    let variant = |i: usize| {
+        let mut v = example.clone();
+        v["request_id"] = format!("R-{i}").into();
+        match i % 5 {
+            1 => v["item"]["activated"] = true.into(),
+            2 => v["requested_at"] = "2025-03-01T10:00:00+08:00".into(),
+            3 => return "{\"broken\": ".to_owned(),
+            _ => {}
+        }
+        v.to_string()
+    };
+    (0..n)
+        .flat_map(|i| variant(i).into_bytes().into_iter().chain([b'\n']))
+        .collect()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A gzip file (of two members, as `cat a.gz b.gz` makes) and a
+/// Zstandard file (of two frames) give the plain file's output byte for
+/// byte, over several chunks.
+#[test]
+fn compressed_batches_decide_as_the_plain_file() {
+    let dir = util::tempdir();
+    let data = batch_lines(2500);
+    // Split inside a line: the members are one stream of bytes.
+    let (first, second) = data.split_at(data.len() / 3);
+    write(dir.path(), "in.jsonl", &data);
+    write(
+        dir.path(),
+        "in.jsonl.gz",
+        &[gzip(first), gzip(second)].concat(),
+    );
+    write(
+        dir.path(),
+        "in.jsonl.zst",
+        &[zstd(first), zstd(second)].concat(),
+    );
+    let plain = rpl_in(dir.path(), &["--batch", "in.jsonl"], b"");
+    assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
+    assert_eq!(stdout(&plain).lines().count(), 2500);
+    for name in ["in.jsonl.gz", "in.jsonl.zst"] {
+        let out = rpl_in(dir.path(), &["--batch", name], b"");
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(out.stdout == plain.stdout, "{name}: not the plain output");
+        assert!(out.stderr.is_empty(), "{name}: {}", stderr(&out));
+    }
+    // stdin has no name to say it is compressed: it is read as it comes.
+    let out = rpl_in(dir.path(), &["--batch", "-"], &data);
+    assert!(out.stdout == plain.stdout);
+    let out = rpl_in(dir.path(), &["--batch", "-"], &gzip(&data));
+    for record in stdout(&out).lines() {
+        let record: Value = serde_json::from_str(record).unwrap();
+        assert_eq!(record["error"]["code"], "rpl::request::syntax", "{record}");
+    }
+}
+
+/// A gzip batch cut short: every record of the lines before the cut, in
+/// order and as the whole file gives them, then the summary and the read
+/// error, exit 2. `-o` keeps the previous output and leaves nothing
+/// behind.
+#[test]
+fn a_cut_gzip_batch_ends_with_a_read_error_after_its_records() {
+    let dir = util::tempdir();
+    let data = batch_lines(3000);
+    let whole = rpl_in(dir.path(), &["--batch", "-"], &data);
+    // 2,000 lines in a whole member, then a member cut halfway.
+    let at = data
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1999)
+        .unwrap()
+        .0
+        + 1;
+    let second = gzip(&data[at..]);
+    let cut = [gzip(&data[..at]), second[..second.len() / 2].to_vec()].concat();
+    write(dir.path(), "cut.jsonl.gz", &cut);
+    let out = rpl_in(
+        dir.path(),
+        &["--batch", "cut.jsonl.gz", "--summary", "json"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let written = stdout(&out).lines().count();
+    assert!((2000..3000).contains(&written), "{written} records");
+    assert!(whole.stdout.starts_with(&out.stdout));
+    let err = stderr(&out);
+    let (summary, error) = err.split_once('\n').unwrap();
+    let summary: Value = serde_json::from_str(summary).unwrap();
+    assert_eq!(summary["records"], written);
+    insta::assert_snapshot!("cut_gzip_error", error);
+
+    let previous = write(dir.path(), "out.jsonl.gz", b"previous");
+    let out = rpl_in(
+        dir.path(),
+        &["--batch", "cut.jsonl.gz", "-o", "out.jsonl.gz"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&previous).unwrap(), b"previous");
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["cut.jsonl.gz", "out.jsonl.gz"]);
+}
+
+/// `-o OUT.gz` writes gzip that reads back as the records on stdout;
+/// `-o OUT.zst` is refused before anything is created.
+#[test]
+fn gzip_output_reads_back_as_the_records() {
+    let dir = util::tempdir();
+    let data = batch_lines(1500);
+    write(dir.path(), "in.jsonl", &data);
+    let plain = rpl_in(dir.path(), &["--batch", "in.jsonl"], b"");
+    let out = rpl_in(
+        dir.path(),
+        &["--batch", "in.jsonl", "-o", "out.jsonl.gz"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "wrote 1500 records to `out.jsonl.gz`: 1200 decided, 300 with an error\n"
+    );
+    let gz = std::fs::read(dir.path().join("out.jsonl.gz")).unwrap();
+    assert!(gunzip(&gz) == plain.stdout);
+
+    let out = rpl_in(
+        dir.path(),
+        &["--batch", "in.jsonl", "-o", "out.jsonl.zst"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot write `out.jsonl.zst`: rpl reads `.zst` but does not write it; name a `.gz` or a plain file, or pipe stdout through `zstd`\n"
+    );
+    assert!(!dir.path().join("out.jsonl.zst").exists());
+}
