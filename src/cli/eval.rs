@@ -50,6 +50,7 @@ pub enum ExplainFormat {
   rpl eval --batch examples/requests.jsonl           JSON Lines in, JSON Lines out
   rpl eval --batch in.jsonl -o out.jsonl             the same into a file, written whole
   rpl eval --batch in.jsonl.zst -o out.jsonl.gz      compressed in and out, by the names
+  rpl eval --batch in.jsonl -o out.jsonl -q          nothing on stderr but errors
   rpl eval --policies my-policies request.toml       another policy directory
 
 A batch named `.gz` (gzip) or `.zst` (Zstandard) is decompressed as it is
@@ -103,6 +104,10 @@ pub struct EvalArgs {
     /// stderr is a terminal, else none]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub summary: Option<SummaryFormat>,
+    /// After a batch, nothing on stderr but errors (and a `--summary`
+    /// given): no count of the records written, no summary by default
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,14 +217,20 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         return ExitCode::Usage;
     }
     if args.batch.is_none() {
-        let given = match (args.threads.is_some(), args.summary.is_some()) {
-            (true, true) => Some("`--threads` and `--summary` are"),
-            (true, false) => Some("`--threads` is"),
-            (false, true) => Some("`--summary` is"),
-            (false, false) => None,
-        };
-        if let Some(given) = given {
-            eprintln!("error: {given} about a `--batch`; name the batch");
+        let given: Vec<&str> = [
+            (args.threads.is_some(), "`--threads`"),
+            (args.summary.is_some(), "`--summary`"),
+            (args.quiet, "`--quiet`"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect();
+        if let Some((last, rest)) = given.split_last() {
+            let (names, verb) = match rest {
+                [] => ((*last).to_owned(), "is"),
+                _ => (format!("{} and {last}", rest.join(", ")), "are"),
+            };
+            eprintln!("error: {names} {verb} about a `--batch`; name the batch");
             return ExitCode::Usage;
         }
     }
@@ -247,17 +258,22 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
                 }
             },
         };
-        let summary = args.summary.unwrap_or(if std::io::stderr().is_terminal() {
-            SummaryFormat::Human
-        } else {
-            SummaryFormat::None
-        });
+        // Quiet as `cargo -q` is: what was asked for explicitly still
+        // comes, what would only be shown by default does not.
+        let summary = args
+            .summary
+            .unwrap_or(if !args.quiet && std::io::stderr().is_terminal() {
+                SummaryFormat::Human
+            } else {
+                SummaryFormat::None
+            });
         let batch_run = Batch {
             engine: &engine,
             explain: args.explain,
             limit,
             pool: pool.as_ref(),
             summary,
+            quiet: args.quiet,
         };
         return batch_run.run(batch, args.output.as_deref());
     }
@@ -435,6 +451,8 @@ struct Batch<'a> {
     limit: u64,
     pool: Option<&'a rayon::ThreadPool>,
     summary: SummaryFormat,
+    /// No line saying what was written.
+    quiet: bool,
 }
 
 /// One line read: its number, and its bytes or why it has none.
@@ -507,7 +525,7 @@ impl Batch<'_> {
         let errors = sums.decisions.get("error").copied().unwrap_or(0);
         // With the records in a file, the terminal would otherwise show
         // nothing: say what was written, and how many lines had an error.
-        if let Some(path) = output {
+        if let Some(path) = output.filter(|_| !self.quiet) {
             eprintln!(
                 "wrote {records} records to `{}`: {} decided, {errors} with an error",
                 visible(&path.display().to_string()),

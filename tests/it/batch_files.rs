@@ -1,6 +1,7 @@
 //! `rpl eval --batch` with compressed files: a `.gz` or `.zst` batch
 //! decides as the plain file does, a damaged one stops with a read error
-//! after the records it could read, and `-o OUT.gz` writes gzip.
+//! after the records it could read, and `-o OUT.gz` writes gzip; and
+//! `--quiet` leaves stderr to errors.
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -196,4 +197,64 @@ fn gzip_output_reads_back_as_the_records() {
         "error: cannot write `out.jsonl.zst`: rpl reads `.zst` but does not write it; name a `.gz` or a plain file, or pipe stdout through `zstd`\n"
     );
     assert!(!dir.path().join("out.jsonl.zst").exists());
+}
+
+/// `--quiet`: a clean batch says nothing on stderr, nor does one with
+/// error records (they are in the output); a summary asked for still
+/// comes, and so does a read error. Without a batch it is refused, as
+/// the other batch flags are.
+#[test]
+fn quiet_leaves_stderr_to_errors_and_a_summary_asked_for() {
+    let dir = util::tempdir();
+    let clean: Vec<u8> = batch_lines(10)
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty() && !l.starts_with(b"{\"broken"))
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    write(dir.path(), "clean.jsonl", &clean);
+    write(dir.path(), "mixed.jsonl", &batch_lines(10));
+    for (file, code) in [("clean.jsonl", 0), ("mixed.jsonl", 1)] {
+        let out = rpl_in(
+            dir.path(),
+            &["--batch", file, "-o", "out.jsonl", "--quiet"],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{file}");
+    }
+    let out = rpl_in(
+        dir.path(),
+        &["--batch", "mixed.jsonl", "-q", "--summary", "human"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).lines().count(), 10);
+    insta::assert_snapshot!("quiet_with_a_summary", stderr(&out));
+    let out = rpl_in(
+        dir.path(),
+        &["--batch", "mixed.jsonl", "-q", "--summary", "json"],
+        b"",
+    );
+    let summary: Value = serde_json::from_str(&stderr(&out)).unwrap();
+    assert_eq!(summary["records"], 10);
+
+    write(
+        dir.path(),
+        "bad.jsonl.gz",
+        b"{\"plain\": \"JSON Lines, not gzip\"}\n",
+    );
+    let out = rpl_in(dir.path(), &["--batch", "bad.jsonl.gz", "-q"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read the batch: invalid gzip header"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = rpl_in(dir.path(), &["-q", "--threads", "2", "clean.jsonl"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: `--threads` and `--quiet` are about a `--batch`; name the batch\n"
+    );
 }
