@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use super::compress::Codec;
 use super::input::{DEFAULT_MAX_REQUEST, Lines, open_batch, parse_size, read_request};
 use super::output::Output;
+use super::progress::Progress;
 use super::{ExitCode, cannot_read, policy_dir, stderr_color, term_width};
 use crate::analysis::counterfactual::{Counterfactual, counterfactuals};
 use crate::engine::{Engine, LoadFailure, Outcome};
@@ -55,6 +56,10 @@ pub enum ExplainFormat {
 
 A batch named `.gz` (gzip) or `.zst` (Zstandard) is decompressed as it is
 read; stdin is read as it comes. `-o OUT.gz` is written as gzip.
+On a terminal, a batch shows its progress on stderr: lines done, lines per
+second, and for a named file a bar with the time left. It is cleared
+before the summary, and not shown with --quiet, when stderr is not a
+terminal, or when the records themselves go to the terminal.
 
 The request and decision formats: docs/formats.md in the repository.
 
@@ -105,7 +110,8 @@ pub struct EvalArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub summary: Option<SummaryFormat>,
     /// After a batch, nothing on stderr but errors (and a `--summary`
-    /// given): no count of the records written, no summary by default
+    /// given): no progress bar, no count of the records written, no
+    /// summary by default
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -451,8 +457,17 @@ struct Batch<'a> {
     limit: u64,
     pool: Option<&'a rayon::ThreadPool>,
     summary: SummaryFormat,
-    /// No line saying what was written.
+    /// No progress bar, no line saying what was written.
     quiet: bool,
+}
+
+/// How the lines of a batch ran out.
+enum End {
+    /// The input ended: every line has its record.
+    Done,
+    /// Reading failed; the records before it were written.
+    ReadFailed(std::io::Error),
+    WriteFailed(std::io::Error),
 }
 
 /// One line read: its number, and its bytes or why it has none.
@@ -482,8 +497,8 @@ impl Batch<'_> {
             show_file_error(input, &e);
             ExitCode::Usage
         };
-        let reader = match open_batch(input) {
-            Ok(r) => r,
+        let opened = match open_batch(input) {
+            Ok(b) => b,
             Err(e) => return unreadable(&e, false),
         };
         let mut out = match output {
@@ -496,47 +511,81 @@ impl Batch<'_> {
             },
             None => Output::stdout(),
         };
-        let mut lines = Lines::new(reader, self.limit);
+        // Records going to the terminal show the progress themselves, and
+        // a bar between them would break their lines.
+        let progress = if self.quiet || out.is_terminal() {
+            None
+        } else {
+            Progress::start(opened.size)
+        };
+        let mut lines = Lines::new(opened.reader, self.limit);
         let mut sums = BatchSummary::default();
-        loop {
+        let end = loop {
             let (chunk, read_error) = read_chunk(&mut lines);
             let done = chunk.is_empty();
-            for (text, outcome) in self.decide(chunk) {
-                sums.add(&outcome);
-                if let Err(e) = out.write_all(text.as_bytes()) {
-                    return write_failed(&e);
-                }
+            let written = self
+                .decide(chunk)
+                .into_iter()
+                .try_for_each(|(text, outcome)| {
+                    sums.add(&outcome);
+                    out.write_all(text.as_bytes())
+                });
+            if let Err(e) = written {
+                break End::WriteFailed(e);
+            }
+            if let Some(p) = &progress {
+                p.update(sums.records, opened.read.get());
             }
             if let Some(e) = read_error {
-                // What was written to stdout stays; a file is not left
-                // half-written. The summary counts what was written.
-                let _ = out.flush();
-                self.show_summary(&sums);
-                return unreadable(&e, true);
+                break End::ReadFailed(e);
             }
             if done {
-                break;
+                break End::Done;
             }
+        };
+        let end = match end {
+            End::Done => match out.commit() {
+                Ok(()) => End::Done,
+                Err(e) => End::WriteFailed(e),
+            },
+            // What was written to stdout stays; a file is not left
+            // half-written (dropping `out` removes what was built).
+            End::ReadFailed(e) => {
+                let _ = out.flush();
+                End::ReadFailed(e)
+            }
+            failed @ End::WriteFailed(_) => failed,
+        };
+        if let Some(p) = progress {
+            p.clear();
         }
-        if let Err(e) = out.commit() {
-            return write_failed(&e);
-        }
-        let records = sums.records;
-        let errors = sums.decisions.get("error").copied().unwrap_or(0);
-        // With the records in a file, the terminal would otherwise show
-        // nothing: say what was written, and how many lines had an error.
-        if let Some(path) = output.filter(|_| !self.quiet) {
-            eprintln!(
-                "wrote {records} records to `{}`: {} decided, {errors} with an error",
-                visible(&path.display().to_string()),
-                records - errors
-            );
-        }
-        self.show_summary(&sums);
-        if errors > 0 {
-            ExitCode::Failure
-        } else {
-            ExitCode::Ok
+        match end {
+            End::WriteFailed(e) => write_failed(&e),
+            // The summary counts what was written.
+            End::ReadFailed(e) => {
+                self.show_summary(&sums);
+                unreadable(&e, true)
+            }
+            End::Done => {
+                let records = sums.records;
+                let errors = sums.decisions.get("error").copied().unwrap_or(0);
+                // With the records in a file, the terminal would otherwise
+                // show nothing: say what was written, and how many lines
+                // had an error.
+                if let Some(path) = output.filter(|_| !self.quiet) {
+                    eprintln!(
+                        "wrote {records} records to `{}`: {} decided, {errors} with an error",
+                        visible(&path.display().to_string()),
+                        records - errors
+                    );
+                }
+                self.show_summary(&sums);
+                if errors > 0 {
+                    ExitCode::Failure
+                } else {
+                    ExitCode::Ok
+                }
+            }
         }
     }
 

@@ -12,6 +12,7 @@ mod generate;
 mod input;
 mod man;
 mod output;
+mod progress;
 mod test;
 
 use std::io::IsTerminal as _;

@@ -7,7 +7,7 @@
 //! requests) are gzipped when the file's name ends in `.gz`.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
@@ -75,6 +75,19 @@ impl Output {
     /// is the one replaced.
     pub fn file(path: &Path, inputs: &[&Path]) -> Result<Output, String> {
         Sink::file(path, inputs).map(Output::plain)
+    }
+
+    /// Whether what is written shows on a terminal.
+    pub fn is_terminal(&self) -> bool {
+        let sink = match &self.writer {
+            Writer::Plain(w) => w.get_ref(),
+            Writer::Gzip(w) => w.get_ref().get_ref(),
+        };
+        match sink {
+            Sink::Stdout(s) => s.is_terminal(),
+            Sink::Direct(f) => f.is_terminal(),
+            Sink::Atomic { .. } => false,
+        }
     }
 
     /// Completes the output: flushed (a gzip stream ended), and a file

@@ -1,7 +1,8 @@
-//! `rpl eval --batch` with compressed files: a `.gz` or `.zst` batch
-//! decides as the plain file does, a damaged one stops with a read error
-//! after the records it could read, and `-o OUT.gz` writes gzip; and
-//! `--quiet` leaves stderr to errors.
+//! `rpl eval --batch` with compressed files and for people: a `.gz` or
+//! `.zst` batch decides as the plain file does, a damaged one stops with
+//! a read error after the records it could read, `-o OUT.gz` writes gzip,
+//! `--quiet` leaves stderr to errors, and no progress bar is drawn where
+//! stderr is not a terminal (tests run piped).
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -72,6 +73,12 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path
+}
+
+/// The bytes a terminal would obey: a progress bar's carriage returns
+/// and escape codes.
+fn has_terminal_codes(bytes: &[u8]) -> bool {
+    bytes.iter().any(|b| *b == b'\r' || *b == 0x1b)
 }
 
 /// A gzip file (of two members, as `cat a.gz b.gz` makes) and a
@@ -257,4 +264,72 @@ fn quiet_leaves_stderr_to_errors_and_a_summary_asked_for() {
         stderr(&out),
         "error: `--threads` and `--quiet` are about a `--batch`; name the batch\n"
     );
+}
+
+/// With stderr piped, as here, there is no progress bar: no carriage
+/// return or escape code, whatever the input (a file of known size, a
+/// compressed one, stdin).
+#[test]
+fn no_progress_bar_where_stderr_is_not_a_terminal() {
+    let dir = util::tempdir();
+    let data = batch_lines(3000);
+    write(dir.path(), "in.jsonl", &data);
+    write(dir.path(), "in.jsonl.gz", &gzip(&data));
+    for input in ["in.jsonl", "in.jsonl.gz", "-"] {
+        let out = rpl_in(dir.path(), &["--batch", input, "-o", "out.jsonl"], &data);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!has_terminal_codes(&out.stderr), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "wrote 3000 records to `out.jsonl`: 2400 decided, 600 with an error\n"
+        );
+    }
+}
+
+/// On a terminal (`script` runs `rpl` on one), a batch into a file shows
+/// the bar and clears it before the line that follows; records going to
+/// that terminal, and `--quiet`, get none.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_progress_bar_on_a_terminal_beside_a_file_only() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("no `script` to give rpl a terminal: skipped");
+        return;
+    }
+    let dir = util::tempdir();
+    write(dir.path(), "in.jsonl", &batch_lines(3000));
+    let on_a_terminal = |args: &str| -> String {
+        let command = format!(
+            "'{}' eval --policies '{}' --batch in.jsonl {args}",
+            assert_cmd::cargo::cargo_bin("rpl").display(),
+            util::frozen_policies().display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_a_terminal("-o out.jsonl --summary none");
+    assert!(
+        shown.contains(" lines, ") && shown.contains("ETA"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\r\u{1b}[2Kwrote 3000 records to `out.jsonl`"),
+        "{shown:?}"
+    );
+    let records = on_a_terminal("--summary none");
+    assert!(!has_terminal_codes(
+        records.replace("\r\n", "\n").as_bytes()
+    ));
+    assert_eq!(records.lines().count(), 3000);
+    assert_eq!(on_a_terminal("-o out.jsonl --quiet"), "");
 }
