@@ -17,6 +17,8 @@ mod generated_policy;
 
 #[path = "it/analysis.rs"]
 mod analysis;
+#[path = "it/batch_files.rs"]
+mod batch_files;
 #[path = "it/cli_check.rs"]
 mod cli_check;
 #[path = "it/cli_diff.rs"]

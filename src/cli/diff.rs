@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::eval::{engine, show_load_failure};
-use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size};
+use super::input::{DEFAULT_MAX_REQUEST, Lines, open_batch, parse_size};
 use super::output::Output;
 use super::{ExitCode, policy_dir, stderr_color, term_width};
 use crate::analysis::diff::{Change, DiffReport, Side, diff};
@@ -79,8 +79,8 @@ pub struct DiffArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
     pub format: DiffFormat,
-    /// Also decide each request of a JSON Lines file under both versions
-    /// and report what changes
+    /// Also decide each request of a JSON Lines file (`.gz` or `.zst`
+    /// decompressed) under both versions and report what changes
     #[arg(long, value_name = "FILE.jsonl")]
     pub replay: Option<PathBuf>,
     /// Write each change's witness as a test case expecting the new answer,
@@ -450,15 +450,8 @@ fn replay(old: &Engine, new: &Engine, path: &Path, limit: u64) -> Result<Replay,
         );
         ExitCode::Usage
     };
-    let reader: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(path) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => return Err(unreadable(&e)),
-        }
-    };
-    let mut lines = Lines::new(reader, limit);
+    let batch = open_batch(path).map_err(|e| unreadable(&e))?;
+    let mut lines = Lines::new(batch.reader, limit);
     let mut r = Replay::default();
     let mut totals: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();

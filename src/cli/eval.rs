@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::input::{DEFAULT_MAX_REQUEST, Lines, parse_size, read_request};
+use super::compress::Codec;
+use super::input::{DEFAULT_MAX_REQUEST, Lines, open_batch, parse_size, read_request};
 use super::output::Output;
+use super::progress::Progress;
 use super::{ExitCode, cannot_read, policy_dir, stderr_color, term_width};
 use crate::analysis::counterfactual::{Counterfactual, counterfactuals};
 use crate::engine::{Engine, LoadFailure, Outcome};
@@ -48,14 +50,25 @@ pub enum ExplainFormat {
   rpl eval --explain examples/request.json           the decision with its trace
   rpl eval --batch examples/requests.jsonl           JSON Lines in, JSON Lines out
   rpl eval --batch in.jsonl -o out.jsonl             the same into a file, written whole
+  rpl eval --batch in.jsonl.zst -o out.jsonl.gz      compressed in and out, by the names
+  rpl eval --batch in.jsonl -o out.jsonl -q          nothing on stderr but errors
   rpl eval --policies my-policies request.toml       another policy directory
+
+A batch named `.gz` (gzip) or `.zst` (Zstandard) is decompressed as it is
+read; stdin is read as it comes. `-o OUT.gz` is written as gzip.
+On a terminal, a batch shows its progress on stderr: lines done, lines per
+second, and for a named file a bar with the time left. It is cleared
+before the summary, and not shown with --quiet, when stderr is not a
+terminal, or when the records themselves go to the terminal.
 
 The request and decision formats: docs/formats.md in the repository.
 
 Exit codes:
   0  every request decided
   1  some request had an error (its error object is in its place)
-  2  usage or I/O error: a request file that cannot be read, the policy
+  2  usage or I/O error: a request file that cannot be read, a batch that
+     cannot be read to its end (a cut or damaged `.gz`: the records before
+     the damage go to stdout, or `-o` keeps its previous file), the policy
      directory not found or with errors, the output not writable
 
 ",
@@ -69,10 +82,12 @@ pub struct EvalArgs {
     /// below]
     #[arg(long, value_name = "DIR")]
     pub policies: Option<PathBuf>,
-    /// Evaluate a JSON Lines file (`-` for stdin): one output line per input line, in order
+    /// Evaluate a JSON Lines file (`-` for stdin), decompressed if named
+    /// `.gz` or `.zst`: one output line per input line, in order
     #[arg(long, value_name = "FILE.jsonl")]
     pub batch: Option<PathBuf>,
-    /// Where the batch output goes [default: stdout]
+    /// Where the batch output goes, gzipped if named `.gz` [default:
+    /// stdout]
     #[arg(short, long, value_name = "OUT.jsonl")]
     pub output: Option<PathBuf>,
     /// Add the trace: every rule considered, each test with its values
@@ -94,6 +109,11 @@ pub struct EvalArgs {
     /// stderr is a terminal, else none]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub summary: Option<SummaryFormat>,
+    /// After a batch, nothing on stderr but errors (and a `--summary`
+    /// given): no progress bar, no count of the records written, no
+    /// summary by default
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,14 +223,20 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         return ExitCode::Usage;
     }
     if args.batch.is_none() {
-        let given = match (args.threads.is_some(), args.summary.is_some()) {
-            (true, true) => Some("`--threads` and `--summary` are"),
-            (true, false) => Some("`--threads` is"),
-            (false, true) => Some("`--summary` is"),
-            (false, false) => None,
-        };
-        if let Some(given) = given {
-            eprintln!("error: {given} about a `--batch`; name the batch");
+        let given: Vec<&str> = [
+            (args.threads.is_some(), "`--threads`"),
+            (args.summary.is_some(), "`--summary`"),
+            (args.quiet, "`--quiet`"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect();
+        if let Some((last, rest)) = given.split_last() {
+            let (names, verb) = match rest {
+                [] => ((*last).to_owned(), "is"),
+                _ => (format!("{} and {last}", rest.join(", ")), "are"),
+            };
+            eprintln!("error: {names} {verb} about a `--batch`; name the batch");
             return ExitCode::Usage;
         }
     }
@@ -238,17 +264,22 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
                 }
             },
         };
-        let summary = args.summary.unwrap_or(if std::io::stderr().is_terminal() {
-            SummaryFormat::Human
-        } else {
-            SummaryFormat::None
-        });
+        // Quiet as `cargo -q` is: what was asked for explicitly still
+        // comes, what would only be shown by default does not.
+        let summary = args
+            .summary
+            .unwrap_or(if !args.quiet && std::io::stderr().is_terminal() {
+                SummaryFormat::Human
+            } else {
+                SummaryFormat::None
+            });
         let batch_run = Batch {
             engine: &engine,
             explain: args.explain,
             limit,
             pool: pool.as_ref(),
             summary,
+            quiet: args.quiet,
         };
         return batch_run.run(batch, args.output.as_deref());
     }
@@ -426,6 +457,17 @@ struct Batch<'a> {
     limit: u64,
     pool: Option<&'a rayon::ThreadPool>,
     summary: SummaryFormat,
+    /// No progress bar, no line saying what was written.
+    quiet: bool,
+}
+
+/// How the lines of a batch ran out.
+enum End {
+    /// The input ended: every line has its record.
+    Done,
+    /// Reading failed; the records before it were written.
+    ReadFailed(std::io::Error),
+    WriteFailed(std::io::Error),
 }
 
 /// One line read: its number, and its bytes or why it has none.
@@ -438,25 +480,29 @@ impl Batch<'_> {
     /// the same byte for byte on any number of threads. The output file,
     /// if any, is written whole or not at all.
     fn run(&self, input: &Path, output: Option<&Path>) -> ExitCode {
-        let unreadable = |e: &std::io::Error| {
+        // Once a compressed file is open, what fails is most likely its
+        // data.
+        let unreadable = |e: &std::io::Error, opened: bool| {
+            let help = match Codec::of(input).test_command().filter(|_| opened) {
+                Some(test) => format!(
+                    "check that the file is whole and compressed as its name says (`{test} FILE`)"
+                ),
+                None => "check that the path names a readable JSON Lines file".to_owned(),
+            };
             let e = RequestError::Io {
                 path: input.display().to_string(),
                 message: format!("cannot read the batch: {}", io_reason(e)),
-                help: Some("check that the path names a readable JSON Lines file".to_owned()),
+                help: Some(help),
             };
             show_file_error(input, &e);
             ExitCode::Usage
         };
-        let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            match std::fs::File::open(input) {
-                Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-                Err(e) => return unreadable(&e),
-            }
+        let opened = match open_batch(input) {
+            Ok(b) => b,
+            Err(e) => return unreadable(&e, false),
         };
         let mut out = match output {
-            Some(p) => match Output::file(p, &[input]) {
+            Some(p) => match Output::records(p, &[input]) {
                 Ok(o) => o,
                 Err(message) => {
                     eprintln!("error: {}", visible(&message));
@@ -465,47 +511,81 @@ impl Batch<'_> {
             },
             None => Output::stdout(),
         };
-        let mut lines = Lines::new(reader, self.limit);
+        // Records going to the terminal show the progress themselves, and
+        // a bar between them would break their lines.
+        let progress = if self.quiet || out.is_terminal() {
+            None
+        } else {
+            Progress::start(opened.size)
+        };
+        let mut lines = Lines::new(opened.reader, self.limit);
         let mut sums = BatchSummary::default();
-        loop {
+        let end = loop {
             let (chunk, read_error) = read_chunk(&mut lines);
             let done = chunk.is_empty();
-            for (text, outcome) in self.decide(chunk) {
-                sums.add(&outcome);
-                if let Err(e) = out.write_all(text.as_bytes()) {
-                    return write_failed(&e);
-                }
+            let written = self
+                .decide(chunk)
+                .into_iter()
+                .try_for_each(|(text, outcome)| {
+                    sums.add(&outcome);
+                    out.write_all(text.as_bytes())
+                });
+            if let Err(e) = written {
+                break End::WriteFailed(e);
+            }
+            if let Some(p) = &progress {
+                p.update(sums.records, opened.read.get());
             }
             if let Some(e) = read_error {
-                // What was written to stdout stays; a file is not left
-                // half-written. The summary counts what was written.
-                let _ = out.flush();
-                self.show_summary(&sums);
-                return unreadable(&e);
+                break End::ReadFailed(e);
             }
             if done {
-                break;
+                break End::Done;
             }
+        };
+        let end = match end {
+            End::Done => match out.commit() {
+                Ok(()) => End::Done,
+                Err(e) => End::WriteFailed(e),
+            },
+            // What was written to stdout stays; a file is not left
+            // half-written (dropping `out` removes what was built).
+            End::ReadFailed(e) => {
+                let _ = out.flush();
+                End::ReadFailed(e)
+            }
+            failed @ End::WriteFailed(_) => failed,
+        };
+        if let Some(p) = progress {
+            p.clear();
         }
-        if let Err(e) = out.commit() {
-            return write_failed(&e);
-        }
-        let records = sums.records;
-        let errors = sums.decisions.get("error").copied().unwrap_or(0);
-        // With the records in a file, the terminal would otherwise show
-        // nothing: say what was written, and how many lines had an error.
-        if let Some(path) = output {
-            eprintln!(
-                "wrote {records} records to `{}`: {} decided, {errors} with an error",
-                visible(&path.display().to_string()),
-                records - errors
-            );
-        }
-        self.show_summary(&sums);
-        if errors > 0 {
-            ExitCode::Failure
-        } else {
-            ExitCode::Ok
+        match end {
+            End::WriteFailed(e) => write_failed(&e),
+            // The summary counts what was written.
+            End::ReadFailed(e) => {
+                self.show_summary(&sums);
+                unreadable(&e, true)
+            }
+            End::Done => {
+                let records = sums.records;
+                let errors = sums.decisions.get("error").copied().unwrap_or(0);
+                // With the records in a file, the terminal would otherwise
+                // show nothing: say what was written, and how many lines
+                // had an error.
+                if let Some(path) = output.filter(|_| !self.quiet) {
+                    eprintln!(
+                        "wrote {records} records to `{}`: {} decided, {errors} with an error",
+                        visible(&path.display().to_string()),
+                        records - errors
+                    );
+                }
+                self.show_summary(&sums);
+                if errors > 0 {
+                    ExitCode::Failure
+                } else {
+                    ExitCode::Ok
+                }
+            }
         }
     }
 

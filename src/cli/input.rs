@@ -4,9 +4,12 @@
 //! in an unbounded read. A request that cannot be read becomes the error
 //! object it would have been had it been read and found wrong.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
+use std::rc::Rc;
 
+use super::compress::Codec;
 use crate::load::{io_reason, show_size};
 use crate::request::RequestError;
 use crate::source::bad_utf8;
@@ -110,6 +113,55 @@ pub(super) fn too_large(what: &str, path: String, limit: u64) -> RequestError {
                 .to_owned(),
         ),
         path,
+    }
+}
+
+/// A batch opened for its lines: decompressed as its name says (stdin is
+/// read as it comes), and how far into the file reading has got.
+pub struct BatchInput {
+    pub reader: Box<dyn BufRead>,
+    /// The file's size, when it is a regular file: where `read` ends.
+    pub size: Option<u64>,
+    /// Bytes read from the file so far: compressed bytes, for a
+    /// compressed file, so that they can be set against its size.
+    pub read: Rc<Cell<u64>>,
+}
+
+/// Opens the batch `path` (`-` is stdin).
+pub fn open_batch(path: &Path) -> io::Result<BatchInput> {
+    let read = Rc::new(Cell::new(0));
+    if path.as_os_str() == "-" {
+        return Ok(BatchInput {
+            reader: Box::new(io::stdin().lock()),
+            size: None,
+            read,
+        });
+    }
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let size = (meta.is_file() && meta.len() > 0).then_some(meta.len());
+    let counted = Counted {
+        inner: file,
+        count: Rc::clone(&read),
+    };
+    Ok(BatchInput {
+        reader: Codec::of(path).decoder(io::BufReader::with_capacity(1 << 16, counted)),
+        size,
+        read,
+    })
+}
+
+/// A reader that adds up the bytes it has read.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod check;
 mod completions;
+mod compress;
 mod diff;
 mod eval;
 mod fmt;
@@ -11,6 +12,7 @@ mod generate;
 mod input;
 mod man;
 mod output;
+mod progress;
 mod test;
 
 use std::io::IsTerminal as _;

@@ -3,34 +3,69 @@
 //! place once complete, so a run that fails or is interrupted halfway
 //! never leaves a truncated file and never destroys the one already there;
 //! and a path that names one of the run's inputs is refused before
-//! anything is opened for writing.
+//! anything is opened for writing. Records (a batch's, generated
+//! requests) are gzipped when the file's name ends in `.gz`.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 
+use flate2::write::GzEncoder;
+
+use super::compress::Codec;
 use crate::load::io_reason;
 
 pub struct Output {
-    sink: Sink,
+    writer: Writer,
+}
+
+/// The buffer records are written to, and what it writes through.
+enum Writer {
+    Plain(BufWriter<Sink>),
+    Gzip(BufWriter<GzEncoder<Sink>>),
 }
 
 enum Sink {
-    Stdout(BufWriter<io::StdoutLock<'static>>),
+    Stdout(io::StdoutLock<'static>),
     /// A device or pipe (`/dev/null`, a FIFO): written in place, since it
     /// cannot be replaced (and must not be).
-    Direct(BufWriter<File>),
+    Direct(File),
     /// A regular file, built beside its target.
     Atomic {
-        file: BufWriter<tempfile::NamedTempFile>,
+        file: tempfile::NamedTempFile,
         target: PathBuf,
     },
 }
 
 impl Output {
     pub fn stdout() -> Output {
+        Output::plain(Sink::Stdout(io::stdout().lock()))
+    }
+
+    fn plain(sink: Sink) -> Output {
         Output {
-            sink: Sink::Stdout(BufWriter::new(io::stdout().lock())),
+            writer: Writer::Plain(BufWriter::new(sink)),
+        }
+    }
+
+    /// Opens `path` as [`Output::file`] does, to be gzipped when its name
+    /// ends in `.gz` (what `gzip -d` and `zcat` read back). A name ending
+    /// in `.zst` is refused: a file named so would not be Zstandard.
+    pub fn records(path: &Path, inputs: &[&Path]) -> Result<Output, String> {
+        match Codec::of(path) {
+            Codec::Zstd => Err(format!(
+                "cannot write `{}`: rpl reads `.zst` but does not write it; name a `.gz` or a plain file, or pipe stdout through `zstd`",
+                path.display()
+            )),
+            Codec::Gzip => {
+                // Level 6, gzip's own default.
+                let gzip =
+                    GzEncoder::new(Sink::file(path, inputs)?, flate2::Compression::default());
+                Ok(Output {
+                    writer: Writer::Gzip(BufWriter::new(gzip)),
+                })
+            }
+            Codec::Plain => Output::file(path, inputs),
         }
     }
 
@@ -39,6 +74,41 @@ impl Output {
     /// `..`, by a hard link, or as `-` with the file redirected to stdin). A symlink is followed: the file it names
     /// is the one replaced.
     pub fn file(path: &Path, inputs: &[&Path]) -> Result<Output, String> {
+        Sink::file(path, inputs).map(Output::plain)
+    }
+
+    /// Whether what is written shows on a terminal.
+    pub fn is_terminal(&self) -> bool {
+        let sink = match &self.writer {
+            Writer::Plain(w) => w.get_ref(),
+            Writer::Gzip(w) => w.get_ref().get_ref(),
+        };
+        match sink {
+            Sink::Stdout(s) => s.is_terminal(),
+            Sink::Direct(f) => f.is_terminal(),
+            Sink::Atomic { .. } => false,
+        }
+    }
+
+    /// Completes the output: flushed (a gzip stream ended), and a file
+    /// synced to disk and moved into place. Dropping an `Output` without
+    /// this leaves a file's target as it was (the temporary file is
+    /// removed).
+    pub fn commit(self) -> io::Result<()> {
+        let sink = match self.writer {
+            Writer::Plain(w) => w.into_inner().map_err(io::IntoInnerError::into_error)?,
+            Writer::Gzip(w) => w
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .finish()?,
+        };
+        sink.commit()
+    }
+}
+
+impl Sink {
+    /// The sink of [`Output::file`].
+    fn file(path: &Path, inputs: &[&Path]) -> Result<Sink, String> {
         let shown = path.display();
         for input in inputs {
             // `-` is stdin, which may be the output file redirected in.
@@ -82,9 +152,7 @@ impl Output {
                     .write(true)
                     .open(&target)
                     .map_err(cannot)?;
-                return Ok(Output {
-                    sink: Sink::Direct(BufWriter::new(file)),
-                });
+                return Ok(Sink::Direct(file));
             }
             // Replacing it by a rename would need only the folder's
             // permission; the file's own says no.
@@ -120,23 +188,14 @@ impl Output {
                 .set_permissions(m.permissions())
                 .map_err(cannot)?;
         }
-        Ok(Output {
-            sink: Sink::Atomic {
-                file: BufWriter::new(temp),
-                target,
-            },
-        })
+        Ok(Sink::Atomic { file: temp, target })
     }
 
-    /// Completes the output: flushed, and a file synced to disk and moved
-    /// into place. Dropping an `Output` without this leaves a file's
-    /// target as it was (the temporary file is removed).
-    pub fn commit(self) -> io::Result<()> {
-        match self.sink {
+    fn commit(self) -> io::Result<()> {
+        match self {
             Sink::Stdout(mut w) => w.flush(),
             Sink::Direct(mut w) => w.flush(),
-            Sink::Atomic { file, target } => {
-                let temp = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+            Sink::Atomic { file: temp, target } => {
                 temp.as_file().sync_all()?;
                 temp.persist(&target).map_err(|e| e.error)?;
                 sync_dir(&target);
@@ -186,24 +245,39 @@ fn sync_dir(target: &Path) {
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.sink {
+        match &mut self.writer {
+            Writer::Plain(w) => w.write(buf),
+            Writer::Gzip(w) => w.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.writer {
+            Writer::Plain(w) => w.write_all(buf),
+            Writer::Gzip(w) => w.write_all(buf),
+        }
+    }
+
+    /// Flushes the buffers only: an atomic file is completed by `commit`.
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.writer {
+            Writer::Plain(w) => w.flush(),
+            Writer::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
             Sink::Stdout(w) => w.write(buf),
             Sink::Direct(w) => w.write(buf),
             Sink::Atomic { file, .. } => file.write(buf),
         }
     }
 
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.sink {
-            Sink::Stdout(w) => w.write_all(buf),
-            Sink::Direct(w) => w.write_all(buf),
-            Sink::Atomic { file, .. } => file.write_all(buf),
-        }
-    }
-
-    /// Flushes the buffer only: an atomic file is completed by `commit`.
     fn flush(&mut self) -> io::Result<()> {
-        match &mut self.sink {
+        match self {
             Sink::Stdout(w) => w.flush(),
             Sink::Direct(w) => w.flush(),
             Sink::Atomic { file, .. } => file.flush(),

@@ -291,6 +291,16 @@ fn replay_counts_what_changes() {
         text.contains(&format!("approve → review: {flips}")),
         "{text}"
     );
+    // A gzipped replay is read as `eval --batch` reads one: the same report.
+    let gz = tmp.path().join("requests.jsonl.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, &std::fs::read(&path).unwrap()).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    let zipped = rpl(
+        tmp.path(),
+        &["diff", "--replay", gz.to_str().unwrap(), "old", "new"],
+    );
+    assert_eq!(stdout(&zipped), text);
 }
 
 #[test]
