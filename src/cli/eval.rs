@@ -18,7 +18,7 @@ use crate::load::io_reason;
 use crate::report::batch::BatchSummary;
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
-use crate::report::escape::{json_line, visible};
+use crate::report::escape::{json_line, json_line_into, visible};
 use crate::request::RequestError;
 use crate::source::bad_utf8;
 use crate::vocab::Verdict;
@@ -429,12 +429,24 @@ fn write_failed(e: &std::io::Error) -> ExitCode {
 }
 
 fn json_text(outcome: &(impl serde::Serialize + ?Sized)) -> String {
-    json_line(outcome).unwrap_or_else(|e| {
-        format!(
-            "{{\"request_id\":null,\"error\":{{\"code\":\"rpl::internal\",\"path\":\"\",\"message\":{}}}}}\n",
-            serde_json::Value::String(format!("cannot write the result: {e}"))
-        )
-    })
+    json_line(outcome).unwrap_or_else(|e| unwritable(&e))
+}
+
+/// [`json_text`] appended to `out`.
+fn record_into(out: &mut Vec<u8>, outcome: &Outcome) {
+    let start = out.len();
+    if let Err(e) = json_line_into(out, outcome) {
+        out.truncate(start);
+        out.extend_from_slice(unwritable(&e).as_bytes());
+    }
+}
+
+/// The record in place of one that could not be written.
+fn unwritable(e: &serde_json::Error) -> String {
+    format!(
+        "{{\"request_id\":null,\"error\":{{\"code\":\"rpl::internal\",\"path\":\"\",\"message\":{}}}}}\n",
+        serde_json::Value::String(format!("cannot write the result: {e}"))
+    )
 }
 
 /// The most threads `--threads` starts: past a few hundred, starting them
@@ -470,8 +482,22 @@ enum End {
     WriteFailed(std::io::Error),
 }
 
+/// Lines decided by one task, into one buffer of records and one set of
+/// sums: enough that a task's overhead is small, few enough that a chunk
+/// spreads over every thread.
+const PART_LINES: usize = 64;
+
+/// A chunk of lines: their bytes end to end in one buffer, reused from
+/// chunk to chunk, so reading a line allocates nothing.
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    /// Each line's number, and its place in `bytes` or why it has none.
+    lines: Vec<ReadLine>,
+}
+
 /// One line read: its number, and its bytes or why it has none.
-type ReadLine = (u64, Result<Vec<u8>, RequestError>);
+type ReadLine = (u64, Result<std::ops::Range<usize>, RequestError>);
 
 impl Batch<'_> {
     /// One output line per input line, in order: a decision or an error
@@ -520,15 +546,17 @@ impl Batch<'_> {
         };
         let mut lines = Lines::new(opened.reader, self.limit);
         let mut sums = BatchSummary::default();
+        let mut chunk = Chunk::default();
         let end = loop {
-            let (chunk, read_error) = read_chunk(&mut lines);
-            let done = chunk.is_empty();
+            let read_error = read_chunk(&mut lines, &mut chunk);
+            let done = chunk.lines.is_empty();
             let written = self
-                .decide(chunk)
+                .decide(&chunk)
                 .into_iter()
-                .try_for_each(|(text, outcome)| {
-                    sums.add(&outcome);
-                    out.write_all(text.as_bytes())
+                .try_for_each(|(text, part)| {
+                    out.write_all(&text)?;
+                    sums.merge(part);
+                    Ok(())
                 });
             if let Err(e) = written {
                 break End::WriteFailed(e);
@@ -605,24 +633,37 @@ impl Batch<'_> {
         }
     }
 
-    /// Each line's output record, in input order, with its outcome.
-    fn decide(&self, chunk: Vec<ReadLine>) -> Vec<(String, Outcome)> {
+    /// The chunk's records, in input order, in parts: each part's records
+    /// as one text, and their sums. Parts are decided on all threads, each
+    /// into its own buffer and sums, so that nothing is shared while
+    /// deciding.
+    fn decide(&self, chunk: &Chunk) -> Vec<(Vec<u8>, BatchSummary)> {
         use rayon::prelude::*;
-        let one = |(number, line): &ReadLine| {
-            let outcome = match line {
-                Ok(bytes) => batch_line(self.engine, bytes, self.explain),
-                Err(e) => failure(e),
-            };
-            let outcome = match outcome {
-                Outcome::Failure(mut f) => {
-                    f.line = Some(*number);
-                    Outcome::Failure(f)
-                }
-                d => d,
-            };
-            (json_text(&outcome), outcome.without_trace())
+        let part = |lines: &[ReadLine]| {
+            let mut text = Vec::with_capacity(lines.len() * 512);
+            let mut sums = BatchSummary::default();
+            for (number, line) in lines {
+                let outcome = match line {
+                    Ok(at) => batch_line(
+                        self.engine,
+                        chunk.bytes.get(at.clone()).unwrap_or_default(),
+                        self.explain,
+                    ),
+                    Err(e) => failure(e),
+                };
+                let outcome = match outcome {
+                    Outcome::Failure(mut f) => {
+                        f.line = Some(*number);
+                        Outcome::Failure(f)
+                    }
+                    d => d,
+                };
+                record_into(&mut text, &outcome);
+                sums.add(&outcome);
+            }
+            (text, sums)
         };
-        let all = || chunk.par_iter().map(one).collect();
+        let all = || chunk.lines.par_chunks(PART_LINES).map(part).collect();
         match self.pool {
             Some(pool) => pool.install(all),
             None => all(),
@@ -630,23 +671,29 @@ impl Batch<'_> {
     }
 }
 
-/// The next chunk of lines, and the read error that ended it early.
+/// Reads the next chunk of lines into `chunk`; the read error that ended
+/// it early, if one did.
 fn read_chunk<R: std::io::BufRead>(
     lines: &mut Lines<R>,
-) -> (Vec<ReadLine>, Option<std::io::Error>) {
-    let mut chunk = Vec::with_capacity(CHUNK_LINES);
-    let mut bytes = 0;
-    while chunk.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
+    chunk: &mut Chunk,
+) -> Option<std::io::Error> {
+    chunk.bytes.clear();
+    chunk.lines.clear();
+    while chunk.lines.len() < CHUNK_LINES && chunk.bytes.len() < CHUNK_BYTES {
         match lines.next_line() {
             Ok(Some((number, line))) => {
-                bytes += line.as_ref().map_or(0, |l| l.len());
-                chunk.push((number, line.map(<[u8]>::to_vec)));
+                let at = line.map(|l| {
+                    let start = chunk.bytes.len();
+                    chunk.bytes.extend_from_slice(l);
+                    start..chunk.bytes.len()
+                });
+                chunk.lines.push((number, at));
             }
             Ok(None) => break,
-            Err(e) => return (chunk, Some(e)),
+            Err(e) => return Some(e),
         }
     }
-    (chunk, None)
+    None
 }
 
 fn batch_line(engine: &Engine, line: &[u8], explain: bool) -> Outcome {

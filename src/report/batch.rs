@@ -73,19 +73,48 @@ impl BatchSummary {
                 if d.decision == Verdict::Approve
                     && let Some(r) = &d.refund
                 {
-                    let sum = self
-                        .refunds
-                        .entry(r.route.to_string())
-                        .or_default()
-                        .entry(r.currency.to_string())
-                        .or_default();
-                    *sum = sum.saturating_add(r.amount);
+                    self.add_refund(&r.route, &r.currency, r.amount);
                 }
             }
             Outcome::Failure(f) => {
                 *self.decisions.entry("error").or_default() += 1;
                 *self.errors.entry(f.error.code.clone()).or_default() += 1;
             }
+        }
+    }
+
+    /// An approved refund's amount, added to its route's and currency's
+    /// sum; the names are copied the first time they are seen only.
+    fn add_refund(&mut self, route: &str, currency: &str, amount: Decimal) {
+        let by_currency = match self.refunds.get_mut(route) {
+            Some(m) => m,
+            None => self.refunds.entry(route.to_owned()).or_default(),
+        };
+        let sum = match by_currency.get_mut(currency) {
+            Some(sum) => sum,
+            None => by_currency.entry(currency.to_owned()).or_default(),
+        };
+        *sum = sum.saturating_add(amount);
+    }
+
+    /// Adds the sums of records counted apart (a part of a chunk decided
+    /// on another thread): the result is the same as adding each record
+    /// here.
+    pub fn merge(&mut self, other: BatchSummary) {
+        self.records += other.records;
+        for (k, n) in other.decisions {
+            *self.decisions.entry(k).or_default() += n;
+        }
+        for (k, n) in other.rules {
+            *self.rules.entry(k).or_default() += n;
+        }
+        for (route, sums) in other.refunds {
+            for (currency, amount) in sums {
+                self.add_refund(&route, &currency, amount);
+            }
+        }
+        for (k, n) in other.errors {
+            *self.errors.entry(k).or_default() += n;
         }
     }
 
@@ -222,6 +251,19 @@ mod tests {
         let mut backward = BatchSummary::default();
         outcomes.iter().rev().for_each(|o| backward.add(o));
         assert_eq!(forward, backward);
+        // Counted in parts on other threads, then merged: the same sums.
+        for split in 0..=outcomes.len() {
+            let (a, b) = outcomes.split_at(split);
+            let mut merged = BatchSummary::default();
+            for part in [a, b, a] {
+                let mut sums = BatchSummary::default();
+                part.iter().for_each(|o| sums.add(o));
+                merged.merge(sums);
+            }
+            let mut expected = forward.clone();
+            a.iter().for_each(|o| expected.add(o));
+            assert_eq!(merged, expected, "split at {split}");
+        }
         assert_eq!(forward.records, 5);
         assert_eq!(
             forward.refunds["alipay"]["CNY"],

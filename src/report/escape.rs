@@ -55,13 +55,23 @@ fn escape_except(s: &str, keep: Option<char>) -> Cow<'_, str> {
 /// `value` as one line of compact JSON, with a final line break.
 pub fn json_line<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
     let mut out = Vec::with_capacity(512);
+    json_line_into(&mut out, value)?;
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+/// [`json_line`] appended to `out`, which keeps what it held before: on an
+/// error, part of the line may have been appended.
+pub fn json_line_into<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> serde_json::Result<()> {
     value.serialize(&mut serde_json::Serializer::with_formatter(
-        &mut out,
+        &mut *out,
         Safe(serde_json::ser::CompactFormatter),
     ))?;
     out.push(b'\n');
-    // serde_json writes UTF-8 only.
-    Ok(String::from_utf8(out).unwrap_or_default())
+    Ok(())
 }
 
 /// `value` as indented JSON, with a final line break.
