@@ -692,6 +692,28 @@ proptest! {
         agree(&text);
     }
 
+    /// Edits made of JSON's own characters, where a reader that accepts
+    /// too much would show it: each edit replaces, inserts or cuts one
+    /// character, up to three times.
+    #[test]
+    fn json_edits_are_read_alike_by_both_decoders(
+        edits in prop::collection::vec((0usize..900, 0u8..3, prop::sample::select(vec![
+            '{', '}', '[', ']', ',', ':', '"', '\\', ' ', '\t', '\n', '\u{0}', '\u{7f}',
+            '-', '+', '0', '1', '9', '.', 'e', 'E', 'n', 'u', 'l', 't', 'f', 'x',
+        ])), 1..4)
+    ) {
+        let mut chars: Vec<char> = read("example.json").chars().collect();
+        for (pos, op, c) in edits {
+            let i = pos % chars.len();
+            match op {
+                0 => chars[i] = c,
+                1 => chars.insert(i, c),
+                _ => { chars.remove(i); }
+            }
+        }
+        agree(&chars.into_iter().collect::<String>());
+    }
+
     #[test]
     fn any_value_in_any_field_is_decoded_or_rejected(field in 0usize..21, v in json_value()) {
         let path = SCHEMA.fields[field].path.clone();
