@@ -321,6 +321,23 @@ mod tests {
         }
     }
 
+    /// The leap years the property test rarely draws, against jiff.
+    #[test]
+    fn leap_days_read_as_jiff_reads_them() {
+        for year in [
+            "0000", "1900", "1970", "2000", "2023", "2024", "2100", "9999",
+        ] {
+            for date in ["02-28", "02-29", "03-01", "12-31", "01-01"] {
+                let text = format!("{year}-{date}T23:59:60.5-23:59");
+                assert_eq!(
+                    parse_timestamp(&text).ok(),
+                    text.parse::<Timestamp>().ok(),
+                    "{text}"
+                );
+            }
+        }
+    }
+
     proptest::proptest! {
         /// Built from its parts, a timestamp is what jiff reads from the
         /// text: the same instant, or an error for the same texts.
