@@ -4,7 +4,9 @@
 //!
 //! Per example request: the baseline, decoding only, evaluating a
 //! pre-decoded request, decoding + evaluating (`Engine::evaluate_json`),
-//! and evaluating with the trace (`--explain`).
+//! the whole line as `rpl eval --batch` writes it (decoding, evaluating
+//! and encoding the outcome as a JSON line), and evaluating with the trace
+//! (`--explain`).
 //!
 //! Run: `cargo bench --bench eval` (about 25 s).
 
@@ -16,6 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use rpl::report::escape::json_line;
 use rpl::{Engine, Outcome};
 
 /// Example requests, with the rule that must decide each.
@@ -73,6 +76,9 @@ fn bench_eval(c: &mut Criterion) {
         });
         g.bench_function("decode_json_and_evaluate", |b| {
             b.iter(|| engine.evaluate_json(black_box(&text), false))
+        });
+        g.bench_function("decode_evaluate_encode", |b| {
+            b.iter(|| json_line(&engine.evaluate_json(black_box(&text), false)).unwrap())
         });
         g.bench_function("evaluate_explain", |b| {
             b.iter(|| engine.evaluate(black_box(&request), true))
