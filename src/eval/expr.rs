@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 
-use jiff::civil::Date;
 use rust_decimal::Decimal as Dec;
 
 use super::coverage::PolicyHits;
@@ -15,6 +14,7 @@ use super::error::EvalError;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
 use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Node, NodeId};
+use crate::day::Day;
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
 use crate::value::Value;
@@ -33,7 +33,7 @@ pub struct Tested {
     pub node: NodeId,
     pub result: Value,
     /// For a window: its last day.
-    pub window_end: Option<Date>,
+    pub window_end: Option<Day>,
     /// Written under a `not` (`not inside_return_window`): the trace
     /// shows the test as the rule reads it, `result` already negated.
     pub negated: bool,
@@ -182,7 +182,7 @@ impl<'a> Evaluator<'a> {
                 match self.eval(*date)? {
                     Value::Absent => Value::Absent,
                     v => {
-                        let d = self.local_date(&v)?;
+                        let d = self.local_day(&v)?;
                         Value::Date(self.shift(d, count, unit, back, origin)?)
                     }
                 }
@@ -237,7 +237,7 @@ impl<'a> Evaluator<'a> {
                 if v == Value::Absent || a == Value::Absent {
                     Value::Absent
                 } else {
-                    let end = self.shift(self.local_date(&a)?, count, unit, false, origin)?;
+                    let end = self.shift(self.local_day(&a)?, count, unit, false, origin)?;
                     // Civil Code art. 203: a period ending on a rest day ends
                     // on the next working day.
                     let end = match unit {
@@ -245,11 +245,11 @@ impl<'a> Evaluator<'a> {
                         _ => self
                             .policy
                             .calendar
-                            .roll_forward(end)
+                            .roll_forward_day(end)
                             .map_err(|e| self.out_of_range(e, origin))?,
                     };
                     window_end = Some(end);
-                    Value::Bool(self.local_date(&v)? <= end)
+                    Value::Bool(self.local_day(&v)? <= end)
                 }
             }
             Node::If { cond, then, els } => {
@@ -299,7 +299,7 @@ impl<'a> Evaluator<'a> {
                 let r = self.eval(b)?;
                 match (l, r) {
                     (Value::Absent, _) | (_, Value::Absent) => Value::Absent,
-                    (l, r) => Value::Range(self.local_date(&l)?, self.local_date(&r)?),
+                    (l, r) => Value::Range(self.local_day(&l)?, self.local_day(&r)?),
                 }
             }
             Node::Named { body, .. } => self.eval(*body)?,
@@ -391,9 +391,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The local date of a timestamp in the policy's time zone; dates as is.
-    pub fn local_date(&self, v: &Value) -> Result<Date, EvalError> {
+    pub fn local_day(&self, v: &Value) -> Result<Day, EvalError> {
         match v {
-            Value::Timestamp(t) => Ok(self.policy.timezone.to_datetime(*t).date()),
+            Value::Timestamp(t) => Ok(self.policy.zone.day(*t)),
             Value::Date(d) => Ok(*d),
             v => Err(self.unexpected("a date", v)),
         }
@@ -410,12 +410,12 @@ impl<'a> Evaluator<'a> {
 
     fn shift(
         &self,
-        d: Date,
+        d: Day,
         count: u32,
         unit: Unit,
         back: bool,
         origin: Option<FieldId>,
-    ) -> Result<Date, EvalError> {
+    ) -> Result<Day, EvalError> {
         let date_err = || EvalError::DateRange {
             path: origin
                 .map(|f| self.schema.field(f).path.clone())
@@ -431,19 +431,24 @@ impl<'a> Evaluator<'a> {
                 return self
                     .policy
                     .calendar
-                    .nth_working_day_after(d, count)
+                    .nth_working_day_after_day(d, count)
                     .map_err(|e| self.out_of_range(e, origin));
             }
+            // Days and weeks are whole days: added to the day number, an
+            // error past jiff's dates as jiff's would be.
+            Unit::Days => return d.plus(n).ok_or_else(date_err),
+            Unit::Weeks => return d.plus(n * 7).ok_or_else(date_err),
             // jiff's ranges are narrower than a count's: past them the
             // date is out of range, never a panic.
-            Unit::Days => jiff::Span::new().try_days(n),
-            Unit::Weeks => jiff::Span::new().try_weeks(n),
             Unit::Months => jiff::Span::new().try_months(n),
             Unit::Years => jiff::Span::new().try_years(n),
         }
         .map_err(|_| date_err())?;
         // jiff clamps 29 February + 1 year to 28 February, as the rulebook wants.
-        d.checked_add(span).map_err(|_| date_err())
+        d.date()
+            .checked_add(span)
+            .map(Day::of)
+            .map_err(|_| date_err())
     }
 
     /// Orders two values of the same type; `None` when either is absent.
@@ -461,7 +466,7 @@ impl<'a> Evaluator<'a> {
             (Enum(a), Enum(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
             (Timestamp(_) | Date(_), Timestamp(_) | Date(_)) => {
-                self.local_date(l)?.cmp(&self.local_date(r)?)
+                self.local_day(l)?.cmp(&self.local_day(r)?)
             }
             _ => return Err(internal(format!("a comparison of {l:?} and {r:?}"))),
         }))

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
+use crate::day::Day;
 use crate::vocab::Verdict;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,13 +59,16 @@ fn amount<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Settlement {
     #[serde(serialize_with = "date")]
-    pub earliest: Date,
+    pub earliest: Day,
     #[serde(serialize_with = "date")]
-    pub latest: Date,
+    pub latest: Day,
 }
 
-fn date<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(d)
+fn date<S: Serializer>(d: &Day, s: S) -> Result<S::Ok, S::Error> {
+    match d.iso(&mut [0; 10]) {
+        Some(text) => s.serialize_str(text),
+        None => s.collect_str(d),
+    }
 }
 
 /// One rule considered, in evaluation order.

@@ -89,7 +89,7 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
         if t.result == Value::Bool(t.negated)
             && let Some(Node::Within { value, .. }) = ev.policy.node(t.node)
             && let Some(f) = ev.first_field(*value)
-            && let Ok(asked) = ev.local_date(ev.request.get(f))
+            && let Ok(asked) = ev.local_day(ev.request.get(f))
         {
             note = Some(format!(
                 "{} {asked}, window ended {end}",
