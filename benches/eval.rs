@@ -4,7 +4,9 @@
 //!
 //! Per example request: the baseline, decoding only, evaluating a
 //! pre-decoded request, decoding + evaluating (`Engine::evaluate_json`),
-//! and evaluating with the trace (`--explain`).
+//! the whole line as `rpl eval --batch` writes it (decoding, evaluating
+//! and encoding the outcome as a JSON line), and evaluating with the trace
+//! (`--explain`).
 //!
 //! Then against the native floor (`native/`: the frozen policies' rulebook
 //! written by hand), over a mix of requests from `rpl generate` on the
@@ -86,6 +88,9 @@ fn bench_eval(c: &mut Criterion) {
         });
         g.bench_function("decode_json_and_evaluate", |b| {
             b.iter(|| engine.evaluate_json(black_box(&text), false))
+        });
+        g.bench_function("decode_evaluate_encode", |b| {
+            b.iter(|| json_line(&engine.evaluate_json(black_box(&text), false)).unwrap())
         });
         g.bench_function("evaluate_explain", |b| {
             b.iter(|| engine.evaluate(black_box(&request), true))

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod codes;
 pub mod compile;
+pub mod day;
 pub mod engine;
 pub mod eval;
 pub mod fmt;

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use rust_decimal::Decimal;
+
+use crate::day::Day;
 
 /// A value as the evaluator sees it. Enum values are interned: `Enum(i)` is
 /// the `i`-th variant of the field's (or output's) [`crate::schema::EnumType`].
@@ -22,9 +23,10 @@ pub enum Value {
     Str(Arc<str>),
     Enum(u32),
     Timestamp(Timestamp),
-    Date(Date),
+    /// A date: a policy's constant, or a timestamp's local date moved.
+    Date(Day),
     /// `a .. b`: a settlement window.
-    Range(Date, Date),
+    Range(Day, Day),
     /// A list of outcome values, e.g. documents.
     List(Arc<[Value]>),
 }

@@ -1029,7 +1029,7 @@ mod dates {
                         shifts.push(s);
                     }
                 }
-                Node::Const(Value::Date(d)) => consts.push(*d),
+                Node::Const(Value::Date(d)) => consts.push(d.date()),
                 _ => {}
             });
             let raw = |n: &NodeId| matches!(p.node(strip(p, *n)), Some(Node::Field(_)));

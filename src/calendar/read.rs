@@ -114,12 +114,7 @@ impl Cx<'_> {
             .into_iter()
             .map(|(year, source)| build_year(year, source, &listed))
             .collect();
-        Ok(Calendar {
-            name,
-            first_year,
-            last_year,
-            years,
-        })
+        Ok(Calendar::new(name, first_year, last_year, years))
     }
 
     /// A top-level key made of digits: the table of one year.

@@ -468,3 +468,61 @@ fn every_error_code_is_unique_and_has_a_fixture() {
     let with_fixture: BTreeSet<_> = codes().iter().map(|c| c.to_string()).collect();
     assert_eq!(seen, with_fixture);
 }
+
+/// What the lookup tables replace: walking day by day.
+fn walked_roll_forward(c: &Calendar, d: Date) -> Result<Date, OutOfRange> {
+    let mut day = d;
+    while !c.is_working_day(day)? {
+        day = day.tomorrow().map_err(|_| c.out_of_range(day))?;
+    }
+    Ok(day)
+}
+
+fn walked_nth_working_day_after(c: &Calendar, d: Date, k: u32) -> Result<Date, OutOfRange> {
+    let mut day = d;
+    let mut left = k;
+    while left > 0 {
+        day = day.tomorrow().map_err(|_| c.out_of_range(day))?;
+        if c.is_working_day(day)? {
+            left -= 1;
+        }
+    }
+    Ok(day)
+}
+
+#[test]
+fn the_tables_answer_as_walking_day_by_day_would() {
+    let mut day = d("2023-11-01");
+    while day <= d("2027-02-01") {
+        assert_eq!(CN.roll_forward(day), walked_roll_forward(&CN, day), "{day}");
+        for k in [0, 1, 2, 3, 5, 10, 15, 40, 300, 800] {
+            assert_eq!(
+                CN.nth_working_day_after(day, k),
+                walked_nth_working_day_after(&CN, day, k),
+                "{day} + {k}"
+            );
+        }
+        day = day.tomorrow().unwrap();
+    }
+}
+
+#[test]
+fn the_tables_reach_jiffs_last_day() {
+    let text =
+        "name = \"end\"\n[9999]\nsource = \"s\"\nholidays = [\"12-31\"]\nmakeup_workdays = []\n";
+    let c = Calendar::parse("end.toml", text).unwrap();
+    for day in [d("9999-12-29"), d("9999-12-30"), d("9999-12-31")] {
+        assert_eq!(c.roll_forward(day), walked_roll_forward(&c, day), "{day}");
+        for k in [0, 1, 2, 3] {
+            assert_eq!(
+                c.nth_working_day_after(day, k),
+                walked_nth_working_day_after(&c, day, k),
+                "{day} + {k}"
+            );
+        }
+    }
+    assert_eq!(
+        c.roll_forward(d("9999-12-31")).unwrap_err().date,
+        d("9999-12-31")
+    );
+}

@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::Calendar;
 use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, TMatch, TPart, Ty};
+use crate::day::{Day, Zone};
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
 use crate::value::Value;
@@ -169,6 +170,8 @@ pub struct CompiledPolicy {
     pub channel: u32,
     pub currency: Arc<str>,
     pub timezone: TimeZone,
+    /// The same time zone, as deciding turns timestamps into days.
+    pub zone: Zone,
     pub calendar: Arc<Calendar>,
     pub nodes: Vec<Node>,
     pub spans: Vec<Span>,
@@ -368,6 +371,7 @@ fn compile_policy(
         channel: p.channel,
         currency: Arc::clone(&p.currency),
         timezone: p.timezone.clone(),
+        zone: Zone::new(p.timezone.clone()),
         calendar: Arc::clone(&p.calendar),
         nodes: b.nodes,
         spans: b.spans,
@@ -390,7 +394,7 @@ fn const_value(c: &Const, ty: &Ty) -> Option<Value> {
         Const::Money(m) => Value::Money(*m),
         Const::Str(s) => Value::Str(Arc::clone(s)),
         Const::Enum(i) => Value::Enum(*i),
-        Const::Date(d) => Value::Date(*d),
+        Const::Date(d) => Value::Date(Day::of(*d)),
         Const::None => Value::Absent,
         Const::Duration { .. } => return None,
     })

@@ -4,10 +4,16 @@
 //! unknown (`Value::Absent`), `not unknown` is unknown, `false and unknown`
 //! is false, `true or unknown` is true; a rule applies only when its
 //! condition is true.
+//!
+//! One evaluator in two modes, fixed when it is built (`WATCHED`). Deciding
+//! alone reads fields and constants in place and takes tests straight to
+//! truth values, with no bookkeeping; explaining or measuring coverage goes
+//! through [`Evaluator::eval`] for every node, which records it. Both run
+//! the same code for each kind of node.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use jiff::civil::Date;
 use rust_decimal::Decimal as Dec;
 
 use super::coverage::PolicyHits;
@@ -15,6 +21,7 @@ use super::error::EvalError;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
 use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Node, NodeId};
+use crate::day::Day;
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
 use crate::value::Value;
@@ -33,13 +40,13 @@ pub struct Tested {
     pub node: NodeId,
     pub result: Value,
     /// For a window: its last day.
-    pub window_end: Option<Date>,
+    pub window_end: Option<Day>,
     /// Written under a `not` (`not inside_return_window`): the trace
     /// shows the test as the rule reads it, `result` already negated.
     pub negated: bool,
 }
 
-pub struct Evaluator<'a> {
+pub struct Evaluator<'a, const WATCHED: bool> {
     pub policy: &'a CompiledPolicy,
     pub schema: &'a Schema,
     pub request: &'a Request,
@@ -50,38 +57,142 @@ pub struct Evaluator<'a> {
     pub test_depth: usize,
     /// `Some` when measuring coverage: what was evaluated, to what.
     pub hits: Option<&'a mut PolicyHits>,
+    /// The last day of the window just evaluated, for its line in the trace.
+    pub window_end: Option<Day>,
 }
 
-type R = Result<Value, EvalError>;
+/// Why no value: boxed, so that what every node returns stays small.
+pub type Fault = Box<EvalError>;
 
-impl<'a> Evaluator<'a> {
-    fn node(&self, id: NodeId) -> Result<&'a Node, EvalError> {
+type R<T = Value> = Result<T, Fault>;
+
+impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
+    pub fn new(policy: &'a CompiledPolicy, schema: &'a Schema, request: &'a Request) -> Self {
+        Evaluator {
+            policy,
+            schema,
+            request,
+            decided: None,
+            tested: None,
+            test_depth: 0,
+            hits: None,
+            window_end: None,
+        }
+    }
+
+    // Inlined, as every node starts here; the error is out of line.
+    #[inline(always)]
+    fn node(&self, id: NodeId) -> R<&'a Node> {
         let policy: &'a CompiledPolicy = self.policy;
-        policy
-            .node(id)
-            .ok_or_else(|| internal(format!("node {} is missing from the compiled policy", id.0)))
+        match policy.node(id) {
+            Some(node) => Ok(node),
+            None => Err(missing(id)),
+        }
     }
 
     /// A value of a kind the checker ruled out where `what` needed another.
-    fn unexpected(&self, what: &str, v: &Value) -> EvalError {
+    fn unexpected(&self, what: &str, v: &Value) -> Fault {
         internal(format!("{what} met {v:?}"))
     }
 
     /// Whether a rule condition holds: only `true` counts.
-    pub fn holds(&mut self, id: NodeId) -> Result<bool, EvalError> {
+    pub fn holds(&mut self, id: NodeId) -> R<bool> {
         Ok(self.truth(id, "a condition")? == Some(true))
     }
 
     pub fn eval(&mut self, id: NodeId) -> R {
         let node = self.node(id)?;
-        let mut window_end = None;
+        if !WATCHED {
+            return self.value(node);
+        }
         // A test inside another (a field inside a comparison) is shown as
         // that test's value, not as a test of its own.
         let traced = self.tested.is_some() && self.is_test(node);
         if traced {
             self.test_depth += 1;
         }
-        let v = match node {
+        let v = self.value(node)?;
+        if let Some(hits) = self.hits.as_deref_mut() {
+            hits.record(id, &v);
+        }
+        if traced {
+            self.test_depth -= 1;
+            let window_end = match node {
+                Node::Within { .. } => self.window_end.take(),
+                _ => None,
+            };
+            if let Some(tested) = self.tested.as_mut()
+                && self.test_depth == 0
+            {
+                tested.push(Tested {
+                    node: id,
+                    result: v.clone(),
+                    window_end,
+                    negated: false,
+                });
+            }
+        }
+        Ok(v)
+    }
+
+    /// An operand: fields and constants are read in place when nothing is
+    /// watched, as no node needs recording.
+    #[inline(always)]
+    fn operand(&mut self, id: NodeId) -> R<Cow<'a, Value>> {
+        if WATCHED {
+            return self.eval(id).map(Cow::Owned);
+        }
+        let request: &'a Request = self.request;
+        match self.node(id)? {
+            Node::Field(f) => Ok(Cow::Borrowed(request.get(*f))),
+            Node::Const(v) => Ok(Cow::Borrowed(v)),
+            node => self.value(node).map(Cow::Owned),
+        }
+    }
+
+    /// A condition's value: known, or unknown (absent).
+    fn truth(&mut self, id: NodeId, what: &str) -> R<Option<bool>> {
+        let v = if WATCHED {
+            self.eval(id)?
+        } else {
+            // Tests go straight to a truth value.
+            match self.node(id)? {
+                Node::And(a, b) => return self.and(*a, *b),
+                Node::Or(a, b) => return self.or(*a, *b),
+                Node::Not(x) => return Ok(self.truth(*x, "`not`")?.map(|b| !b)),
+                Node::Named { body, .. } => return self.truth(*body, what),
+                Node::Cmp(op, a, b) => return self.cmp(*op, *a, *b),
+                Node::InSet {
+                    value,
+                    set,
+                    negated,
+                } => return self.in_set(*value, *set, *negated),
+                Node::Is { field, present } => return Ok(Some(self.is(*field, *present))),
+                Node::Within {
+                    value,
+                    count,
+                    unit,
+                    anchor,
+                    origin,
+                } => return self.within(*value, *count, *unit, *anchor, *origin),
+                Node::Field(f) => match self.request.get(*f) {
+                    Value::Bool(b) => return Ok(Some(*b)),
+                    Value::Absent => return Ok(None),
+                    v => return Err(self.unexpected(what, v)),
+                },
+                node => self.value(node)?,
+            }
+        };
+        match v {
+            Value::Bool(b) => Ok(Some(b)),
+            Value::Absent => Ok(None),
+            v => Err(self.unexpected(what, &v)),
+        }
+    }
+
+    /// A node's value, its operands evaluated through `eval`.
+    fn value(&mut self, node: &'a Node) -> R {
+        Ok(match node {
             Node::Const(v) => v.clone(),
             Node::Field(f) => self.request.get(*f).clone(),
             Node::Builtin(b) => match (b, &self.decided) {
@@ -93,11 +204,7 @@ impl<'a> Evaluator<'a> {
             },
             Node::Not(x) => {
                 let before = self.tested.as_ref().map_or(0, Vec::len);
-                let v = match self.eval(*x)? {
-                    Value::Bool(b) => Value::Bool(!b),
-                    Value::Absent => Value::Absent,
-                    v => return Err(self.unexpected("`not`", &v)),
-                };
+                let v = truth_value(self.truth(*x, "`not`")?.map(|b| !b));
                 // `not` of one test is shown as that test negated, so a
                 // rule that applied does not list a test that came out
                 // false without saying it was negated.
@@ -111,7 +218,7 @@ impl<'a> Evaluator<'a> {
                 }
                 v
             }
-            Node::Neg(x) => match self.eval(*x)? {
+            Node::Neg(x) => match self.operand(*x)?.as_ref() {
                 Value::Int(i) => i
                     .checked_neg()
                     .map(Value::Int)
@@ -119,54 +226,19 @@ impl<'a> Evaluator<'a> {
                 Value::Decimal(d) => Value::Decimal(-d),
                 Value::Money(d) => Value::Money(-d),
                 Value::Absent => Value::Absent,
-                v => return Err(self.unexpected("`-`", &v)),
+                v => return Err(self.unexpected("`-`", v)),
             },
-            Node::And(a, b) => {
-                let (a, b) = (*a, *b);
-                match self.truth(a, "`and`")? {
-                    Some(false) => Value::Bool(false),
-                    l => match (l, self.truth(b, "`and`")?) {
-                        (_, Some(false)) => Value::Bool(false),
-                        (Some(true), Some(true)) => Value::Bool(true),
-                        _ => Value::Absent,
-                    },
-                }
-            }
-            Node::Or(a, b) => {
-                let (a, b) = (*a, *b);
-                match self.truth(a, "`or`")? {
-                    Some(true) => Value::Bool(true),
-                    l => match (l, self.truth(b, "`or`")?) {
-                        (_, Some(true)) => Value::Bool(true),
-                        (Some(false), Some(false)) => Value::Bool(false),
-                        _ => Value::Absent,
-                    },
-                }
-            }
-            Node::Cmp(op, a, b) => {
-                let (op, a, b) = (*op, *a, *b);
-                let l = self.eval(a)?;
-                let r = self.eval(b)?;
-                match self.compare(&l, &r)? {
-                    None => Value::Absent,
-                    Some(ord) => Value::Bool(match op {
-                        Cmp::Eq => ord == Ordering::Equal,
-                        Cmp::Ne => ord != Ordering::Equal,
-                        Cmp::Lt => ord == Ordering::Less,
-                        Cmp::Le => ord != Ordering::Greater,
-                        Cmp::Gt => ord == Ordering::Greater,
-                        Cmp::Ge => ord != Ordering::Less,
-                    }),
-                }
-            }
+            Node::And(a, b) => truth_value(self.and(*a, *b)?),
+            Node::Or(a, b) => truth_value(self.or(*a, *b)?),
+            Node::Cmp(op, a, b) => truth_value(self.cmp(*op, *a, *b)?),
             Node::Arith(op, a, b) => {
                 let (op, a, b) = (*op, *a, *b);
-                let l = self.eval(a)?;
-                let r = self.eval(b)?;
+                let l = self.operand(a)?;
+                let r = self.operand(b)?;
                 match arith(op, &l, &r) {
                     Ok(v) => v,
-                    Err(Fault::Overflow) => return Err(self.overflow(a)),
-                    Err(Fault::Kinds) => {
+                    Err(NoSum::Overflow) => return Err(self.overflow(a)),
+                    Err(NoSum::Kinds) => {
                         return Err(internal(format!("{op:?} of {l:?} and {r:?}")));
                     }
                 }
@@ -177,115 +249,48 @@ impl<'a> Evaluator<'a> {
                 unit,
                 back,
                 origin,
-            } => {
-                let (count, unit, back, origin) = (*count, *unit, *back, *origin);
-                match self.eval(*date)? {
-                    Value::Absent => Value::Absent,
-                    v => {
-                        let d = self.local_date(&v)?;
-                        Value::Date(self.shift(d, count, unit, back, origin)?)
-                    }
+            } => match self.operand(*date)?.as_ref() {
+                Value::Absent => Value::Absent,
+                v => {
+                    let d = self.local_day(v)?;
+                    Value::Date(self.shift(d, *count, *unit, *back, *origin)?)
                 }
-            }
+            },
             Node::InSet {
                 value,
                 set,
                 negated,
-            } => {
-                let (set, negated) = (*set, *negated);
-                match self.eval(*value)? {
-                    Value::Enum(i) if i < 128 => Value::Bool((set & (1u128 << i) != 0) != negated),
-                    Value::Absent => Value::Absent,
-                    v => return Err(self.unexpected("`in` a set of values", &v)),
-                }
-            }
+            } => truth_value(self.in_set(*value, *set, *negated)?),
             Node::In {
                 value,
                 list,
                 negated,
-            } => {
-                let negated = *negated;
-                let v = self.eval(*value)?;
-                if v == Value::Absent {
-                    Value::Absent
-                } else {
-                    let mut found = false;
-                    for item in list {
-                        let x = self.eval(*item)?;
-                        if self.compare(&v, &x)? == Some(Ordering::Equal) {
-                            found = true;
-                            break;
-                        }
-                    }
-                    Value::Bool(found != negated)
-                }
-            }
-            Node::Is { field, present } => {
-                Value::Bool((*self.request.get(*field) != Value::Absent) == *present)
-            }
+            } => truth_value(self.in_list(*value, list, *negated)?),
+            Node::Is { field, present } => Value::Bool(self.is(*field, *present)),
             Node::Within {
                 value,
                 count,
                 unit,
                 anchor,
                 origin,
-            } => {
-                let (value, count, unit, anchor, origin) =
-                    (*value, *count, *unit, *anchor, *origin);
-                let v = self.eval(value)?;
-                let a = self.eval(anchor)?;
-                if v == Value::Absent || a == Value::Absent {
-                    Value::Absent
-                } else {
-                    let end = self.shift(self.local_date(&a)?, count, unit, false, origin)?;
-                    // Civil Code art. 203: a period ending on a rest day ends
-                    // on the next working day.
-                    let end = match unit {
-                        Unit::WorkingDays => end,
-                        _ => self
-                            .policy
-                            .calendar
-                            .roll_forward(end)
-                            .map_err(|e| self.out_of_range(e, origin))?,
-                    };
-                    window_end = Some(end);
-                    Value::Bool(self.local_date(&v)? <= end)
-                }
-            }
+            } => truth_value(self.within(*value, *count, *unit, *anchor, *origin)?),
             Node::If { cond, then, els } => {
-                let (then, els) = (*then, *els);
                 if self.holds(*cond)? {
-                    self.eval(then)?
+                    self.eval(*then)?
                 } else {
-                    self.eval(els)?
+                    self.eval(*els)?
                 }
             }
-            Node::Match { scrutinee, arms } => match self.eval(*scrutinee)? {
-                Value::Enum(i) => match arms.get(i as usize) {
+            Node::Match { scrutinee, arms } => match self.operand(*scrutinee)?.as_ref() {
+                Value::Enum(i) => match arms.get(*i as usize) {
                     Some(arm) => self.eval(*arm)?,
                     None => return Err(internal(format!("`match` has no arm for value {i}"))),
                 },
                 Value::Absent => Value::Absent,
-                v => return Err(self.unexpected("`match`", &v)),
+                v => return Err(self.unexpected("`match`", v)),
             },
-            Node::Max(args) | Node::Min(args) => {
-                let want = if matches!(node, Node::Max(_)) {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                };
-                let mut best = Value::Absent;
-                for a in args {
-                    let v = self.eval(*a)?;
-                    if v == Value::Absent {
-                        return Ok(Value::Absent);
-                    }
-                    if best == Value::Absent || self.compare(&v, &best)? == Some(want) {
-                        best = v;
-                    }
-                }
-                best
-            }
+            Node::Max(args) => self.best(args, Ordering::Greater)?,
+            Node::Min(args) => self.best(args, Ordering::Less)?,
             Node::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items {
@@ -294,12 +299,11 @@ impl<'a> Evaluator<'a> {
                 Value::List(out.into())
             }
             Node::Range(a, b) => {
-                let b = *b;
-                let l = self.eval(*a)?;
-                let r = self.eval(b)?;
-                match (l, r) {
+                let l = self.operand(*a)?;
+                let r = self.operand(*b)?;
+                match (l.as_ref(), r.as_ref()) {
                     (Value::Absent, _) | (_, Value::Absent) => Value::Absent,
-                    (l, r) => Value::Range(self.local_date(&l)?, self.local_date(&r)?),
+                    (l, r) => Value::Range(self.local_day(l)?, self.local_day(r)?),
                 }
             }
             Node::Named { body, .. } => self.eval(*body)?,
@@ -308,33 +312,125 @@ impl<'a> Evaluator<'a> {
                 for part in parts {
                     match part {
                         FormatPart::Text(t) => text.push_str(t),
-                        FormatPart::Value { node, enums } => match self.eval(*node)? {
+                        FormatPart::Value { node, enums } => match self.operand(*node)?.as_ref() {
                             // Text goes in as it is; the trace quotes it.
-                            Value::Str(s) => text.push_str(&s),
-                            v => text.push_str(&super::trace::show(self, &v, enums.as_deref())),
+                            Value::Str(s) => text.push_str(s),
+                            v => {
+                                text.push_str(&super::trace::show(self.policy, v, enums.as_deref()))
+                            }
                         },
                     }
                 }
                 Value::Str(text.into())
             }
-        };
-        if let Some(hits) = self.hits.as_deref_mut() {
-            hits.record(id, &v);
+        })
+    }
+
+    fn and(&mut self, a: NodeId, b: NodeId) -> R<Option<bool>> {
+        Ok(match self.truth(a, "`and`")? {
+            Some(false) => Some(false),
+            l => match (l, self.truth(b, "`and`")?) {
+                (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+        })
+    }
+
+    fn or(&mut self, a: NodeId, b: NodeId) -> R<Option<bool>> {
+        Ok(match self.truth(a, "`or`")? {
+            Some(true) => Some(true),
+            l => match (l, self.truth(b, "`or`")?) {
+                (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+        })
+    }
+
+    #[inline(always)]
+    fn cmp(&mut self, op: Cmp, a: NodeId, b: NodeId) -> R<Option<bool>> {
+        let l = self.operand(a)?;
+        let r = self.operand(b)?;
+        Ok(self.compare(&l, &r)?.map(|ord| match op {
+            Cmp::Eq => ord == Ordering::Equal,
+            Cmp::Ne => ord != Ordering::Equal,
+            Cmp::Lt => ord == Ordering::Less,
+            Cmp::Le => ord != Ordering::Greater,
+            Cmp::Gt => ord == Ordering::Greater,
+            Cmp::Ge => ord != Ordering::Less,
+        }))
+    }
+
+    fn in_set(&mut self, value: NodeId, set: u128, negated: bool) -> R<Option<bool>> {
+        match self.operand(value)?.as_ref() {
+            Value::Enum(i) if *i < 128 => Ok(Some((set & (1u128 << i) != 0) != negated)),
+            Value::Absent => Ok(None),
+            v => Err(self.unexpected("`in` a set of values", v)),
         }
-        if traced {
-            self.test_depth -= 1;
-            if let Some(tested) = self.tested.as_mut()
-                && self.test_depth == 0
-            {
-                tested.push(Tested {
-                    node: id,
-                    result: v.clone(),
-                    window_end,
-                    negated: false,
-                });
+    }
+
+    fn in_list(&mut self, value: NodeId, list: &[NodeId], negated: bool) -> R<Option<bool>> {
+        let v = self.operand(value)?;
+        if *v == Value::Absent {
+            return Ok(None);
+        }
+        for item in list {
+            let x = self.operand(*item)?;
+            if self.compare(&v, &x)? == Some(Ordering::Equal) {
+                return Ok(Some(!negated));
             }
         }
-        Ok(v)
+        Ok(Some(negated))
+    }
+
+    fn is(&self, field: FieldId, present: bool) -> bool {
+        (*self.request.get(field) != Value::Absent) == present
+    }
+
+    fn within(
+        &mut self,
+        value: NodeId,
+        count: u32,
+        unit: Unit,
+        anchor: NodeId,
+        origin: Option<FieldId>,
+    ) -> R<Option<bool>> {
+        let v = self.operand(value)?;
+        let a = self.operand(anchor)?;
+        if *v == Value::Absent || *a == Value::Absent {
+            return Ok(None);
+        }
+        let end = self.shift(self.local_day(&a)?, count, unit, false, origin)?;
+        // Civil Code art. 203: a period ending on a rest day ends on the
+        // next working day.
+        let end = match unit {
+            Unit::WorkingDays => end,
+            _ => self
+                .policy
+                .calendar
+                .roll_forward_day(end)
+                .map_err(|e| self.out_of_range(e, origin))?,
+        };
+        if WATCHED {
+            self.window_end = Some(end);
+        }
+        Ok(Some(self.local_day(&v)? <= end))
+    }
+
+    /// The greatest (`Greater`) or least (`Less`) of `args`; absent if any is.
+    fn best(&mut self, args: &[NodeId], want: Ordering) -> R {
+        let mut best = Value::Absent;
+        for a in args {
+            let v = self.eval(*a)?;
+            if v == Value::Absent {
+                return Ok(Value::Absent);
+            }
+            if best == Value::Absent || self.compare(&v, &best)? == Some(want) {
+                best = v;
+            }
+        }
+        Ok(best)
     }
 
     /// Whether a node is a single yes-or-no test, worth a line in a trace
@@ -351,13 +447,13 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn overflow(&self, at: NodeId) -> EvalError {
-        EvalError::Overflow {
+    fn overflow(&self, at: NodeId) -> Fault {
+        Box::new(EvalError::Overflow {
             path: self
                 .first_field(at)
                 .map(|f| self.schema.field(f).path.clone())
                 .unwrap_or_default(),
-        }
+        })
     }
 
     /// The first request field an expression reads.
@@ -377,8 +473,8 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn out_of_range(&self, e: OutOfRange, origin: Option<FieldId>) -> EvalError {
-        EvalError::CalendarOutOfRange {
+    fn out_of_range(&self, e: OutOfRange, origin: Option<FieldId>) -> Fault {
+        Box::new(EvalError::CalendarOutOfRange {
             date: e.date.to_string(),
             calendar: e.calendar,
             first_year: e.first_year,
@@ -387,39 +483,25 @@ impl<'a> Evaluator<'a> {
             path: origin
                 .map(|f| self.schema.field(f).path.clone())
                 .unwrap_or_default(),
-        }
+        })
     }
 
     /// The local date of a timestamp in the policy's time zone; dates as is.
-    pub fn local_date(&self, v: &Value) -> Result<Date, EvalError> {
+    pub fn local_day(&self, v: &Value) -> R<Day> {
         match v {
-            Value::Timestamp(t) => Ok(self.policy.timezone.to_datetime(*t).date()),
+            Value::Timestamp(t) => Ok(self.policy.zone.day(*t)),
             Value::Date(d) => Ok(*d),
             v => Err(self.unexpected("a date", v)),
         }
     }
 
-    /// A condition's value: known, or unknown (absent).
-    fn truth(&mut self, id: NodeId, what: &str) -> Result<Option<bool>, EvalError> {
-        match self.eval(id)? {
-            Value::Bool(b) => Ok(Some(b)),
-            Value::Absent => Ok(None),
-            v => Err(self.unexpected(what, &v)),
-        }
-    }
-
-    fn shift(
-        &self,
-        d: Date,
-        count: u32,
-        unit: Unit,
-        back: bool,
-        origin: Option<FieldId>,
-    ) -> Result<Date, EvalError> {
-        let date_err = || EvalError::DateRange {
-            path: origin
-                .map(|f| self.schema.field(f).path.clone())
-                .unwrap_or_default(),
+    fn shift(&self, d: Day, count: u32, unit: Unit, back: bool, origin: Option<FieldId>) -> R<Day> {
+        let date_err = || {
+            Box::new(EvalError::DateRange {
+                path: origin
+                    .map(|f| self.schema.field(f).path.clone())
+                    .unwrap_or_default(),
+            })
         };
         let n = i64::from(count);
         let n = if back { -n } else { n };
@@ -431,37 +513,53 @@ impl<'a> Evaluator<'a> {
                 return self
                     .policy
                     .calendar
-                    .nth_working_day_after(d, count)
+                    .nth_working_day_after_day(d, count)
                     .map_err(|e| self.out_of_range(e, origin));
             }
+            // Days and weeks are whole days: added to the day number, an
+            // error past jiff's dates as jiff's would be.
+            Unit::Days => return d.plus(n).ok_or_else(date_err),
+            Unit::Weeks => return d.plus(n * 7).ok_or_else(date_err),
             // jiff's ranges are narrower than a count's: past them the
             // date is out of range, never a panic.
-            Unit::Days => jiff::Span::new().try_days(n),
-            Unit::Weeks => jiff::Span::new().try_weeks(n),
             Unit::Months => jiff::Span::new().try_months(n),
             Unit::Years => jiff::Span::new().try_years(n),
         }
         .map_err(|_| date_err())?;
         // jiff clamps 29 February + 1 year to 28 February, as the rulebook wants.
-        d.checked_add(span).map_err(|_| date_err())
+        d.date()
+            .checked_add(span)
+            .map(Day::of)
+            .map_err(|_| date_err())
     }
 
-    /// Orders two values of the same type; `None` when either is absent.
-    /// How two values order; `None` when one is absent (unknown).
-    pub fn compare(&self, l: &Value, r: &Value) -> Result<Option<Ordering>, EvalError> {
+    /// How two values order; `None` when one is absent (unknown). Values
+    /// of one kind, what nearly every test compares, are ordered inline.
+    #[inline(always)]
+    pub fn compare(&self, l: &Value, r: &Value) -> R<Option<Ordering>> {
         use Value::*;
         Ok(Some(match (l, r) {
             (Absent, _) | (_, Absent) => return Ok(None),
+            (Enum(a), Enum(b)) => a.cmp(b),
+            (Money(a), Money(b)) | (Decimal(a), Decimal(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            (Date(a), Date(b)) => a.cmp(b),
+            _ => return self.compare_mixed(l, r),
+        }))
+    }
+
+    /// [`Evaluator::compare`] of values of different kinds, and of text.
+    #[inline(never)]
+    fn compare_mixed(&self, l: &Value, r: &Value) -> R<Option<Ordering>> {
+        use Value::*;
+        Ok(Some(match (l, r) {
             (Int(a), Decimal(b)) => rust_decimal::Decimal::from(*a).cmp(b),
             (Decimal(a), Int(b)) => a.cmp(&rust_decimal::Decimal::from(*b)),
-            (Decimal(a), Decimal(b)) | (Money(a), Money(b)) => a.cmp(b),
-            (Bool(a), Bool(b)) => a.cmp(b),
             (Str(a), Str(b)) => a.cmp(b),
-            (Enum(a), Enum(b)) => a.cmp(b),
-            (Timestamp(a), Timestamp(b)) => a.cmp(b),
             (Timestamp(_) | Date(_), Timestamp(_) | Date(_)) => {
-                self.local_date(l)?.cmp(&self.local_date(r)?)
+                self.local_day(l)?.cmp(&self.local_day(r)?)
             }
             _ => return Err(internal(format!("a comparison of {l:?} and {r:?}"))),
         }))
@@ -469,20 +567,20 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Why arithmetic gave no value.
-enum Fault {
+enum NoSum {
     /// The result does not fit: the request's amounts are to blame.
     Overflow,
     /// Operands of kinds the checker does not allow together: a bug.
     Kinds,
 }
 
-fn arith(op: Arith, l: &Value, r: &Value) -> Result<Value, Fault> {
+fn arith(op: Arith, l: &Value, r: &Value) -> Result<Value, NoSum> {
     use Value::*;
-    let dec = |v: &Value| -> Result<Dec, Fault> {
+    let dec = |v: &Value| -> Result<Dec, NoSum> {
         match v {
             Int(i) => Ok(Dec::from(*i)),
             Decimal(d) | Money(d) => Ok(*d),
-            _ => Err(Fault::Kinds),
+            _ => Err(NoSum::Kinds),
         }
     };
     if *l == Absent || *r == Absent {
@@ -495,7 +593,7 @@ fn arith(op: Arith, l: &Value, r: &Value) -> Result<Value, Fault> {
             Arith::Mul => a.checked_mul(*b).map(Int),
             Arith::Div => dec(l)?.checked_div(dec(r)?).map(Decimal),
         }
-        .ok_or(Fault::Overflow);
+        .ok_or(NoSum::Overflow);
     }
     let (a, b) = (dec(l)?, dec(r)?);
     let out = match op {
@@ -504,7 +602,7 @@ fn arith(op: Arith, l: &Value, r: &Value) -> Result<Value, Fault> {
         Arith::Mul => a.checked_mul(b),
         Arith::Div => a.checked_div(b),
     }
-    .ok_or(Fault::Overflow)?;
+    .ok_or(NoSum::Overflow)?;
     Ok(if matches!(l, Money(_)) || matches!(r, Money(_)) {
         Money(out)
     } else {
@@ -514,9 +612,20 @@ fn arith(op: Arith, l: &Value, r: &Value) -> Result<Value, Fault> {
 
 /// A broken guarantee of the checker or the compiler, found while
 /// deciding: an error, never a plausible answer.
-pub(super) fn internal(what: String) -> EvalError {
-    EvalError::Internal {
+pub(super) fn internal(what: String) -> Fault {
+    Box::new(EvalError::Internal {
         what,
         path: String::new(),
-    }
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn missing(id: NodeId) -> Fault {
+    internal(format!("node {} is missing from the compiled policy", id.0))
+}
+
+/// A truth value as a value: unknown is absent.
+fn truth_value(t: Option<bool>) -> Value {
+    t.map_or(Value::Absent, Value::Bool)
 }

@@ -24,8 +24,8 @@ use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
 use crate::request::Request;
 use crate::value::Value;
 use crate::vocab::Verdict;
-use coverage::{Hits, PolicyHits};
-use expr::{Decided, Evaluator};
+use coverage::Hits;
+use expr::{Decided, Evaluator, Fault};
 
 /// A request the policies turn away: a `reject` rule matched, or the
 /// engine could not evaluate it.
@@ -37,11 +37,7 @@ pub struct Rejection {
 
 impl From<EvalError> for Rejection {
     fn from(e: EvalError) -> Rejection {
-        let path = e.path().to_string();
-        Rejection {
-            error: ErrorBody::from_diagnostic(&e, &path),
-            trace: None,
-        }
+        with_trace(&e, &None)
     }
 }
 
@@ -74,8 +70,21 @@ pub fn evaluate_covered(
         }
         .into());
     };
-    let hits = hits.and_then(|h| h.policy_mut(index));
-    decide(compiled, policy, request, explain, hits)
+    check_currency(compiled, policy, request)?;
+    match hits.and_then(|h| h.policy_mut(index)) {
+        // Nothing to record: the evaluator built without any bookkeeping.
+        None if !explain => decide(
+            compiled,
+            Evaluator::<false>::new(policy, schema, request),
+            None,
+        ),
+        hits => {
+            let mut ev = Evaluator::<true>::new(policy, schema, request);
+            ev.hits = hits;
+            ev.tested = explain.then(Vec::new);
+            decide(compiled, ev, explain.then(Vec::new))
+        }
+    }
 }
 
 /// The value of one node of `policy` for `request`, computed as deciding
@@ -89,46 +98,27 @@ pub fn node_value(
     decided: Option<(Verdict, Value, u32)>,
     node: crate::compile::NodeId,
 ) -> Result<Value, EvalError> {
-    let mut ev = Evaluator {
-        policy,
-        schema: &compiled.schema,
-        request,
-        decided: decided.map(|(verdict, refund, rule)| Decided {
-            verdict,
-            refund,
-            rule,
-        }),
-        tested: None,
-        test_depth: 0,
-        hits: None,
-    };
-    ev.eval(node)
+    let mut ev = Evaluator::<false>::new(policy, &compiled.schema, request);
+    ev.decided = decided.map(|(verdict, refund, rule)| Decided {
+        verdict,
+        refund,
+        rule,
+    });
+    ev.eval(node).map_err(|e| *e)
 }
 
-/// Decides a request with the policy picked for its channel.
-fn decide(
+/// Decides a request with the policy picked for its channel; `trace` is
+/// `Some` when explaining.
+fn decide<const WATCHED: bool>(
     compiled: &Compiled,
-    policy: &CompiledPolicy,
-    request: &Request,
-    explain: bool,
-    hits: Option<&mut PolicyHits>,
+    mut ev: Evaluator<'_, WATCHED>,
+    mut trace: Option<Vec<RuleTrace>>,
 ) -> Result<Decision, Rejection> {
-    let schema = &compiled.schema;
-    check_currency(compiled, policy, request)?;
-    let mut ev = Evaluator {
-        policy,
-        schema,
-        request,
-        decided: None,
-        tested: explain.then(Vec::new),
-        test_depth: 0,
-        hits,
-    };
-    let mut trace: Option<Vec<RuleTrace>> = explain.then(Vec::new);
+    let (schema, policy, request) = (&compiled.schema, ev.policy, ev.request);
 
     for (i, rule) in policy.rejects.iter().enumerate() {
         let matched =
-            applies(&mut ev, i, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))?;
+            applies(&mut ev, i, rule, &mut trace, compiled).map_err(|e| with_trace(&e, &trace))?;
         if matched {
             let path = rule
                 .when
@@ -154,7 +144,7 @@ fn decide(
     let mut decided_by = None;
     for (i, rule) in policy.rules.iter().enumerate() {
         let at = policy.rejects.len() + i;
-        if applies(&mut ev, at, rule, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
+        if applies(&mut ev, at, rule, &mut trace, compiled).map_err(|e| with_trace(&e, &trace))? {
             decided_by = Some((i, rule));
             break;
         }
@@ -162,16 +152,16 @@ fn decide(
     // The checker requires a rule without `when` in every policy.
     let Some((index, rule)) = decided_by else {
         let e = expr::internal(format!("no rule of policy `{}` applied", policy.name));
-        return Err(with_trace(e, &trace));
+        return Err(with_trace(&e, &trace));
     };
     let mut decision =
-        build(compiled, policy, &mut ev, rule, request).map_err(|e| with_trace(e, &trace))?;
+        build(compiled, policy, &mut ev, rule, request).map_err(|e| with_trace(&e, &trace))?;
     if decision.decision != Verdict::Deny && decision.refund.is_none() {
         let e = EvalError::IncompleteOutcome {
             rule: rule.name.to_string(),
             path: String::new(),
         };
-        return Err(with_trace(e, &trace));
+        return Err(with_trace(&e, &trace));
     }
 
     ev.decided = Some(Decided {
@@ -181,7 +171,7 @@ fn decide(
             .as_ref()
             .map_or(Value::Absent, |r| Value::Money(r.amount)),
         rule: u32::try_from(index)
-            .map_err(|_| with_trace(expr::internal(format!("rule number {index}")), &trace))?,
+            .map_err(|_| with_trace(&expr::internal(format!("rule number {index}")), &trace))?,
     });
     for (i, after) in policy.afters.iter().enumerate() {
         // A denial has no refund for a person to review.
@@ -189,25 +179,25 @@ fn decide(
             continue;
         }
         let at = policy.rejects.len() + policy.rules.len() + i;
-        if applies(&mut ev, at, after, &mut trace, compiled).map_err(|e| with_trace(e, &trace))? {
+        if applies(&mut ev, at, after, &mut trace, compiled).map_err(|e| with_trace(&e, &trace))? {
             apply_after(compiled, policy, &mut ev, after, &mut decision)
-                .map_err(|e| with_trace(e, &trace))?;
+                .map_err(|e| with_trace(&e, &trace))?;
             break;
         }
     }
     // Settled last: only an approval has a settlement, and its dates may
     // need the calendar, which must not fail a decision that has none.
     if decision.decision == Verdict::Approve {
-        decision.settlement = settlement(&mut ev, rule).map_err(|e| with_trace(e, &trace))?;
+        decision.settlement = settlement(&mut ev, rule).map_err(|e| with_trace(&e, &trace))?;
     }
     decision.trace = trace;
     Ok(decision)
 }
 
-fn with_trace(e: EvalError, trace: &Option<Vec<RuleTrace>>) -> Rejection {
+fn with_trace(e: &EvalError, trace: &Option<Vec<RuleTrace>>) -> Rejection {
     Rejection {
+        error: ErrorBody::from_diagnostic(e, e.path()),
         trace: trace.clone(),
-        ..Rejection::from(e)
     }
 }
 
@@ -234,13 +224,16 @@ fn check_currency(
 
 /// Whether `rule` (number `index` of the policy's rejects, rules and
 /// afters, for coverage) applies.
-fn applies(
-    ev: &mut Evaluator<'_>,
+fn applies<const WATCHED: bool>(
+    ev: &mut Evaluator<'_, WATCHED>,
     index: usize,
     rule: &CompiledRule,
     trace: &mut Option<Vec<RuleTrace>>,
     compiled: &Compiled,
-) -> Result<bool, EvalError> {
+) -> Result<bool, Fault> {
+    if !WATCHED {
+        return rule.when.map_or(Ok(true), |w| ev.holds(w));
+    }
     if let Some(t) = ev.tested.as_mut() {
         t.clear();
     }
@@ -268,11 +261,7 @@ fn applies(
 
 /// The name of an outcome's enum value (`none` is absent); another kind
 /// of value, or a value past the vocabulary, is a broken guarantee.
-fn enum_name(
-    names: &[Arc<str>],
-    v: &Value,
-    field: OutField,
-) -> Result<Option<Arc<str>>, EvalError> {
+fn enum_name(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Option<Arc<str>>, Fault> {
     match v {
         Value::Absent => Ok(None),
         Value::Enum(i) => names
@@ -287,7 +276,7 @@ fn enum_name(
     }
 }
 
-fn names(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Vec<Arc<str>>, EvalError> {
+fn names(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Vec<Arc<str>>, Fault> {
     match v {
         Value::List(items) => items
             .iter()
@@ -304,18 +293,18 @@ fn names(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Vec<Arc<str>>
 }
 
 /// A rule's verdict: only a `reject` rule has none, and those never decide.
-fn verdict_of(rule: &CompiledRule) -> Result<Verdict, EvalError> {
+fn verdict_of(rule: &CompiledRule) -> Result<Verdict, Fault> {
     rule.verdict
         .ok_or_else(|| expr::internal(format!("rule `{}` decided without a verdict", rule.name)))
 }
 
-fn build(
+fn build<const WATCHED: bool>(
     compiled: &Compiled,
     policy: &CompiledPolicy,
-    ev: &mut Evaluator<'_>,
+    ev: &mut Evaluator<'_, WATCHED>,
     rule: &CompiledRule,
     request: &Request,
-) -> Result<Decision, EvalError> {
+) -> Result<Decision, Fault> {
     let verdict = verdict_of(rule)?;
     let mut d = Decision {
         request_id: request.request_id.clone(),
@@ -337,13 +326,13 @@ fn build(
     Ok(d)
 }
 
-fn set_fields(
+fn set_fields<const WATCHED: bool>(
     compiled: &Compiled,
     policy: &CompiledPolicy,
-    ev: &mut Evaluator<'_>,
+    ev: &mut Evaluator<'_, WATCHED>,
     rule: &CompiledRule,
     d: &mut Decision,
-) -> Result<(), EvalError> {
+) -> Result<(), Fault> {
     // Outcome fields need no trace of their own.
     let tested = ev.tested.take();
     let v = &compiled.vocab;
@@ -394,10 +383,10 @@ fn set_fields(
 }
 
 /// The deciding rule's settlement window, if it has one.
-fn settlement(
-    ev: &mut Evaluator<'_>,
+fn settlement<const WATCHED: bool>(
+    ev: &mut Evaluator<'_, WATCHED>,
     rule: &CompiledRule,
-) -> Result<Option<Settlement>, EvalError> {
+) -> Result<Option<Settlement>, Fault> {
     let Some((_, node)) = rule
         .outcome
         .iter()
@@ -415,13 +404,13 @@ fn settlement(
     }
 }
 
-fn apply_after(
+fn apply_after<const WATCHED: bool>(
     compiled: &Compiled,
     policy: &CompiledPolicy,
-    ev: &mut Evaluator<'_>,
+    ev: &mut Evaluator<'_, WATCHED>,
     after: &CompiledRule,
     d: &mut Decision,
-) -> Result<(), EvalError> {
+) -> Result<(), Fault> {
     let verdict = verdict_of(after)?;
     d.decision = verdict;
     d.rule = Arc::clone(&after.name);

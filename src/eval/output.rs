@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
+use crate::day::Day;
 use crate::vocab::Verdict;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,19 +53,60 @@ pub fn format_amount(d: &Decimal) -> String {
 }
 
 fn amount<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_amount(d))
+    let cents = round_cents(*d);
+    match plain_cents(cents, &mut [0; 24]) {
+        Some(text) => s.serialize_str(text),
+        None => s.collect_str(&format_args!("{cents:.2}")),
+    }
+}
+
+/// A non-negative amount of at most two decimal places written as
+/// [`format_amount`] writes it, into `buf` rather than a new string; `None`
+/// for other amounts (no refund is one), which take the longer way.
+fn plain_cents(d: Decimal, buf: &mut [u8; 24]) -> Option<&str> {
+    let scale = d.scale();
+    if d.is_sign_negative() || scale > 2 {
+        return None;
+    }
+    // Amounts a request can hold fit in 64 bits, whose division is cheap.
+    let cents = u64::try_from(d.mantissa())
+        .ok()?
+        .checked_mul(10u64.pow(2 - scale))?;
+    // Digits from the right: two decimals, the point, then the units.
+    let mut at = buf.len();
+    let mut put = |b: u8| -> Option<()> {
+        at = at.checked_sub(1)?;
+        *buf.get_mut(at)? = b;
+        Some(())
+    };
+    let digit = |n: u64| b'0' + (n % 10) as u8;
+    put(digit(cents))?;
+    put(digit(cents / 10))?;
+    put(b'.')?;
+    let mut units = cents / 100;
+    loop {
+        put(digit(units))?;
+        units /= 10;
+        if units == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(buf.get(at..)?).ok()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Settlement {
     #[serde(serialize_with = "date")]
-    pub earliest: Date,
+    pub earliest: Day,
     #[serde(serialize_with = "date")]
-    pub latest: Date,
+    pub latest: Day,
 }
 
-fn date<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(d)
+fn date<S: Serializer>(d: &Day, s: S) -> Result<S::Ok, S::Error> {
+    match d.iso(&mut [0; 10]) {
+        Some(text) => s.serialize_str(text),
+        None => s.collect_str(d),
+    }
 }
 
 /// One rule considered, in evaluation order.
@@ -164,6 +205,55 @@ impl ErrorBody {
             path: path.to_string(),
             message: d.to_string(),
             help: d.help().map(|h| h.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_encoded_as_format_amount_writes_them() {
+        let amounts = [
+            "0",
+            "0.00",
+            "0.5",
+            "0.05",
+            "4999",
+            "4999.00",
+            "4999.995",
+            "0.004",
+            "-0",
+            "-0.00",
+            "-12.345",
+            "-0.001",
+            "1e-28",
+            "20000.00",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+        ];
+        let steps = (0..20_000).map(|i| Decimal::new(i * 7919 % 1_000_003, (i % 5) as u32));
+        for d in amounts
+            .iter()
+            .map(|a| {
+                a.parse::<Decimal>()
+                    .unwrap_or_else(|_| Decimal::from_scientific(a).unwrap())
+            })
+            .chain(steps)
+        {
+            let encoded = serde_json::to_string(&Refund {
+                amount: d,
+                currency: "CNY".into(),
+                route: "alipay".into(),
+            })
+            .unwrap();
+            let expected = format!(
+                r#"{{"amount":"{}","currency":"CNY","route":"alipay"}}"#,
+                format_amount(&d)
+            );
+            assert_eq!(encoded, expected, "{d}");
         }
     }
 }

@@ -4,14 +4,14 @@
 use super::expr::{Evaluator, Tested};
 use super::output::{ConditionTrace, FieldValue, RuleTrace, format_amount};
 use crate::check::hir::Builtin;
-use crate::compile::{Compiled, CompiledRule, Node, NodeId};
+use crate::compile::{Compiled, CompiledPolicy, CompiledRule, Node, NodeId};
 use crate::schema::{EnumType, FieldId, FieldType};
 use crate::value::Value;
 use crate::vocab::RuleKind;
 
-pub fn rule_trace(
+pub fn rule_trace<const W: bool>(
     compiled: &Compiled,
-    ev: &Evaluator<'_>,
+    ev: &Evaluator<'_, W>,
     rule: &CompiledRule,
     tested: &[Tested],
     matched: bool,
@@ -30,7 +30,11 @@ pub fn rule_trace(
     }
 }
 
-fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTrace {
+fn condition<const W: bool>(
+    compiled: &Compiled,
+    ev: &Evaluator<'_, W>,
+    t: &Tested,
+) -> ConditionTrace {
     let span = ev.policy.span(t.node);
     let mut fields = Vec::new();
     collect_fields(ev, t.node, &mut fields);
@@ -47,7 +51,7 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
         if let Some(d) = &ev.decided {
             let (name, value) = match b {
                 Builtin::Decision => ("decision", d.verdict.as_str().to_string()),
-                Builtin::Refund => ("refund", show(ev, &d.refund, None)),
+                Builtin::Refund => ("refund", show(ev.policy, &d.refund, None)),
                 Builtin::DecidedBy => (
                     "decided_by",
                     ev.policy
@@ -89,7 +93,7 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
         if t.result == Value::Bool(t.negated)
             && let Some(Node::Within { value, .. }) = ev.policy.node(t.node)
             && let Some(f) = ev.first_field(*value)
-            && let Ok(asked) = ev.local_date(ev.request.get(f))
+            && let Ok(asked) = ev.local_day(ev.request.get(f))
         {
             note = Some(format!(
                 "{} {asked}, window ended {end}",
@@ -121,7 +125,7 @@ fn condition(compiled: &Compiled, ev: &Evaluator<'_>, t: &Tested) -> ConditionTr
     }
 }
 
-fn collect_fields(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<FieldId>) {
+fn collect_fields<const W: bool>(ev: &Evaluator<'_, W>, id: NodeId, out: &mut Vec<FieldId>) {
     let Some(node) = ev.policy.node(id) else {
         return;
     };
@@ -134,7 +138,7 @@ fn collect_fields(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<FieldId>) {
     }
 }
 
-fn collect_builtins(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<Builtin>) {
+fn collect_builtins<const W: bool>(ev: &Evaluator<'_, W>, id: NodeId, out: &mut Vec<Builtin>) {
     let Some(node) = ev.policy.node(id) else {
         return;
     };
@@ -148,36 +152,36 @@ fn collect_builtins(ev: &Evaluator<'_>, id: NodeId, out: &mut Vec<Builtin>) {
     }
 }
 
-fn show_field(compiled: &Compiled, ev: &Evaluator<'_>, f: FieldId) -> String {
+fn show_field<const W: bool>(compiled: &Compiled, ev: &Evaluator<'_, W>, f: FieldId) -> String {
     let enums = match &compiled.schema.field(f).ty {
         FieldType::Enum(e) => Some(&**e),
         _ => None,
     };
-    show(ev, ev.request.get(f), enums)
+    show(ev.policy, ev.request.get(f), enums)
 }
 
 /// A value as a person reads it: enum names, local times with their
 /// offset, money with its currency.
-pub fn show(ev: &Evaluator<'_>, v: &Value, enums: Option<&EnumType>) -> String {
+pub fn show(policy: &CompiledPolicy, v: &Value, enums: Option<&EnumType>) -> String {
     match v {
         Value::Absent => "absent".into(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Decimal(d) => d.to_string(),
-        Value::Money(m) => format!("{} {}", format_amount(m), ev.policy.currency),
+        Value::Money(m) => format!("{} {}", format_amount(m), policy.currency),
         Value::Str(s) => format!("{s:?}"),
         Value::Enum(i) => match enums {
             Some(e) => e.variant(*i).to_string(),
             None => i.to_string(),
         },
         Value::Timestamp(t) => {
-            let offset = ev.policy.timezone.to_offset(*t);
+            let offset = policy.timezone.to_offset(*t);
             t.display_with_offset(offset).to_string()
         }
         Value::Date(d) => d.to_string(),
         Value::Range(a, b) => format!("{a} .. {b}"),
         Value::List(items) => {
-            let inner: Vec<String> = items.iter().map(|i| show(ev, i, enums)).collect();
+            let inner: Vec<String> = items.iter().map(|i| show(policy, i, enums)).collect();
             format!("[{}]", inner.join(", "))
         }
     }

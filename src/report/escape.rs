@@ -98,14 +98,17 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Safe<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // Printable ASCII is always safe: most text is only that, and is
-        // written without looking at characters one by one.
-        let ascii = fragment
-            .bytes()
-            .take_while(|b| (0x20..0x7f).contains(b))
-            .count();
-        let (plain, mut rest) = fragment.split_at(ascii);
-        writer.write_all(plain.as_bytes())?;
+        // Every unsafe character serde_json leaves raw starts with one of
+        // these bytes (DEL; U+0080-U+009F; U+061C; U+200E-U+2069): text
+        // without them, nearly all text, is written as it is. ASCII below
+        // DEL, most of it, needs one comparison a byte.
+        let bytes = fragment.as_bytes();
+        let raw = !bytes.iter().any(|&b| b >= 0x7f)
+            || !bytes.iter().any(|b| matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2));
+        if raw {
+            return writer.write_all(bytes);
+        }
+        let mut rest = fragment;
         while let Some((i, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
             let (before, after) = rest.split_at(i);
             writer.write_all(before.as_bytes())?;
@@ -181,5 +184,14 @@ mod tests {
         assert!(pretty.contains("\n  \"a\": [\n"), "{pretty}");
         let back: serde_json::Value = serde_json::from_str(&pretty).unwrap();
         assert_eq!(back["a"][0], s);
+    }
+
+    /// What lets text through without looking at its characters one by one.
+    #[test]
+    fn every_unsafe_character_serde_json_leaves_raw_starts_with_a_watched_byte() {
+        for c in (' '..=char::MAX).filter(|c| is_unsafe(*c)) {
+            let first = c.encode_utf8(&mut [0; 4]).as_bytes()[0];
+            assert!(matches!(first, 0x7f | 0xc2 | 0xd8 | 0xe2), "{c:?}");
+        }
     }
 }

@@ -125,9 +125,9 @@ pub(super) fn actual(field: Field, outcome: &Outcome) -> String {
             Field::Route => or_none(d.refund.as_ref().map(|r| &*r.route)),
             Field::Installments => or_none(d.installments.as_deref()),
             Field::ReturnShipping => or_none(d.return_shipping_paid_by.as_deref()),
-            Field::Settlement => d
-                .settlement
-                .map_or_else(none, |s| settlement_text(s.earliest, s.latest)),
+            Field::Settlement => d.settlement.map_or_else(none, |s| {
+                settlement_text(s.earliest.date(), s.latest.date())
+            }),
             Field::Documents => list_text(d.documents.iter().map(|s| &**s)),
             Field::Offers => list_text(d.offers.iter().map(|s| &**s)),
             Field::Message => d.message.to_string(),

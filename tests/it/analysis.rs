@@ -828,6 +828,12 @@ fn no_request_contradicts(
     for (req, json) in requests {
         let got = evaluate(compiled, req, false);
         let context = || format!("policy:\n{text}\nrequest:\n{json}\ndecided: {got:?}");
+        // Deciding alone (no bookkeeping, operands read in place) decides
+        // as explaining does.
+        let explained = evaluate(compiled, req, true)
+            .map(|d| rpl::eval::Decision { trace: None, ..d })
+            .map_err(|r| rpl::eval::Rejection { trace: None, ..r });
+        prop_assert_eq!(&got, &explained, "{}", context());
         if let Err(r) = &got {
             prop_assert!(
                 no_fallback || r.error.code != "rpl::eval::internal",

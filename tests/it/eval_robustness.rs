@@ -168,6 +168,29 @@ proptest! {
         assert_contract(&out);
     }
 
+    /// Deciding alone skips the bookkeeping of explaining and of coverage,
+    /// and reads operands in place: it decides exactly as they do.
+    #[test]
+    fn deciding_alone_decides_as_explaining_and_coverage_do(
+        seed in 0usize..1000,
+        edits in prop::collection::vec((prop::sample::select(PATHS), prop::option::of(odd_values())), 0..4),
+    ) {
+        let seeds = seeds();
+        let mut req = seeds[seed % seeds.len()].clone();
+        for (path, value) in edits {
+            set_path(&mut req, path, value);
+        }
+        let Ok(request) = engine().schema().decode_json(&req.to_string()) else {
+            return Ok(());
+        };
+        let alone = engine().evaluate(&request, false);
+        let explained = engine().evaluate(&request, true).without_trace();
+        let mut hits = rpl::eval::coverage::Hits::new(engine().compiled());
+        let covered = engine().evaluate_covered(&request, false, Some(&mut hits));
+        prop_assert_eq!(&alone, &explained, "{}", req);
+        prop_assert_eq!(&alone, &covered, "{}", req);
+    }
+
     #[test]
     fn arbitrary_text_is_an_error_not_a_panic(text in ".{0,200}") {
         let out = serde_json::to_value(engine().evaluate_json(&text, false)).unwrap();
