@@ -138,7 +138,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     /// An operand: fields and constants are read in place when nothing is
     /// watched, as no node needs recording.
     #[inline(always)]
-    fn operand(&mut self, id: NodeId) -> R<Cow<'a, Value>> {
+    pub fn operand(&mut self, id: NodeId) -> R<Cow<'a, Value>> {
         if WATCHED {
             return self.eval(id).map(Cow::Owned);
         }
