@@ -68,7 +68,7 @@ fn bench_eval(c: &mut Criterion) {
             engine.evaluate_json(&text, false),
         ] {
             match outcome {
-                Outcome::Decision(d) => assert_eq!(d.rule.as_ref(), rule, "{file}"),
+                Outcome::Decision(d) => assert_eq!(d.rule(), rule, "{file}"),
                 Outcome::Failure(f) => panic!("{file}: {}", f.error.message),
             }
         }

@@ -27,8 +27,8 @@ use crate::source::Sources;
 /// match engine.evaluate_json(&request, false) {
 ///     rpl::Outcome::Decision(d) => {
 ///         assert_eq!(d.decision.as_str(), "approve");
-///         assert_eq!(d.rule.as_ref(), "seven_day_no_reason");
-///         assert_eq!(d.refund.unwrap().route.as_ref(), "credit_card_next_statement");
+///         assert_eq!(d.rule(), "seven_day_no_reason");
+///         assert_eq!(d.refund.unwrap().route, "credit_card_next_statement");
 ///     }
 ///     rpl::Outcome::Failure(f) => panic!("{}", f.error.message),
 /// }

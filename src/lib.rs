@@ -24,5 +24,6 @@ pub mod syntax;
 pub mod testing;
 pub mod value;
 pub mod vocab;
+pub mod words;
 
 pub use engine::{Engine, LoadFailure, Outcome};

@@ -66,7 +66,7 @@ impl Side {
         match result {
             Ok(d) => Side {
                 decision: d.decision.as_str().to_owned(),
-                rule: d.rule.to_string(),
+                rule: d.rule().to_string(),
                 amount: d.refund.as_ref().map(|r| {
                     format!(
                         "{} {}",

@@ -866,7 +866,7 @@ fn base_request(schema: &Schema, vars: &[Var], targets: &[Target<'_>]) -> Reques
     let channel = targets.first().map_or(0, |t| t.policy.channel);
     let currency: Arc<str> = targets
         .first()
-        .map_or_else(|| Arc::from("CNY"), |t| Arc::clone(&t.policy.currency));
+        .map_or_else(|| Arc::from("CNY"), |t| Arc::from(t.policy.currency));
     for (i, f) in schema.fields.iter().enumerate() {
         let Some(slot) = values.get_mut(i) else {
             continue;

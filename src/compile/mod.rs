@@ -11,10 +11,12 @@ use jiff::tz::TimeZone;
 use crate::calendar::Calendar;
 use crate::check::hir::{self, Builtin, Const, Func, OutField, TExpr, TKind, TMatch, TPart, Ty};
 use crate::day::{Day, Zone};
+use crate::eval::output::Decider;
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
 use crate::value::Value;
 use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
+use crate::words::{self, Word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
@@ -158,6 +160,8 @@ pub struct CompiledRule {
     pub verdict: Option<Verdict>,
     pub outcome: Vec<(OutField, NodeId)>,
     pub name_span: Span,
+    /// The rule as its decisions name it.
+    pub decider: Arc<Decider>,
 }
 
 #[derive(Debug, Clone)]
@@ -168,7 +172,7 @@ pub struct CompiledPolicy {
     pub label: Option<Arc<str>>,
     pub version: Option<Arc<str>>,
     pub channel: u32,
-    pub currency: Arc<str>,
+    pub currency: Word,
     pub timezone: TimeZone,
     /// The same time zone, as deciding turns timestamps into days.
     pub zone: Zone,
@@ -222,19 +226,19 @@ pub struct Compiled {
     pub currency_fields: Vec<FieldId>,
 }
 
-/// The output vocabularies as shared names, indexed by enum value, so a
-/// decision names its route or documents without allocating.
+/// The output vocabularies as words held for the process, indexed by enum
+/// value, so a decision names its route or documents by reference.
 #[derive(Debug, Clone)]
 pub struct Vocab {
-    pub route: Vec<Arc<str>>,
-    pub documents: Vec<Arc<str>>,
-    pub offers: Vec<Arc<str>>,
-    pub return_shipping: Vec<Arc<str>>,
-    pub installments: Vec<Arc<str>>,
+    pub route: &'static [Word],
+    pub documents: &'static [Word],
+    pub offers: &'static [Word],
+    pub return_shipping: &'static [Word],
+    pub installments: &'static [Word],
 }
 
-fn names(e: &EnumType) -> Vec<Arc<str>> {
-    e.variants().iter().map(|v| Arc::from(v.as_str())).collect()
+fn vocabulary(e: &EnumType) -> &'static [Word] {
+    words::vocabulary(e.variants().iter().map(String::as_str))
 }
 
 impl Compiled {
@@ -282,11 +286,11 @@ pub fn compile(program: &hir::Program) -> Result<Compiled, CompileError> {
     }
     let d = &schema.decision;
     let vocab = Vocab {
-        route: names(&d.route),
-        documents: names(&d.documents),
-        offers: names(&d.offers),
-        return_shipping: names(&d.return_shipping),
-        installments: names(&d.installments),
+        route: vocabulary(&d.route),
+        documents: vocabulary(&d.documents),
+        offers: vocabulary(&d.offers),
+        return_shipping: vocabulary(&d.return_shipping),
+        installments: vocabulary(&d.installments),
     };
     let mut currency_fields = Vec::new();
     for f in &schema.fields {
@@ -336,19 +340,39 @@ fn compile_policy(
     let mut rules = Vec::new();
     let mut afters = Vec::new();
     for r in &p.rules {
+        let when = r.when.as_ref().map(|w| b.expr(w));
+        let outcome: Vec<(OutField, NodeId)> = r
+            .outcome
+            .iter()
+            .flat_map(|o| &o.fields)
+            .map(|(f, e)| (*f, b.shared_expr(e)))
+            .collect();
+        // A constant message is the one the rule's decisions share: the
+        // node's own text, so deciding finds it by its address.
+        let message = outcome
+            .iter()
+            .find_map(|(f, n)| match b.nodes.get(n.0 as usize) {
+                Some(Node::Const(Value::Str(text))) if *f == OutField::Message => {
+                    Some(Arc::clone(text))
+                }
+                _ => None,
+            });
         let compiled = CompiledRule {
             kind: r.kind,
             name: Arc::clone(&r.name),
             label: r.label.clone(),
-            when: r.when.as_ref().map(|w| b.expr(w)),
+            when,
             verdict: r.outcome.as_ref().map(|o| o.verdict),
-            outcome: r
-                .outcome
-                .iter()
-                .flat_map(|o| &o.fields)
-                .map(|(f, e)| (*f, b.shared_expr(e)))
-                .collect(),
+            outcome,
             name_span: r.name_span,
+            decider: Arc::new(Decider {
+                policy: Arc::clone(&p.name),
+                policy_version: p.version.clone(),
+                rule: Arc::clone(&r.name),
+                message: message
+                    .or_else(|| r.label.clone())
+                    .unwrap_or_else(|| Arc::clone(&r.name)),
+            }),
         };
         match r.kind {
             RuleKind::Reject => rejects.push(compiled),
@@ -369,7 +393,7 @@ fn compile_policy(
         label: p.label.clone(),
         version: p.version.clone(),
         channel: p.channel,
-        currency: Arc::clone(&p.currency),
+        currency: words::word(&p.currency),
         timezone: p.timezone.clone(),
         zone: Zone::new(p.timezone.clone()),
         calendar: Arc::clone(&p.calendar),

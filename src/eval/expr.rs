@@ -138,7 +138,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     /// An operand: fields and constants are read in place when nothing is
     /// watched, as no node needs recording.
     #[inline(always)]
-    fn operand(&mut self, id: NodeId) -> R<Cow<'a, Value>> {
+    pub fn operand(&mut self, id: NodeId) -> R<Cow<'a, Value>> {
         if WATCHED {
             return self.eval(id).map(Cow::Owned);
         }
@@ -307,23 +307,35 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
                 }
             }
             Node::Named { body, .. } => self.eval(*body)?,
-            Node::Format(parts) => {
-                let mut text = String::new();
-                for part in parts {
-                    match part {
-                        FormatPart::Text(t) => text.push_str(t),
-                        FormatPart::Value { node, enums } => match self.operand(*node)?.as_ref() {
-                            // Text goes in as it is; the trace quotes it.
-                            Value::Str(s) => text.push_str(s),
-                            v => {
-                                text.push_str(&super::trace::show(self.policy, v, enums.as_deref()))
-                            }
-                        },
-                    }
-                }
-                Value::Str(text.into())
-            }
+            Node::Format(parts) => self.format(parts)?,
         })
+    }
+
+    /// A template filled in: one allocation for the text as it is
+    /// written, one for the value that holds it.
+    #[inline(never)]
+    fn format(&mut self, parts: &[FormatPart]) -> R {
+        // Room for the text and a value's usual length, so that the text
+        // is not moved while it grows.
+        let room = parts
+            .iter()
+            .map(|p| match p {
+                FormatPart::Text(t) => t.len(),
+                FormatPart::Value { .. } => 24,
+            })
+            .sum();
+        let mut text = String::with_capacity(room);
+        for part in parts {
+            match part {
+                FormatPart::Text(t) => text.push_str(t),
+                FormatPart::Value { node, enums } => match self.operand(*node)?.as_ref() {
+                    // Text goes in as it is; the trace quotes it.
+                    Value::Str(s) => text.push_str(s),
+                    v => super::trace::write_shown(&mut text, self.policy, v, enums.as_deref()),
+                },
+            }
+        }
+        Ok(Value::Str(text.into()))
     }
 
     fn and(&mut self, a: NodeId, b: NodeId) -> R<Option<bool>> {

@@ -14,16 +14,20 @@ pub mod output;
 mod tests;
 mod trace;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 pub use error::EvalError;
-pub use output::{ConditionTrace, Decision, ErrorBody, Failure, Refund, RuleTrace, Settlement};
+pub use output::{
+    ConditionTrace, Decider, Decision, ErrorBody, Failure, Refund, RuleTrace, Settlement, Words,
+};
 
 use crate::check::hir::OutField;
 use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
 use crate::request::Request;
 use crate::value::Value;
 use crate::vocab::Verdict;
+use crate::words::Word;
 use coverage::Hits;
 use expr::{Decided, Evaluator, Fault};
 
@@ -259,37 +263,47 @@ fn applies<const WATCHED: bool>(
     result
 }
 
-/// The name of an outcome's enum value (`none` is absent); another kind
+/// The word of an outcome's enum value (`none` is absent); another kind
 /// of value, or a value past the vocabulary, is a broken guarantee.
-fn enum_name(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Option<Arc<str>>, Fault> {
+fn word(vocabulary: &'static [Word], v: &Value, field: OutField) -> Result<Option<Word>, Fault> {
     match v {
         Value::Absent => Ok(None),
-        Value::Enum(i) => names
+        Value::Enum(i) => vocabulary
             .get(*i as usize)
-            .cloned()
+            .copied()
             .map(Some)
             .ok_or_else(|| expr::internal(format!("`{}` has no value {i}", field.name()))),
-        v => Err(expr::internal(format!(
-            "`{}` came out as {v:?}",
-            field.name()
-        ))),
+        v => Err(came_out_as(field, v)),
     }
 }
 
-fn names(names: &[Arc<str>], v: &Value, field: OutField) -> Result<Vec<Arc<str>>, Fault> {
-    match v {
-        Value::List(items) => items
-            .iter()
-            .map(|i| {
-                enum_name(names, i, field)?
-                    .ok_or_else(|| expr::internal(format!("`{}` holds nothing", field.name())))
-            })
-            .collect(),
-        v => Err(expr::internal(format!(
-            "`{}` came out as {v:?}",
-            field.name()
-        ))),
+/// The words of a list of enum values, held in place.
+fn words(vocabulary: &'static [Word], v: &Value, field: OutField) -> Result<Words, Fault> {
+    let Value::List(items) = v else {
+        return Err(came_out_as(field, v));
+    };
+    for item in items.iter() {
+        word(vocabulary, item, field)?
+            .ok_or_else(|| expr::internal(format!("`{}` holds nothing", field.name())))?;
     }
+    let places = items.iter().filter_map(|item| match item {
+        Value::Enum(i) => Some(*i as usize),
+        _ => None,
+    });
+    Ok(Words::at(vocabulary, places))
+}
+
+/// A text value to keep: moved when it was made, shared when it was read.
+fn text(v: Cow<'_, Value>) -> Option<Arc<str>> {
+    match v {
+        Cow::Owned(Value::Str(s)) => Some(s),
+        Cow::Borrowed(Value::Str(s)) => Some(Arc::clone(s)),
+        _ => None,
+    }
+}
+
+fn came_out_as(field: OutField, v: &Value) -> Fault {
+    expr::internal(format!("`{}` came out as {v:?}", field.name()))
 }
 
 /// A rule's verdict: only a `reject` rule has none, and those never decide.
@@ -309,17 +323,14 @@ fn build<const WATCHED: bool>(
     let mut d = Decision {
         request_id: request.request_id.clone(),
         decision: verdict,
-        policy: Arc::clone(&policy.name),
-        policy_version: policy.version.clone(),
-        rule: Arc::clone(&rule.name),
+        by: Arc::clone(&rule.decider),
         refund: None,
         installments: None,
         return_shipping_paid_by: None,
         settlement: None,
-        documents: Vec::new(),
-        offers: Vec::new(),
-        // Without a message of its own, a decision says which rule decided.
-        message: rule.label.clone().unwrap_or_else(|| Arc::clone(&rule.name)),
+        documents: Words::NONE,
+        offers: Words::NONE,
+        own_message: None,
         trace: None,
     };
     set_fields(compiled, policy, ev, rule, &mut d)?;
@@ -342,39 +353,43 @@ fn set_fields<const WATCHED: bool>(
         if *field == OutField::Settlement {
             continue;
         }
-        let value = ev.eval(*node)?;
+        let value = ev.operand(*node)?;
         match field {
             OutField::Refund => {
                 // Never below zero, and in cents: what `after` rules compare
                 // is what the decision pays.
-                amount = match value {
+                amount = match *value {
                     Value::Money(m) => {
                         Some(output::round_cents(m.max(rust_decimal::Decimal::ZERO)))
                     }
                     Value::Absent => None,
-                    v => return Err(expr::internal(format!("`refund` came out as {v:?}"))),
+                    ref v => return Err(came_out_as(*field, v)),
                 }
             }
-            OutField::Route => route = enum_name(&v.route, &value, *field)?,
-            OutField::Installments => d.installments = enum_name(&v.installments, &value, *field)?,
+            OutField::Route => route = word(v.route, &value, *field)?,
+            OutField::Installments => d.installments = word(v.installments, &value, *field)?,
             OutField::ReturnShipping => {
-                d.return_shipping_paid_by = enum_name(&v.return_shipping, &value, *field)?
+                d.return_shipping_paid_by = word(v.return_shipping, &value, *field)?
             }
             // Evaluated once the verdict is final (see `settlement`).
             OutField::Settlement => {}
-            OutField::Documents => d.documents = names(&v.documents, &value, *field)?,
-            OutField::Offers => d.offers = names(&v.offers, &value, *field)?,
-            OutField::Message => match value {
-                Value::Str(s) => d.message = s,
+            OutField::Documents => d.documents = words(v.documents, &value, *field)?,
+            OutField::Offers => d.offers = words(v.offers, &value, *field)?,
+            OutField::Message => match &*value {
+                // The rule's own constant (or the same text): shared.
+                Value::Str(s) if Arc::ptr_eq(s, &d.by.message) || **s == *d.by.message => {
+                    d.own_message = None;
+                }
+                Value::Str(_) => d.own_message = text(value),
                 Value::Absent => {}
-                v => return Err(expr::internal(format!("`message` came out as {v:?}"))),
+                v => return Err(came_out_as(*field, v)),
             },
         }
     }
     if let (Some(amount), Some(route)) = (amount, route) {
         d.refund = Some(Refund {
             amount,
-            currency: Arc::clone(&policy.currency),
+            currency: policy.currency,
             route,
         });
     }
@@ -413,18 +428,15 @@ fn apply_after<const WATCHED: bool>(
 ) -> Result<(), Fault> {
     let verdict = verdict_of(after)?;
     d.decision = verdict;
-    d.rule = Arc::clone(&after.name);
-    d.message = after
-        .label
-        .clone()
-        .unwrap_or_else(|| Arc::clone(&after.name));
+    d.by = Arc::clone(&after.decider);
+    d.own_message = None;
     // A review settles nothing until a person approves; a denial pays nothing.
     d.settlement = None;
     if verdict == Verdict::Deny {
         d.refund = None;
         d.installments = None;
         d.return_shipping_paid_by = None;
-        d.documents.clear();
+        d.documents = Words::NONE;
     }
     if !after.outcome.is_empty() {
         let refund = d.refund.take();

@@ -3,43 +3,212 @@
 
 use std::sync::Arc;
 
+use std::fmt;
+
 use rust_decimal::Decimal;
+use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::day::Day;
 use crate::vocab::Verdict;
+use crate::words::Word;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A request decided: the contract's decision object.
+///
+/// Built without allocating: who decided is one shared [`Decider`], the
+/// words are held for the process ([`Word`]), lists of them are held in
+/// place ([`Words`]); only a message made for the request is its own.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub request_id: Option<Arc<str>>,
-    #[serde(serialize_with = "verdict")]
     pub decision: Verdict,
-    pub policy: Arc<str>,
-    /// The deciding policy's `version` setting: which text of the policy
-    /// decided (`null` when it has none).
-    pub policy_version: Option<Arc<str>>,
-    pub rule: Arc<str>,
+    /// The rule that decided: the `after` rule that changed the verdict,
+    /// if one did.
+    pub by: Arc<Decider>,
     pub refund: Option<Refund>,
-    pub installments: Option<Arc<str>>,
-    pub return_shipping_paid_by: Option<Arc<str>>,
+    pub installments: Option<Word>,
+    pub return_shipping_paid_by: Option<Word>,
     pub settlement: Option<Settlement>,
-    pub documents: Vec<Arc<str>>,
-    pub offers: Vec<Arc<str>>,
-    pub message: Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Words,
+    pub offers: Words,
+    /// The message when it is not the rule's ([`Decider::message`]): a
+    /// template filled in for this request.
+    pub own_message: Option<Arc<str>>,
     pub trace: Option<Vec<RuleTrace>>,
 }
 
-fn verdict<S: Serializer>(v: &Verdict, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.as_str())
+impl Decision {
+    pub fn policy(&self) -> &str {
+        &self.by.policy
+    }
+
+    /// The deciding policy's `version` setting: which text of the policy
+    /// decided (`null` when it has none).
+    pub fn policy_version(&self) -> Option<&str> {
+        self.by.policy_version.as_deref()
+    }
+
+    pub fn rule(&self) -> &str {
+        &self.by.rule
+    }
+
+    pub fn message(&self) -> &str {
+        self.own_message.as_deref().unwrap_or(&self.by.message)
+    }
+}
+
+/// The fields in the contract's order; `trace` only when explaining.
+impl Serialize for Decision {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = if self.trace.is_some() { 13 } else { 12 };
+        let mut d = s.serialize_struct("Decision", fields)?;
+        d.serialize_field("request_id", &self.request_id)?;
+        d.serialize_field("decision", self.decision.as_str())?;
+        d.serialize_field("policy", self.policy())?;
+        d.serialize_field("policy_version", &self.policy_version())?;
+        d.serialize_field("rule", self.rule())?;
+        d.serialize_field("refund", &self.refund)?;
+        d.serialize_field("installments", &self.installments)?;
+        d.serialize_field("return_shipping_paid_by", &self.return_shipping_paid_by)?;
+        d.serialize_field("settlement", &self.settlement)?;
+        d.serialize_field("documents", &self.documents)?;
+        d.serialize_field("offers", &self.offers)?;
+        d.serialize_field("message", self.message())?;
+        match &self.trace {
+            Some(trace) => d.serialize_field("trace", trace)?,
+            None => d.skip_field("trace")?,
+        }
+        d.end()
+    }
+}
+
+/// The rule that decided, as its decisions name it: made when the
+/// policies are compiled, shared by every decision of the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decider {
+    pub policy: Arc<str>,
+    pub policy_version: Option<Arc<str>>,
+    pub rule: Arc<str>,
+    /// What its decisions say unless the request changes it: the rule's
+    /// `message` when that is a constant, else its label, else its name.
+    pub message: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Refund {
     #[serde(serialize_with = "amount")]
     pub amount: Decimal,
-    pub currency: Arc<str>,
-    pub route: Arc<str>,
+    pub currency: Word,
+    pub route: Word,
+}
+
+/// How many words [`Words`] holds in place.
+const IN_PLACE: usize = 14;
+
+/// Words of one vocabulary, in order: a decision's documents or offers.
+/// Up to 14 are held as their places in the vocabulary, with nothing to
+/// allocate, count or free; a longer list, or one of a vocabulary too long
+/// for a byte to number, is shared.
+#[derive(Clone)]
+pub struct Words(Held);
+
+#[derive(Clone)]
+enum Held {
+    InPlace {
+        vocabulary: &'static [Word],
+        len: u8,
+        places: [u8; IN_PLACE],
+    },
+    Shared(Arc<[Word]>),
+}
+
+impl Words {
+    pub const NONE: Words = Words(Held::InPlace {
+        vocabulary: &[],
+        len: 0,
+        places: [0; IN_PLACE],
+    });
+
+    /// The words of `vocabulary` at `places`, each a place inside it.
+    pub fn at(vocabulary: &'static [Word], places: impl Iterator<Item = usize> + Clone) -> Words {
+        let mut held = [0; IN_PLACE];
+        let mut len = 0;
+        for p in places.clone() {
+            match (held.get_mut(len), u8::try_from(p)) {
+                (Some(slot), Ok(p)) => *slot = p,
+                _ => return places.filter_map(|p| vocabulary.get(p).copied()).collect(),
+            }
+            len += 1;
+        }
+        Words(Held::InPlace {
+            vocabulary,
+            len: u8::try_from(len).unwrap_or(0),
+            places: held,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Held::InPlace { len, .. } => usize::from(*len),
+            Held::Shared(words) => words.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<Word> {
+        match &self.0 {
+            Held::InPlace {
+                vocabulary,
+                len,
+                places,
+            } => places
+                .get(..usize::from(*len))?
+                .get(i)
+                .and_then(|p| vocabulary.get(usize::from(*p)))
+                .copied(),
+            Held::Shared(words) => words.get(i).copied(),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Word> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words::NONE
+    }
+}
+
+impl FromIterator<Word> for Words {
+    fn from_iter<I: IntoIterator<Item = Word>>(words: I) -> Words {
+        Words(Held::Shared(words.into_iter().collect()))
+    }
+}
+
+/// Lists of the same words are equal however they are held.
+impl PartialEq for Words {
+    fn eq(&self, other: &Words) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Words {}
+
+impl fmt::Debug for Words {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Words {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// An amount in whole cents, half a cent rounding away from zero.
@@ -245,8 +414,8 @@ mod tests {
         {
             let encoded = serde_json::to_string(&Refund {
                 amount: d,
-                currency: "CNY".into(),
-                route: "alipay".into(),
+                currency: "CNY",
+                route: "alipay",
             })
             .unwrap();
             let expected = format!(
@@ -255,5 +424,34 @@ mod tests {
             );
             assert_eq!(encoded, expected, "{d}");
         }
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn words_are_held_in_place_up_to_fourteen_and_shared_past_that() {
+        let vocabulary = crate::words::vocabulary(["a", "b", "c"]);
+        let few = Words::at(vocabulary, [2, 0, 2].into_iter());
+        assert!(matches!(few.0, Held::InPlace { len: 3, .. }));
+        assert_eq!(few.iter().collect::<Vec<_>>(), ["c", "a", "c"]);
+        let many = Words::at(vocabulary, std::iter::repeat_n(1, 15));
+        assert!(matches!(many.0, Held::Shared(_)));
+        assert_eq!(many.len(), 15);
+        assert!(many.iter().all(|w| w == "b"));
+        let fourteen = Words::at(vocabulary, std::iter::repeat_n(1, 14));
+        assert!(matches!(fourteen.0, Held::InPlace { len: 14, .. }));
+        assert_eq!(fourteen, std::iter::repeat_n("b", 14).collect::<Words>());
+        assert_eq!(serde_json::to_string(&few).unwrap(), r#"["c","a","c"]"#);
+        assert_eq!(format!("{few:?}"), r#"["c", "a", "c"]"#);
+        assert!(Words::NONE.is_empty() && Words::NONE == Words::default());
+
+        let long: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+        let long = crate::words::vocabulary(long.iter().map(String::as_str));
+        let far = Words::at(long, [3, 299].into_iter());
+        assert!(matches!(far.0, Held::Shared(_)));
+        assert_eq!(far.iter().collect::<Vec<_>>(), ["w3", "w299"]);
     }
 }

@@ -2,7 +2,9 @@
 //! each test is written, the request values it read, and its result.
 
 use super::expr::{Evaluator, Tested};
-use super::output::{ConditionTrace, FieldValue, RuleTrace, format_amount};
+use std::fmt::Write as _;
+
+use super::output::{ConditionTrace, FieldValue, RuleTrace, round_cents};
 use crate::check::hir::Builtin;
 use crate::compile::{Compiled, CompiledPolicy, CompiledRule, Node, NodeId};
 use crate::schema::{EnumType, FieldId, FieldType};
@@ -163,26 +165,40 @@ fn show_field<const W: bool>(compiled: &Compiled, ev: &Evaluator<'_, W>, f: Fiel
 /// A value as a person reads it: enum names, local times with their
 /// offset, money with its currency.
 pub fn show(policy: &CompiledPolicy, v: &Value, enums: Option<&EnumType>) -> String {
-    match v {
-        Value::Absent => "absent".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Decimal(d) => d.to_string(),
-        Value::Money(m) => format!("{} {}", format_amount(m), policy.currency),
-        Value::Str(s) => format!("{s:?}"),
+    let mut out = String::new();
+    write_shown(&mut out, policy, v, enums);
+    out
+}
+
+/// [`show`], written at the end of `out`.
+pub fn write_shown(out: &mut String, policy: &CompiledPolicy, v: &Value, enums: Option<&EnumType>) {
+    // Writing to a String cannot fail.
+    let _ = match v {
+        Value::Absent => write!(out, "absent"),
+        Value::Bool(b) => write!(out, "{b}"),
+        Value::Int(i) => write!(out, "{i}"),
+        Value::Decimal(d) => write!(out, "{d}"),
+        Value::Money(m) => write!(out, "{:.2} {}", round_cents(*m), policy.currency),
+        Value::Str(s) => write!(out, "{s:?}"),
         Value::Enum(i) => match enums {
-            Some(e) => e.variant(*i).to_string(),
-            None => i.to_string(),
+            Some(e) => write!(out, "{}", e.variant(*i)),
+            None => write!(out, "{i}"),
         },
         Value::Timestamp(t) => {
             let offset = policy.timezone.to_offset(*t);
-            t.display_with_offset(offset).to_string()
+            write!(out, "{}", t.display_with_offset(offset))
         }
-        Value::Date(d) => d.to_string(),
-        Value::Range(a, b) => format!("{a} .. {b}"),
+        Value::Date(d) => write!(out, "{d}"),
+        Value::Range(a, b) => write!(out, "{a} .. {b}"),
         Value::List(items) => {
-            let inner: Vec<String> = items.iter().map(|i| show(policy, i, enums)).collect();
-            format!("[{}]", inner.join(", "))
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                write_shown(out, policy, item, enums);
+            }
+            write!(out, "]")
         }
-    }
+    };
 }

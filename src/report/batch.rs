@@ -68,7 +68,7 @@ impl BatchSummary {
                 *self.decisions.entry(d.decision.as_str()).or_default() += 1;
                 *self
                     .rules
-                    .entry((Arc::clone(&d.policy), Arc::clone(&d.rule)))
+                    .entry((Arc::clone(&d.by.policy), Arc::clone(&d.by.rule)))
                     .or_default() += 1;
                 if d.decision == Verdict::Approve
                     && let Some(r) = &d.refund
@@ -194,26 +194,29 @@ impl BatchSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::output::{Decision, ErrorBody, Failure, Refund};
+    use crate::eval::output::{Decider, Decision, ErrorBody, Failure, Refund, Words};
 
     fn decision(verdict: Verdict, rule: &str, refund: Option<(&str, &str)>) -> Outcome {
         Outcome::Decision(Decision {
             request_id: None,
             decision: verdict,
-            policy: "mall".into(),
-            policy_version: None,
-            rule: rule.into(),
+            by: Arc::new(Decider {
+                policy: "mall".into(),
+                policy_version: None,
+                rule: rule.into(),
+                message: rule.into(),
+            }),
             refund: refund.map(|(route, amount)| Refund {
                 amount: amount.parse().unwrap(),
-                currency: "CNY".into(),
-                route: route.into(),
+                currency: "CNY",
+                route: crate::words::word(route),
             }),
             installments: None,
             return_shipping_paid_by: None,
             settlement: None,
-            documents: Vec::new(),
-            offers: Vec::new(),
-            message: Arc::from(""),
+            documents: Words::NONE,
+            offers: Words::NONE,
+            own_message: None,
             trace: None,
         })
     }

@@ -12,7 +12,7 @@ use super::escape::visible as v;
 use crate::analysis::counterfactual::Counterfactual;
 use crate::engine::Outcome;
 use crate::eval::output::format_amount;
-use crate::eval::{Decision, Failure, RuleTrace};
+use crate::eval::{Decision, Failure, RuleTrace, Words};
 
 /// A few lines: verdict, amount and route, settlement, documents, message.
 pub fn summary(outcome: &Outcome) -> String {
@@ -44,17 +44,17 @@ fn decision_summary(s: &mut String, d: &Decision, source: Option<&str>) {
         "{}: {} by rule `{}` of policy `{}`{}",
         id(d.request_id.as_deref(), source),
         d.decision.as_str().to_uppercase(),
-        v(&d.rule),
-        v(&d.policy),
-        version(d.policy_version.as_deref())
+        v(d.rule()),
+        v(d.policy()),
+        version(d.policy_version())
     );
     if let Some(r) = &d.refund {
         let _ = writeln!(
             s,
             "  refund        {} {} via {}",
             format_amount(&r.amount),
-            v(&r.currency),
-            v(&r.route)
+            v(r.currency),
+            v(r.route)
         );
     }
     if let Some(i) = &d.installments {
@@ -72,8 +72,8 @@ fn decision_summary(s: &mut String, d: &Decision, source: Option<&str>) {
     if !d.offers.is_empty() {
         let _ = writeln!(s, "  offers        {}", join(&d.offers));
     }
-    if !d.message.is_empty() {
-        let _ = writeln!(s, "  message       {}", v(&d.message));
+    if !d.message().is_empty() {
+        let _ = writeln!(s, "  message       {}", v(d.message()));
     }
 }
 
@@ -83,8 +83,8 @@ fn version(v: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn join(items: &[std::sync::Arc<str>]) -> String {
-    items.iter().map(|i| v(i)).collect::<Vec<_>>().join(", ")
+fn join(items: &Words) -> String {
+    items.iter().map(v).collect::<Vec<_>>().join(", ")
 }
 
 fn failure_summary(s: &mut String, f: &Failure, source: Option<&str>) {

@@ -116,23 +116,23 @@ pub(super) fn actual(field: Field, outcome: &Outcome) -> String {
     match outcome {
         Outcome::Decision(d) => match field {
             Field::Decision => d.decision.as_str().to_owned(),
-            Field::Rule => d.rule.to_string(),
+            Field::Rule => d.rule().to_string(),
             Field::Amount => d
                 .refund
                 .as_ref()
                 .map_or_else(none, |r| format_amount(&r.amount)),
-            Field::Currency => or_none(d.refund.as_ref().map(|r| &*r.currency)),
-            Field::Route => or_none(d.refund.as_ref().map(|r| &*r.route)),
-            Field::Installments => or_none(d.installments.as_deref()),
-            Field::ReturnShipping => or_none(d.return_shipping_paid_by.as_deref()),
+            Field::Currency => or_none(d.refund.as_ref().map(|r| r.currency)),
+            Field::Route => or_none(d.refund.as_ref().map(|r| r.route)),
+            Field::Installments => or_none(d.installments),
+            Field::ReturnShipping => or_none(d.return_shipping_paid_by),
             Field::Settlement => d.settlement.map_or_else(none, |s| {
                 settlement_text(s.earliest.date(), s.latest.date())
             }),
-            Field::Documents => list_text(d.documents.iter().map(|s| &**s)),
-            Field::Offers => list_text(d.offers.iter().map(|s| &**s)),
-            Field::Message => d.message.to_string(),
-            Field::Policy => d.policy.to_string(),
-            Field::PolicyVersion => or_none(d.policy_version.as_deref()),
+            Field::Documents => list_text(d.documents.iter()),
+            Field::Offers => list_text(d.offers.iter()),
+            Field::Message => d.message().to_string(),
+            Field::Policy => d.policy().to_string(),
+            Field::PolicyVersion => or_none(d.policy_version()),
             Field::Error | Field::ErrorPath => none(),
         },
         Outcome::Failure(f) => match field {

@@ -370,7 +370,7 @@ fn templates_put_in_values_not_policy_text() {
         panic!("{outcome:?}")
     };
     assert_eq!(
-        &*d.message,
+        d.message(),
         r#"hi ☺ "q" [1.00 CNY, 2.00 CNY] [digital, perishable] cash 1 year [dear XM14-512-BLK] 4999.00 CNY"#
     );
 }

@@ -35,7 +35,7 @@ fn compile_sources(sources: &rpl::source::Sources) -> Option<Compiled> {
 /// How a request is decided: the deciding rule's name, or the error code.
 fn outcome(compiled: &Compiled, req: &Request) -> Result<String, String> {
     match evaluate(compiled, req, true) {
-        Ok(d) => Ok(d.rule.to_string()),
+        Ok(d) => Ok(d.rule().to_string()),
         Err(r) => Err(r.error.code),
     }
 }
@@ -62,8 +62,8 @@ fn decided(
     p: &CompiledPolicy,
     req: &Request,
 ) -> Option<(Verdict, Value, u32)> {
-    let rule = evaluate(compiled, req, false).ok()?.rule;
-    let index = p.rules.iter().position(|r| r.name == rule)?;
+    let decision = evaluate(compiled, req, false).ok()?;
+    let index = p.rules.iter().position(|r| *r.name == *decision.rule())?;
     let r = p.rules.get(index)?;
     let verdict = r.verdict?;
     let refund = match r.outcome.iter().find(|(f, _)| *f == OutField::Refund) {
@@ -845,7 +845,7 @@ fn no_request_contradicts(
             let what = format!("{:?} on `{}`", f.kind, f.rule);
             match &f.kind {
                 FindingKind::Unreachable { .. } => {
-                    let by = got.as_ref().ok().map(|d| d.rule.to_string());
+                    let by = got.as_ref().ok().map(|d| d.rule().to_string());
                     prop_assert!(
                         by.as_deref() != Some(&*f.rule),
                         "{what}, yet the rule decides\n{}",

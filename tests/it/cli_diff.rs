@@ -81,7 +81,7 @@ fn assert_witnesses_hold(old: &Path, new: &Path, report: &Value) {
         let witness = c["witness"].to_string();
         for (side, engine) in &engines {
             let got = match engine.evaluate_json(&witness, false) {
-                rpl::Outcome::Decision(d) => (d.decision.as_str().to_owned(), d.rule.to_string()),
+                rpl::Outcome::Decision(d) => (d.decision.as_str().to_owned(), d.rule().to_string()),
                 rpl::Outcome::Failure(f) => ("error".to_owned(), f.error.code.clone()),
             };
             // A version that fails shows the code as `error`, not as a rule.
@@ -237,7 +237,7 @@ fn replay_counts_what_changes() {
         rpl::Engine::load(&new).unwrap(),
     );
     let decide = |e: &rpl::Engine, line: &str| match e.evaluate_json(line, false) {
-        rpl::Outcome::Decision(d) => Some((d.decision.as_str().to_owned(), d.rule.to_string())),
+        rpl::Outcome::Decision(d) => Some((d.decision.as_str().to_owned(), d.rule().to_string())),
         rpl::Outcome::Failure(_) => None,
     };
     let flips = lines
