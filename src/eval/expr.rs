@@ -61,6 +61,15 @@ pub struct Evaluator<'a, const WATCHED: bool> {
     pub window_end: Option<Day>,
 }
 
+/// What an outcome read without building a value gives: a value of the
+/// kind wanted, none, or another kind (refused by the caller with the
+/// value `eval` computes, as it would refuse it).
+pub enum Got<T> {
+    Value(T),
+    Absent,
+    Other,
+}
+
 /// Why no value: boxed, so that what every node returns stays small.
 pub type Fault = Box<EvalError>;
 
@@ -308,6 +317,170 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
             }
             Node::Named { body, .. } => self.eval(*body)?,
             Node::Format(parts) => self.format(parts)?,
+        })
+    }
+
+    /// An enum outcome (a route, a plan for the installments): read
+    /// without building a value where the outcome is a constant, a field,
+    /// or a choice (`if`, `match`) between such; else as `eval` computes it.
+    pub fn choice(&mut self, id: NodeId) -> R<Got<u32>> {
+        if !WATCHED {
+            match self.node(id)? {
+                Node::Const(Value::Enum(i)) => return Ok(Got::Value(*i)),
+                Node::Field(f) => match self.request.get(*f) {
+                    Value::Enum(i) => return Ok(Got::Value(*i)),
+                    Value::Absent => return Ok(Got::Absent),
+                    _ => {}
+                },
+                node => {
+                    if let Some(next) = self.branch(node)? {
+                        return next.map_or(Ok(Got::Absent), |n| self.choice(n));
+                    }
+                }
+            }
+        }
+        Ok(match self.eval(id)? {
+            Value::Enum(i) => Got::Value(i),
+            Value::Absent => Got::Absent,
+            _ => Got::Other,
+        })
+    }
+
+    /// A money outcome (the refund), as [`Evaluator::choice`] reads an
+    /// enum, with the sums, differences and bounds refunds are made of.
+    pub fn money(&mut self, id: NodeId) -> R<Got<Dec>> {
+        if !WATCHED {
+            match self.node(id)? {
+                Node::Const(Value::Money(m)) => return Ok(Got::Value(*m)),
+                Node::Field(f) => match self.request.get(*f) {
+                    Value::Money(m) => return Ok(Got::Value(*m)),
+                    Value::Absent => return Ok(Got::Absent),
+                    _ => {}
+                },
+                Node::Arith(op, a, b) => match (self.money(*a)?, self.money(*b)?) {
+                    (Got::Value(l), Got::Value(r)) => {
+                        let out = match op {
+                            Arith::Add => l.checked_add(r),
+                            Arith::Sub => l.checked_sub(r),
+                            Arith::Mul => l.checked_mul(r),
+                            Arith::Div => l.checked_div(r),
+                        };
+                        return out.map(Got::Value).ok_or_else(|| self.overflow(*a));
+                    }
+                    (Got::Absent, _) | (_, Got::Absent) => return Ok(Got::Absent),
+                    _ => {}
+                },
+                node @ (Node::Max(args) | Node::Min(args)) => {
+                    let want = match node {
+                        Node::Max(_) => Ordering::Greater,
+                        _ => Ordering::Less,
+                    };
+                    let mut best = None;
+                    let mut plain = true;
+                    for a in args {
+                        match self.money(*a)? {
+                            Got::Value(m) => {
+                                if best.is_none_or(|b: Dec| m.cmp(&b) == want) {
+                                    best = Some(m);
+                                }
+                            }
+                            Got::Absent => return Ok(Got::Absent),
+                            Got::Other => {
+                                plain = false;
+                                break;
+                            }
+                        }
+                    }
+                    if plain {
+                        return Ok(best.map_or(Got::Absent, Got::Value));
+                    }
+                }
+                node => {
+                    if let Some(next) = self.branch(node)? {
+                        return next.map_or(Ok(Got::Absent), |n| self.money(n));
+                    }
+                }
+            }
+        }
+        Ok(match self.eval(id)? {
+            Value::Money(m) => Got::Value(m),
+            Value::Absent => Got::Absent,
+            _ => Got::Other,
+        })
+    }
+
+    /// A settlement window, as [`Evaluator::choice`] reads an enum.
+    pub fn window(&mut self, id: NodeId) -> R<Got<(Day, Day)>> {
+        if !WATCHED {
+            match self.node(id)? {
+                Node::Range(a, b) => match (self.day(*a)?, self.day(*b)?) {
+                    (Got::Value(l), Got::Value(r)) => return Ok(Got::Value((l, r))),
+                    (Got::Absent, _) | (_, Got::Absent) => return Ok(Got::Absent),
+                    _ => {}
+                },
+                node => {
+                    if let Some(next) = self.branch(node)? {
+                        return next.map_or(Ok(Got::Absent), |n| self.window(n));
+                    }
+                }
+            }
+        }
+        Ok(match self.eval(id)? {
+            Value::Range(a, b) => Got::Value((a, b)),
+            Value::Absent => Got::Absent,
+            _ => Got::Other,
+        })
+    }
+
+    /// The local day of a date or timestamp operand, moved when the
+    /// operand is a date shift.
+    fn day(&mut self, id: NodeId) -> R<Got<Day>> {
+        let node = self.node(id)?;
+        match node {
+            Node::Field(f) => match self.request.get(*f) {
+                Value::Timestamp(t) => return Ok(Got::Value(self.policy.zone.day(*t))),
+                Value::Absent => return Ok(Got::Absent),
+                _ => {}
+            },
+            Node::Const(Value::Date(d)) => return Ok(Got::Value(*d)),
+            Node::DateShift {
+                date,
+                count,
+                unit,
+                back,
+                origin,
+            } => match self.day(*date)? {
+                Got::Value(d) => {
+                    return Ok(Got::Value(self.shift(d, *count, *unit, *back, *origin)?));
+                }
+                Got::Absent => return Ok(Got::Absent),
+                Got::Other => {}
+            },
+            _ => {}
+        }
+        Ok(match self.value(node)? {
+            Value::Timestamp(t) => Got::Value(self.policy.zone.day(t)),
+            Value::Date(d) => Got::Value(d),
+            Value::Absent => Got::Absent,
+            _ => Got::Other,
+        })
+    }
+
+    /// Where a choice leads: `Some(Some(node))` to go on with, `Some(None)`
+    /// when it leads nowhere (a `match` of an absent value), `None` when
+    /// the node is no choice or `eval` must say what is wrong with it.
+    fn branch(&mut self, node: &'a Node) -> R<Option<Option<NodeId>>> {
+        Ok(match node {
+            Node::Named { body, .. } => Some(Some(*body)),
+            Node::If { cond, then, els } => {
+                Some(Some(if self.holds(*cond)? { *then } else { *els }))
+            }
+            Node::Match { scrutinee, arms } => match self.operand(*scrutinee)?.as_ref() {
+                Value::Enum(i) => arms.get(*i as usize).map(|arm| Some(*arm)),
+                Value::Absent => Some(None),
+                _ => None,
+            },
+            _ => None,
         })
     }
 

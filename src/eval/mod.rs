@@ -23,13 +23,13 @@ pub use output::{
 };
 
 use crate::check::hir::OutField;
-use crate::compile::{Compiled, CompiledPolicy, CompiledRule};
+use crate::compile::{Compiled, CompiledPolicy, CompiledRule, NodeId};
 use crate::request::Request;
 use crate::value::Value;
 use crate::vocab::Verdict;
 use crate::words::Word;
 use coverage::Hits;
-use expr::{Decided, Evaluator, Fault};
+use expr::{Decided, Evaluator, Fault, Got};
 
 /// A request the policies turn away: a `reject` rule matched, or the
 /// engine could not evaluate it.
@@ -263,18 +263,26 @@ fn applies<const WATCHED: bool>(
     result
 }
 
-/// The word of an outcome's enum value (`none` is absent); another kind
-/// of value, or a value past the vocabulary, is a broken guarantee.
-fn word(vocabulary: &'static [Word], v: &Value, field: OutField) -> Result<Option<Word>, Fault> {
-    match v {
-        Value::Absent => Ok(None),
-        Value::Enum(i) => vocabulary
-            .get(*i as usize)
-            .copied()
-            .map(Some)
-            .ok_or_else(|| expr::internal(format!("`{}` has no value {i}", field.name()))),
-        v => Err(came_out_as(field, v)),
+/// The word of an enum outcome (`none` is absent); another kind of value,
+/// or a value past the vocabulary, is a broken guarantee.
+fn word<const WATCHED: bool>(
+    ev: &mut Evaluator<'_, WATCHED>,
+    vocabulary: &'static [Word],
+    node: NodeId,
+    field: OutField,
+) -> Result<Option<Word>, Fault> {
+    match ev.choice(node)? {
+        Got::Value(i) => place(vocabulary, i, field).map(Some),
+        Got::Absent => Ok(None),
+        Got::Other => Err(came_out_as(field, &ev.eval(node)?)),
     }
+}
+
+fn place(vocabulary: &'static [Word], i: u32, field: OutField) -> Result<Word, Fault> {
+    vocabulary
+        .get(i as usize)
+        .copied()
+        .ok_or_else(|| expr::internal(format!("`{}` has no value {i}", field.name())))
 }
 
 /// The words of a list of enum values, held in place.
@@ -283,8 +291,13 @@ fn words(vocabulary: &'static [Word], v: &Value, field: OutField) -> Result<Word
         return Err(came_out_as(field, v));
     };
     for item in items.iter() {
-        word(vocabulary, item, field)?
-            .ok_or_else(|| expr::internal(format!("`{}` holds nothing", field.name())))?;
+        match item {
+            Value::Enum(i) => place(vocabulary, *i, field).map(drop)?,
+            Value::Absent => {
+                return Err(expr::internal(format!("`{}` holds nothing", field.name())));
+            }
+            v => return Err(came_out_as(field, v)),
+        }
     }
     let places = items.iter().filter_map(|item| match item {
         Value::Enum(i) => Some(*i as usize),
@@ -349,41 +362,38 @@ fn set_fields<const WATCHED: bool>(
     let v = &compiled.vocab;
     let mut amount = None;
     let mut route = None;
-    for (field, node) in &rule.outcome {
-        if *field == OutField::Settlement {
-            continue;
-        }
-        let value = ev.operand(*node)?;
+    for &(field, node) in &rule.outcome {
         match field {
             OutField::Refund => {
                 // Never below zero, and in cents: what `after` rules compare
                 // is what the decision pays.
-                amount = match *value {
-                    Value::Money(m) => {
-                        Some(output::round_cents(m.max(rust_decimal::Decimal::ZERO)))
-                    }
-                    Value::Absent => None,
-                    ref v => return Err(came_out_as(*field, v)),
+                amount = match ev.money(node)? {
+                    Got::Value(m) => Some(output::round_cents(m.max(rust_decimal::Decimal::ZERO))),
+                    Got::Absent => None,
+                    Got::Other => return Err(came_out_as(field, &ev.eval(node)?)),
                 }
             }
-            OutField::Route => route = word(v.route, &value, *field)?,
-            OutField::Installments => d.installments = word(v.installments, &value, *field)?,
+            OutField::Route => route = word(ev, v.route, node, field)?,
+            OutField::Installments => d.installments = word(ev, v.installments, node, field)?,
             OutField::ReturnShipping => {
-                d.return_shipping_paid_by = word(v.return_shipping, &value, *field)?
+                d.return_shipping_paid_by = word(ev, v.return_shipping, node, field)?
             }
             // Evaluated once the verdict is final (see `settlement`).
             OutField::Settlement => {}
-            OutField::Documents => d.documents = words(v.documents, &value, *field)?,
-            OutField::Offers => d.offers = words(v.offers, &value, *field)?,
-            OutField::Message => match &*value {
-                // The rule's own constant (or the same text): shared.
-                Value::Str(s) if Arc::ptr_eq(s, &d.by.message) || **s == *d.by.message => {
-                    d.own_message = None;
+            OutField::Documents => d.documents = words(v.documents, &*ev.operand(node)?, field)?,
+            OutField::Offers => d.offers = words(v.offers, &*ev.operand(node)?, field)?,
+            OutField::Message => {
+                let value = ev.operand(node)?;
+                match &*value {
+                    // The rule's own constant (or the same text): shared.
+                    Value::Str(s) if Arc::ptr_eq(s, &d.by.message) || **s == *d.by.message => {
+                        d.own_message = None;
+                    }
+                    Value::Str(_) => d.own_message = text(value),
+                    Value::Absent => {}
+                    v => return Err(came_out_as(field, v)),
                 }
-                Value::Str(_) => d.own_message = text(value),
-                Value::Absent => {}
-                v => return Err(came_out_as(*field, v)),
-            },
+            }
         }
     }
     if let (Some(amount), Some(route)) = (amount, route) {
@@ -410,12 +420,12 @@ fn settlement<const WATCHED: bool>(
         return Ok(None);
     };
     let tested = ev.tested.take();
-    let value = ev.eval(*node);
+    let window = ev.window(*node);
     ev.tested = tested;
-    match value? {
-        Value::Range(earliest, latest) => Ok(Some(Settlement { earliest, latest })),
-        Value::Absent => Ok(None),
-        v => Err(expr::internal(format!("`settlement` came out as {v:?}"))),
+    match window? {
+        Got::Value((earliest, latest)) => Ok(Some(Settlement { earliest, latest })),
+        Got::Absent => Ok(None),
+        Got::Other => Err(came_out_as(OutField::Settlement, &ev.eval(*node)?)),
     }
 }
 

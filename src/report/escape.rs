@@ -86,6 +86,20 @@ pub fn json_pretty<T: Serialize + ?Sized>(
     writer.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
+/// Whether any byte is 0x7f (DEL) or above, eight bytes at a time: adding
+/// one to each byte sets its top bit exactly when it was 0x7f, and a byte
+/// that carries over (0xff) has its top bit set already.
+fn has_del_or_above(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let found = words.by_ref().any(|w| {
+        let x = u64::from_ne_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
+        (x | x.wrapping_add(ONES)) & TOPS != 0
+    });
+    found || words.remainder().iter().any(|&b| b >= 0x7f)
+}
+
 /// A JSON formatter that also writes DEL, the C1 controls, and the
 /// separators and bidirectional controls as `\u` escapes, which
 /// serde_json leaves raw (JSON only requires escaping C0). The JSON means
@@ -103,7 +117,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Safe<F> {
         // without them, nearly all text, is written as it is. ASCII below
         // DEL, most of it, needs one comparison a byte.
         let bytes = fragment.as_bytes();
-        let raw = !bytes.iter().any(|&b| b >= 0x7f)
+        let raw = !has_del_or_above(bytes)
             || !bytes.iter().any(|b| matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe2));
         if raw {
             return writer.write_all(bytes);
@@ -184,6 +198,23 @@ mod tests {
         assert!(pretty.contains("\n  \"a\": [\n"), "{pretty}");
         let back: serde_json::Value = serde_json::from_str(&pretty).unwrap();
         assert_eq!(back["a"][0], s);
+    }
+
+    #[test]
+    fn del_and_above_are_found_wherever_they_are() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [0x7f, 0x80, 0xc2, 0xe2, 0xff] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert!(has_del_or_above(&bytes), "{len} {at} {b:#x}");
+                }
+            }
+            for b in [0x00, 0x1f, 0x20, 0x7e] {
+                assert!(!has_del_or_above(&vec![b; len]), "{len} {b:#x}");
+            }
+        }
+        assert!(!has_del_or_above(b"order_number payment_proof 2025-01-08"));
     }
 
     /// What lets text through without looking at its characters one by one.
