@@ -26,6 +26,7 @@
 
 mod native;
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -118,9 +119,14 @@ fn reserialise(_: u64, line: &[u8], out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
-/// `rpl eval --batch` on `threads` threads; its peak resident size in KiB
-/// when `/usr/bin/time` can tell.
-fn rpl_batch(input: &Path, output: &Path, policies: &Path, threads: usize) -> Option<u64> {
+/// `rpl eval --batch` on `threads` threads: its summary (`--summary
+/// json`), and its peak resident size in KiB when `/usr/bin/time` can tell.
+fn rpl_batch(
+    input: &Path,
+    output: &Path,
+    policies: &Path,
+    threads: usize,
+) -> (serde_json::Value, Option<u64>) {
     let rpl = env!("CARGO_BIN_EXE_rpl");
     let time = Path::new("/usr/bin/time");
     let rss = output.with_extension("rss");
@@ -137,7 +143,7 @@ fn rpl_batch(input: &Path, output: &Path, policies: &Path, threads: usize) -> Op
         .arg(input)
         .arg("-o")
         .arg(output)
-        .args(["--threads", &threads.to_string(), "--summary", "none"])
+        .args(["--threads", &threads.to_string(), "--summary", "json"])
         .arg("--policies")
         .arg(policies)
         .env("NO_COLOR", "1");
@@ -148,9 +154,41 @@ fn rpl_batch(input: &Path, output: &Path, policies: &Path, threads: usize) -> Op
         "{}",
         String::from_utf8_lossy(&done.stderr)
     );
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    let summary = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no summary on stderr: {stderr}"));
     // GNU time writes "Command exited with non-zero status 1" first.
-    let kib = std::fs::read_to_string(&rss).ok()?;
-    kib.lines().last()?.trim().parse().ok()
+    let kib = std::fs::read_to_string(&rss)
+        .ok()
+        .and_then(|k| k.lines().last()?.trim().parse().ok());
+    (summary, kib)
+}
+
+/// What `rpl eval --batch`'s summary says of its output, counted from the
+/// output itself: records, and decisions and errors by kind.
+fn counted(path: &Path) -> serde_json::Value {
+    let (mut records, mut decisions, mut errors) = (0_u64, BTreeMap::new(), BTreeMap::new());
+    for line in BufReader::new(File::open(path).unwrap()).split(b'\n') {
+        let record: serde_json::Value = serde_json::from_slice(&line.unwrap()).unwrap();
+        records += 1;
+        let kind = match record.pointer("/error/code").and_then(|c| c.as_str()) {
+            Some(code) => {
+                *errors.entry(code.to_owned()).or_insert(0_u64) += 1;
+                "error".to_owned()
+            }
+            None => record
+                .get("decision")
+                .and_then(|d| d.as_str())
+                .unwrap()
+                .to_owned(),
+        };
+        *decisions.entry(kind).or_insert(0_u64) += 1;
+    }
+    serde_json::json!({ "records": records, "decisions": decisions, "errors": errors })
 }
 
 /// Runs `run` once, adding its wall time to `times`.
@@ -289,6 +327,7 @@ fn main() {
         let rpl_out = at(&format!("rpl-{threads}.jsonl"));
         let (mut serde, mut native, mut rpl) = (Vec::new(), Vec::new(), Vec::new());
         let mut peak_kib = None;
+        let mut summary = None;
         // Interleaved, so that the machine's load drifting between runs
         // touches each contender alike.
         for _ in 0..RUNS {
@@ -299,16 +338,22 @@ fn main() {
                 drive(&input, &native_out, &pool, &native_line)
             });
             timed(&mut rpl, || {
-                let kib = rpl_batch(&input, &rpl_out, &policies, threads);
+                let (said, kib) = rpl_batch(&input, &rpl_out, &policies, threads);
+                summary = Some(said);
                 peak_kib = peak_kib.max(kib);
             });
+        }
+        let said = summary.unwrap();
+        let count = counted(&rpl_out);
+        for key in ["records", "decisions", "errors"] {
+            assert_eq!(said.get(key), count.get(key), "the summary's {key}");
         }
         for out in [&serde_out, &native_out, &rpl_out] {
             assert_eq!(line_count(out), lines, "{}", out.display());
         }
         let (same, same_code) = agreement(&native_out, &rpl_out);
         eprintln!(
-            "{threads} thread(s): native = rpl on {same} lines, the same error code on the other {same_code} (malformed lines)"
+            "{threads} thread(s): native = rpl on {same} lines, the same error code on the other {same_code} (malformed lines); rpl's summary counts its records right"
         );
         let fastest = |times: &[Duration]| times.iter().min().copied().unwrap();
         rows.push((

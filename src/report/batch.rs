@@ -73,7 +73,7 @@ impl BatchSummary {
                 if d.decision == Verdict::Approve
                     && let Some(r) = &d.refund
                 {
-                    self.add_refund(&r.route, &r.currency, r.amount);
+                    self.add_refund(r.route, r.currency, r.amount);
                 }
             }
             Outcome::Failure(f) => {
