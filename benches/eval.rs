@@ -30,7 +30,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use rpl::report::escape::json_line;
+use rpl::report::record::record_into;
 use rpl::{Engine, Outcome};
 
 /// Example requests, with the rule that must decide each.
@@ -90,7 +90,11 @@ fn bench_eval(c: &mut Criterion) {
             b.iter(|| engine.evaluate_json(black_box(&text), false))
         });
         g.bench_function("decode_evaluate_encode", |b| {
-            b.iter(|| json_line(&engine.evaluate_json(black_box(&text), false)).unwrap())
+            b.iter(|| {
+                let mut out = Vec::with_capacity(1024);
+                record_into(&mut out, &engine.evaluate_json(black_box(&text), false)).unwrap();
+                out
+            })
         });
         g.bench_function("evaluate_explain", |b| {
             b.iter(|| engine.evaluate(black_box(&request), true))
@@ -155,8 +159,8 @@ fn generated(policies: &Path) -> Vec<String> {
 }
 
 /// RPL's output line for batch line `number`, as `rpl eval --batch`
-/// writes it.
-fn rpl_line(engine: &Engine, number: u64, text: &str) -> String {
+/// writes it: appended to `out`.
+fn rpl_line(engine: &Engine, number: u64, text: &str, out: &mut Vec<u8>) {
     let outcome = match engine.evaluate_json(text, false) {
         Outcome::Failure(mut f) => {
             f.line = Some(number);
@@ -164,7 +168,7 @@ fn rpl_line(engine: &Engine, number: u64, text: &str) -> String {
         }
         d => d,
     };
-    json_line(&outcome).unwrap()
+    record_into(out, &outcome).unwrap();
 }
 
 fn bench_floor(c: &mut Criterion) {
@@ -179,7 +183,9 @@ fn bench_floor(c: &mut Criterion) {
     let mut out = Vec::new();
     for (i, text) in lines.iter().enumerate() {
         let number = i as u64 + 1;
-        let want = rpl_line(&engine, number, text);
+        let mut line = Vec::new();
+        rpl_line(&engine, number, text, &mut line);
+        let want = String::from_utf8(line).unwrap();
         out.clear();
         floor.line(number, text.as_bytes(), &mut out);
         if !want.contains("\"code\":\"rpl::request::") {
@@ -221,13 +227,15 @@ fn bench_floor(c: &mut Criterion) {
     g.sample_size(30)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
+    // Both write into one buffer, reused, as their batch drivers do.
+    let mut buffer = Vec::with_capacity(1024);
     timed(&mut g, "rpl_evaluate_json_and_encode", lines.len(), || {
         for (i, text) in lines.iter().enumerate() {
-            black_box(rpl_line(&engine, i as u64 + 1, black_box(text)));
+            buffer.clear();
+            rpl_line(&engine, i as u64 + 1, black_box(text), &mut buffer);
+            black_box(&buffer);
         }
     });
-    // The floor writes into one buffer, reused, as its batch driver does.
-    let mut buffer = Vec::with_capacity(1024);
     timed(&mut g, "native_line", lines.len(), || {
         for (i, text) in lines.iter().enumerate() {
             buffer.clear();

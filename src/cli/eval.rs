@@ -18,7 +18,7 @@ use crate::load::io_reason;
 use crate::report::batch::BatchSummary;
 use crate::report::decision;
 use crate::report::diagnostics::render_human;
-use crate::report::escape::{json_line, json_line_into, visible};
+use crate::report::escape::{json_line, visible};
 use crate::request::RequestError;
 use crate::source::bad_utf8;
 use crate::vocab::Verdict;
@@ -435,7 +435,7 @@ fn json_text(outcome: &(impl serde::Serialize + ?Sized)) -> String {
 /// [`json_text`] appended to `out`.
 fn record_into(out: &mut Vec<u8>, outcome: &Outcome) {
     let start = out.len();
-    if let Err(e) = json_line_into(out, outcome) {
+    if let Err(e) = crate::report::record::record_into(out, outcome) {
         out.truncate(start);
         out.extend_from_slice(unwritable(&e).as_bytes());
     }

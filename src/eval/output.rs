@@ -222,10 +222,16 @@ pub fn format_amount(d: &Decimal) -> String {
 }
 
 fn amount<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    with_amount_text(d, |text| s.serialize_str(text))
+}
+
+/// `f` called with the amount as the contract writes it ([`format_amount`]),
+/// built on the stack for the amounts a request can hold.
+pub fn with_amount_text<R>(d: &Decimal, f: impl FnOnce(&str) -> R) -> R {
     let cents = round_cents(*d);
     match plain_cents(cents, &mut [0; 24]) {
-        Some(text) => s.serialize_str(text),
-        None => s.collect_str(&format_args!("{cents:.2}")),
+        Some(text) => f(text),
+        None => f(&format!("{cents:.2}")),
     }
 }
 
@@ -272,9 +278,14 @@ pub struct Settlement {
 }
 
 fn date<S: Serializer>(d: &Day, s: S) -> Result<S::Ok, S::Error> {
+    with_date_text(*d, |text| s.serialize_str(text))
+}
+
+/// `f` called with the date as the contract writes it (`2025-01-03`).
+pub fn with_date_text<R>(d: Day, f: impl FnOnce(&str) -> R) -> R {
     match d.iso(&mut [0; 10]) {
-        Some(text) => s.serialize_str(text),
-        None => s.collect_str(d),
+        Some(text) => f(text),
+        None => f(&d.to_string()),
     }
 }
 

@@ -74,6 +74,16 @@ pub fn json_line_into<T: Serialize + ?Sized>(
     Ok(())
 }
 
+/// `s` as a JSON string appended to `out`, escaped as [`json_line`]
+/// escapes it.
+pub fn json_str_into(out: &mut Vec<u8>, s: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = s.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut *out,
+        Safe(serde_json::ser::CompactFormatter),
+    ));
+}
+
 /// `value` as indented JSON, with a final line break.
 pub fn json_pretty<T: Serialize + ?Sized>(
     writer: &mut impl io::Write,

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod decision;
 pub mod diagnostics;
 pub mod escape;
+pub mod record;
 pub mod sarif;
 pub mod testrun;
 
