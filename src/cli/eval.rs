@@ -244,7 +244,7 @@ pub fn run_eval(args: EvalArgs) -> ExitCode {
         && n.get() > MAX_THREADS
     {
         eprintln!(
-            "error: `--threads {n}` is more than {MAX_THREADS}; a chunk of {CHUNK_LINES} lines keeps no more busy"
+            "error: `--threads {n}` is more than {MAX_THREADS}; past a few hundred, starting threads costs more than a batch gains"
         );
         return ExitCode::Usage;
     }
@@ -482,9 +482,9 @@ enum End {
     WriteFailed(std::io::Error),
 }
 
-/// Lines decided by one task, into one buffer of records and one set of
-/// sums: enough that a task's overhead is small, few enough that a chunk
-/// spreads over every thread.
+/// The most lines decided by one task, into one buffer of records and one
+/// set of sums: enough that a task's overhead is small. A chunk is cut
+/// into smaller parts when that is what spreads it over every thread.
 const PART_LINES: usize = 64;
 
 /// A chunk of lines: their bytes end to end in one buffer, reused from
@@ -663,7 +663,13 @@ impl Batch<'_> {
             }
             (text, sums)
         };
-        let all = || chunk.lines.par_chunks(PART_LINES).map(part).collect();
+        let all = || {
+            // Four parts a thread at least, so that a chunk of few lines
+            // (long ones, up to 8 MiB) or many threads leave none idle.
+            let spread = chunk.lines.len().div_ceil(rayon::current_num_threads() * 4);
+            let size = spread.clamp(1, PART_LINES);
+            chunk.lines.par_chunks(size).map(part).collect()
+        };
         match self.pool {
             Some(pool) => pool.install(all),
             None => all(),

@@ -581,6 +581,11 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
         anchor: NodeId,
         origin: Option<FieldId>,
     ) -> R<Option<bool>> {
+        // An end left by a test no trace took (one in an outcome) must not
+        // be shown for this one, which may have none.
+        if WATCHED {
+            self.window_end = None;
+        }
         let v = self.operand(value)?;
         let a = self.operand(anchor)?;
         if *v == Value::Absent || *a == Value::Absent {

@@ -160,6 +160,9 @@ pub struct DecisionVocab {
 
 #[derive(Debug, Clone)]
 pub struct Schema {
+    /// Read by the decoders through `layout`, built when the schema is
+    /// parsed: a program that changes a field after parsing must parse the
+    /// schema again for requests to see the change.
     pub fields: Vec<Field>,
     by_path: FxHashMap<String, FieldId>,
     /// Every group path (`""` for the request itself, `item`, ...) and the

@@ -214,3 +214,68 @@ fn deeply_nested_json_is_an_error() {
     let out = serde_json::to_value(engine().evaluate_json(&text, false)).unwrap();
     assert_eq!(out["error"]["code"], "rpl::request::syntax");
 }
+
+/// A window tested in an outcome (no trace is kept there) leaves no end
+/// date behind for a later traced window that has none: here the `after`
+/// rule's window, whose anchor is absent, is unknown, and its trace shows
+/// no "window ends".
+#[test]
+fn a_window_in_an_outcome_lends_no_end_to_a_later_test() {
+    let frozen = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/frozen/policies"
+    );
+    let mut sources = rpl::source::Sources::new("memory");
+    for file in ["schema.toml", "calendars/cn.toml"] {
+        sources.insert(
+            file,
+            std::fs::read_to_string(format!("{frozen}/{file}")).unwrap(),
+        );
+    }
+    sources.insert(
+        "p.rpl",
+        r#"policy official_mall {
+    channel = official_mall
+    currency = CNY
+    timezone = "Asia/Shanghai"
+    calendar = "calendars/cn.toml"
+    rule undelivered {
+        when order.delivered_at is absent
+        approve {
+            refund = item.paid_amount
+            route = bank_card
+            installments = none
+            return_shipping = buyer
+            settlement = requested_at .. requested_at
+            documents = []
+            message = if requested_at within 7 days after order.placed_at then "soon" else "late"
+        }
+    }
+    rule other {
+        deny {}
+    }
+    after recheck {
+        when requested_at within 3 days after order.delivered_at
+        review {
+            message = "recheck"
+        }
+    }
+}
+"#,
+    );
+    let engine = rpl::Engine::from_sources(&sources).unwrap_or_else(|e| panic!("{e}"));
+    let mut request: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/requests/example.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    set_path(&mut request, "order.delivered_at", None);
+    let out = serde_json::to_value(engine.evaluate_json(&request.to_string(), true)).unwrap();
+    let trace = out["trace"].as_array().unwrap();
+    let recheck = trace.iter().find(|r| r["name"] == "recheck").unwrap();
+    let text = recheck.to_string();
+    assert!(!text.contains("window ends"), "{text}");
+}
