@@ -3,7 +3,8 @@
 //! per line, and serde's general path cost more than deciding. Every other
 //! record, and every string that is not plain printable ASCII, goes through
 //! serde_json with the escaping formatter. The bytes are the same either
-//! way: tests hold this writer to [`json_line`]'s.
+//! way: tests hold this writer to
+//! [`json_line`](super::escape::json_line)'s.
 
 use super::escape::{json_line_into, json_str_into};
 use crate::engine::Outcome;

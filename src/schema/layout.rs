@@ -133,35 +133,30 @@ mod tests {
     fn the_builtin_schema_has_a_layout_of_its_groups() {
         let schema = Schema::builtin().unwrap();
         let layout = schema.layout.as_ref().unwrap();
-        let root: Vec<&str> = layout.groups[0].members.iter().map(|(n, _)| &**n).collect();
-        assert_eq!(
-            root,
-            [
-                "request_id",
-                "channel",
-                "requested_at",
-                "reason",
-                "order",
-                "item",
-                "payment"
-            ]
-        );
-        let Some((_, Member::Group(item))) = layout.groups[0]
-            .members
-            .iter()
-            .find(|(n, _)| &**n == "item")
-        else {
-            panic!("item is a group")
-        };
-        let paid = layout.groups[*item as usize]
-            .members
-            .iter()
-            .find(|(n, _)| &**n == "paid_amount")
-            .map(|(_, m)| *m);
-        assert_eq!(
-            paid,
-            Some(Member::Field(schema.lookup("item.paid_amount").unwrap()))
-        );
+        // Every group names what `Schema::children` lists for it, in order,
+        // and every field sits at its own path.
+        let mut groups = vec![(String::new(), 0)];
+        let mut fields = 0;
+        while let Some((path, g)) = groups.pop() {
+            let members = &layout.groups[g as usize].members;
+            let names: Vec<&str> = members.iter().map(|(n, _)| &**n).collect();
+            assert_eq!(names, schema.children(&path).unwrap(), "group {path:?}");
+            for (name, member) in members {
+                let at = if path.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                };
+                match member {
+                    Member::Field(id) => {
+                        assert_eq!(schema.lookup(&at), Some(*id));
+                        fields += 1;
+                    }
+                    Member::Group(child) => groups.push((at, *child)),
+                }
+            }
+        }
+        assert_eq!(fields, schema.fields.len());
         for (i, f) in schema.fields.iter().enumerate() {
             assert_eq!(
                 layout.required.0[i / 64] >> (i % 64) & 1 == 1,
