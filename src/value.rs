@@ -11,7 +11,14 @@ use crate::day::Day;
 /// the `i`-th variant of the field's (or output's) [`crate::schema::EnumType`].
 /// Money carries no currency: a policy is written in one currency and the
 /// engine rejects requests in another before evaluation.
+///
+/// The tag is a whole word, so that every payload starts at offset 8: a
+/// value is then moved as three words. With a byte tag the compiler moves
+/// bytes 1 to 7 in overlapping pieces, which the processor cannot forward
+/// from store to load, and every move of a value stalled (a third of the
+/// typed decoder's time). The size stays 24 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[repr(u64)]
 pub enum Value {
     /// An optional field left out (or `null`), or an output with no value.
     #[default]

@@ -10,6 +10,7 @@ use crate::schema::scalar::{
 };
 use crate::schema::{Field, FieldType, OrderConstraint, Schema};
 use crate::value::Value;
+use rust_decimal::Decimal;
 
 pub(super) struct Decoder<'s> {
     pub schema: &'s Schema,
@@ -172,19 +173,145 @@ pub(super) fn out_of_order<'s>(
     })
 }
 
-/// A present, non-null value of `field`, validated and converted: the one
-/// conversion of both the document decoder and the typed one
-/// ([`super::typed`]), so that the two accept exactly the same values.
-/// `number_text` and `found` describe the value for messages; they are
-/// only called to build an error.
+/// A present, non-null value of `field`, validated and converted, or the
+/// error that says why it is refused. `number_text` and `found` describe
+/// the value for messages; they are only called to build an error.
 pub(super) fn scalar(
     field: &Field,
     kind: Kind<'_>,
     number_text: impl Fn() -> String,
     found: impl Fn() -> String,
 ) -> Result<Value, RequestError> {
+    let mut value = Value::Absent;
+    if accept(field, kind, &mut value) {
+        Ok(value)
+    } else {
+        Err(refusal(field, kind, number_text, found))
+    }
+}
+
+/// Stores in `slot` a present, non-null value of `field`, when it is
+/// valid: the one conversion of both the document decoder and the typed
+/// one ([`super::typed`]), so that the two accept exactly the same values.
+/// Whatever is refused (`false`, `slot` untouched) is explained by
+/// [`refusal`], out of line.
+///
+/// The value is written into its slot, not returned: returned, it was
+/// written as two words and read back as one, which the processor cannot
+/// forward from store to load, a stall on every field.
+#[inline]
+pub(super) fn accept(field: &Field, kind: Kind<'_>, slot: &mut Value) -> bool {
+    *slot = match (&field.ty, kind) {
+        (FieldType::String, Kind::Str(s)) => Value::Str(Arc::from(s)),
+        (FieldType::Bool, Kind::Bool(b)) => Value::Bool(b),
+        (FieldType::Int { min, max }, Kind::Int(n))
+            if min.is_none_or(|lo| n >= lo) && max.is_none_or(|hi| n <= hi) =>
+        {
+            Value::Int(n)
+        }
+        (FieldType::Decimal { min, max_scale }, Kind::Str(s)) => {
+            match amount_of(s, *min, *max_scale) {
+                Some(d) => Value::Decimal(d),
+                None => return false,
+            }
+        }
+        (FieldType::Money { min, max_scale, .. }, Kind::Str(s)) => {
+            match amount_of(s, *min, *max_scale) {
+                Some(mut d) => {
+                    // Amounts carry their full scale, so that `4999` prints as `4999.00`.
+                    d.rescale(*max_scale);
+                    Value::Money(d)
+                }
+                None => return false,
+            }
+        }
+        (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
+            Some(i) => Value::Enum(i),
+            None => return false,
+        },
+        (FieldType::Timestamp, Kind::Str(s)) => match parse_timestamp(s) {
+            Ok(t) => Value::Timestamp(t),
+            Err(_) => return false,
+        },
+        (FieldType::Timestamp, Kind::Datetime(d)) => {
+            match parse_timestamp(&toml_datetime_text(d)) {
+                Ok(t) => Value::Timestamp(t),
+                Err(_) => return false,
+            }
+        }
+        (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => Value::Str(Arc::from(s)),
+        _ => return false,
+    };
+    true
+}
+
+/// An amount that parses and is not below `min`.
+#[inline]
+fn amount_of(text: &str, min: Option<Decimal>, max_scale: u32) -> Option<Decimal> {
+    parse_decimal(text, max_scale)
+        .ok()
+        .filter(|d| min.is_none_or(|m| *d >= m))
+}
+
+/// Why [`accept`] refused a present, non-null value of `field`.
+#[cold]
+fn refusal(
+    field: &Field,
+    kind: Kind<'_>,
+    number_text: impl Fn() -> String,
+    found: impl Fn() -> String,
+) -> RequestError {
     let path = field.path.as_str();
-    let wrong_type = || RequestError::WrongType {
+    let refused = match (&field.ty, kind) {
+        (FieldType::Int { min, max }, Kind::Int(n)) => out_of_range(path, n, *min, *max),
+        (FieldType::Int { .. }, Kind::BigInt) => Some(RequestError::OutOfRange {
+            message: format!("`{path}` is too large: `{}`", number_text()),
+            help: None,
+            path: path.to_owned(),
+        }),
+        (
+            FieldType::Decimal { min, max_scale } | FieldType::Money { min, max_scale, .. },
+            Kind::Str(s),
+        ) => bad_amount(path, s, *min, *max_scale),
+        (
+            FieldType::Decimal { .. } | FieldType::Money { .. },
+            Kind::Int(_) | Kind::BigInt | Kind::Float,
+        ) => {
+            let n = number_text();
+            Some(RequestError::AmountNotString {
+                message: format!("`{path}` must be a string, found the number `{n}`"),
+                help: Some(format!(
+                    "quote the amount: `\"{n}\"`; a number may already have lost cents"
+                )),
+                path: path.to_owned(),
+            })
+        }
+        (FieldType::Enum(e), Kind::Str(s)) => {
+            let allowed = backticked(e.variants().iter().map(String::as_str));
+            let help = match suggest(s, e.variants().iter().map(String::as_str)) {
+                Some(near) => format!("did you mean `{near}`? `{path}` is one of {allowed}"),
+                None => format!("`{path}` is one of {allowed}"),
+            };
+            Some(RequestError::UnknownVariant {
+                message: format!("unknown value `{}` for `{path}`", clip(s)),
+                help: Some(help),
+                path: path.to_owned(),
+            })
+        }
+        (FieldType::Timestamp, Kind::Str(s)) => bad_timestamp(path, s),
+        (FieldType::Timestamp, Kind::Datetime(d)) => bad_timestamp(path, &toml_datetime_text(d)),
+        (FieldType::Currency, Kind::Str(s)) => Some(RequestError::BadCurrency {
+            message: format!("`{path}` is not a currency code: {}", quote(s)),
+            help: Some(
+                "write the ISO 4217 code in three capital letters, such as `CNY`".to_owned(),
+            ),
+            path: path.to_owned(),
+        }),
+        _ => None,
+    };
+    // A value of the field's type is refused by one of the arms above;
+    // anything else is of the wrong type.
+    refused.unwrap_or_else(|| RequestError::WrongType {
         message: format!(
             "`{}` must be {}, found {}",
             field.path,
@@ -193,67 +320,7 @@ pub(super) fn scalar(
         ),
         help: None,
         path: field.path.clone(),
-    };
-    match (&field.ty, kind) {
-        (FieldType::String, Kind::Str(s)) => Ok(Value::Str(Arc::from(s))),
-        (FieldType::Bool, Kind::Bool(b)) => Ok(Value::Bool(b)),
-        (FieldType::Int { min, max }, Kind::Int(n)) => int(path, n, *min, *max),
-        (FieldType::Int { .. }, Kind::BigInt) => Err(RequestError::OutOfRange {
-            message: format!("`{path}` is too large: `{}`", number_text()),
-            help: None,
-            path: path.to_owned(),
-        }),
-        (FieldType::Decimal { min, max_scale }, Kind::Str(s)) => {
-            amount(path, s, *min, *max_scale).map(Value::Decimal)
-        }
-        (FieldType::Money { min, max_scale, .. }, Kind::Str(s)) => {
-            let mut d = amount(path, s, *min, *max_scale)?;
-            // Amounts carry their full scale, so that `4999` prints as `4999.00`.
-            d.rescale(*max_scale);
-            Ok(Value::Money(d))
-        }
-        (
-            FieldType::Decimal { .. } | FieldType::Money { .. },
-            Kind::Int(_) | Kind::BigInt | Kind::Float,
-        ) => {
-            let n = number_text();
-            Err(RequestError::AmountNotString {
-                message: format!("`{path}` must be a string, found the number `{n}`"),
-                help: Some(format!(
-                    "quote the amount: `\"{n}\"`; a number may already have lost cents"
-                )),
-                path: path.to_owned(),
-            })
-        }
-        (FieldType::Enum(e), Kind::Str(s)) => match e.index_of(s) {
-            Some(i) => Ok(Value::Enum(i)),
-            None => {
-                let allowed = backticked(e.variants().iter().map(String::as_str));
-                let help = match suggest(s, e.variants().iter().map(String::as_str)) {
-                    Some(near) => {
-                        format!("did you mean `{near}`? `{path}` is one of {allowed}")
-                    }
-                    None => format!("`{path}` is one of {allowed}"),
-                };
-                Err(RequestError::UnknownVariant {
-                    message: format!("unknown value `{}` for `{path}`", clip(s)),
-                    help: Some(help),
-                    path: path.to_owned(),
-                })
-            }
-        },
-        (FieldType::Timestamp, Kind::Str(s)) => timestamp(path, s),
-        (FieldType::Timestamp, Kind::Datetime(d)) => timestamp(path, &toml_datetime_text(d)),
-        (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => Ok(Value::Str(Arc::from(s))),
-        (FieldType::Currency, Kind::Str(s)) => Err(RequestError::BadCurrency {
-            message: format!("`{path}` is not a currency code: {}", quote(s)),
-            help: Some(
-                "write the ISO 4217 code in three capital letters, such as `CNY`".to_owned(),
-            ),
-            path: path.to_owned(),
-        }),
-        _ => Err(wrong_type()),
-    }
+    })
 }
 
 /// What a field takes, for messages: "an integer >= 1", ...
@@ -281,79 +348,77 @@ fn expected(field: &Field) -> String {
     }
 }
 
-fn int(path: &str, n: i64, min: Option<i64>, max: Option<i64>) -> Result<Value, RequestError> {
+fn out_of_range(path: &str, n: i64, min: Option<i64>, max: Option<i64>) -> Option<RequestError> {
     let bound = match (min, max) {
-        (Some(lo), _) if n < lo => Some(format!("at least {lo}")),
-        (_, Some(hi)) if n > hi => Some(format!("at most {hi}")),
-        _ => None,
+        (Some(lo), _) if n < lo => format!("at least {lo}"),
+        (_, Some(hi)) if n > hi => format!("at most {hi}"),
+        _ => return None,
     };
-    match bound {
-        None => Ok(Value::Int(n)),
-        Some(bound) => Err(RequestError::OutOfRange {
-            message: format!("`{path}` must be {bound}, found `{n}`"),
-            help: None,
-            path: path.to_owned(),
-        }),
-    }
+    Some(RequestError::OutOfRange {
+        message: format!("`{path}` must be {bound}, found `{n}`"),
+        help: None,
+        path: path.to_owned(),
+    })
 }
 
-fn amount(
+/// Why `text` is not an amount of the field at `path`.
+fn bad_amount(
     path: &str,
     text: &str,
-    min: Option<rust_decimal::Decimal>,
+    min: Option<Decimal>,
     max_scale: u32,
-) -> Result<rust_decimal::Decimal, RequestError> {
+) -> Option<RequestError> {
     let shown = || quote(text);
-    match parse_decimal(text, max_scale) {
+    Some(match parse_decimal(text, max_scale) {
         Ok(d) => match min {
-            Some(m) if d < m => Err(RequestError::OutOfRange {
+            Some(m) if d < m => RequestError::OutOfRange {
                 message: format!("`{path}` must be at least {m}, found {}", shown()),
                 help: None,
                 path: path.to_owned(),
-            }),
-            _ => Ok(d),
+            },
+            _ => return None,
         },
-        Err(AmountError::NotDecimal) => Err(RequestError::BadAmount {
+        Err(AmountError::NotDecimal) => RequestError::BadAmount {
             message: format!("`{path}` is not a decimal amount: {}", shown()),
             help: Some(
                 "write digits with an optional point, such as `\"4999.00\"` or `\"4999\"`"
                     .to_owned(),
             ),
             path: path.to_owned(),
-        }),
-        Err(AmountError::Precision(n)) => Err(RequestError::AmountPrecision {
+        },
+        Err(AmountError::Precision(n)) => RequestError::AmountPrecision {
             message: format!(
                 "`{path}` has {n} digits after the point, at most {max_scale} are allowed: {}",
                 shown()
             ),
             help: Some("give the amount in cents, such as `\"4999.00\"`".to_owned()),
             path: path.to_owned(),
-        }),
-        Err(AmountError::TooLarge) => Err(RequestError::OutOfRange {
+        },
+        Err(AmountError::TooLarge) => RequestError::OutOfRange {
             message: format!("`{path}` has too many digits: {}", shown()),
             help: None,
             path: path.to_owned(),
-        }),
-    }
+        },
+    })
 }
 
-fn timestamp(path: &str, text: &str) -> Result<Value, RequestError> {
+/// Why `text` is not a timestamp.
+fn bad_timestamp(path: &str, text: &str) -> Option<RequestError> {
     let shown = || quote(text);
-    match parse_timestamp(text) {
-        Ok(t) => Ok(Value::Timestamp(t)),
-        Err(TimestampError::MissingOffset) => Err(RequestError::MissingOffset {
+    Some(match parse_timestamp(text).err()? {
+        TimestampError::MissingOffset => RequestError::MissingOffset {
             message: format!("`{path}` has no offset: {}", shown()),
             help: Some(format!(
                 "add the offset from UTC, such as `{TIMESTAMP_EXAMPLE}`; a time without one is ambiguous"
             )),
             path: path.to_owned(),
-        }),
-        Err(TimestampError::Invalid(why)) => Err(RequestError::BadTimestamp {
+        },
+        TimestampError::Invalid(why) => RequestError::BadTimestamp {
             message: format!("`{path}` is not a valid timestamp: {}", shown()),
             help: Some(format!(
                 "{why}; write RFC 3339, such as `{TIMESTAMP_EXAMPLE}`"
             )),
             path: path.to_owned(),
-        }),
-    }
+        },
+    })
 }

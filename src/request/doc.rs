@@ -7,6 +7,7 @@ use super::json::Json;
 use crate::schema::scalar::is_name;
 
 /// What a document value is, for the decoder.
+#[derive(Clone, Copy)]
 pub(super) enum Kind<'a> {
     Null,
     Bool(bool),

@@ -112,10 +112,65 @@ fn the_typed_decoder_agrees_with_the_document_decoder() {
         text.replacen("\"request_id\"", "\"request_id\": null, \"request_id\"", 1),
         format!("{text} x"),
         format!("[{text}]"),
+        // What the typed decoder reads byte by byte: whitespace, escapes,
+        // integers, literals.
+        format!(" \t\r\n{text}\n\t "),
+        text.replace(':', " \n:\t ").replace(',', "\r\n ,"),
+        format!("\u{a0}{text}"),
+        text.replacen(
+            "\"sku\": \"XM14-512-BLK\"",
+            "\"sku\": \"\\ud83d\\ude00 \\u00e9\\/\\b\\f\\n\\r\\t\\\\\"",
+            1,
+        ),
+        text.replacen("\"sku\": \"XM14-512-BLK\"", "\"sku\": \"\\ud83d\"", 1),
+        text.replacen("\"sku\": \"XM14-512-BLK\"", "\"sku\": \"\\ude00\"", 1),
+        text.replacen(
+            "\"sku\": \"XM14-512-BLK\"",
+            "\"sku\": \"\\ud83d\\u0041\"",
+            1,
+        ),
+        text.replacen("\"sku\": \"XM14-512-BLK\"", "\"sku\": \"\\u00g1\"", 1),
+        text.replacen("\"sku\": \"XM14-512-BLK\"", "\"sku\": \"\\x\"", 1),
+        text.replacen("\"sku\": \"XM14-512-BLK\"", "\"sku\": \"tab\there\"", 1),
+        text.replacen(
+            "\"sku\": \"XM14-512-BLK\"",
+            "\"sku\": \"a long value with no escape, past eight bytes\"",
+            1,
+        ),
+        text.replacen(
+            "\"sku\": \"XM14-512-BLK\"",
+            "\"sku\": \"\u{7f}\u{e9}\u{1f600}\"",
+            1,
+        ),
+        text.replacen("\"quantity\": 1", "\"quantity\": 01", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": -0", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": -1", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": 1e0", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": 1.", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": 99999999999999999999", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": -", 1),
+        text.replacen("\"quantity\": 1", "\"quantity\": 1x", 1),
+        text.replacen("false", "fals", 1),
+        text.replacen("false", "falsey", 1),
+        text.replacen("false", "null", 1),
+        text.replacen("false", "nul", 1),
+        text.replacen("false", "true", 1),
+        text.replacen("\"item\": {", "\"item\": {}, \"x\": {", 1),
+        text.replacen('}', ",}", 1),
+        "{}".to_owned(),
+        "{".to_owned(),
+        String::new(),
     ];
-    for text in &shapes {
-        agree(text);
+    for shape in &shapes {
+        assert_ne!(*shape, text, "a shape that changes nothing tests nothing");
+        agree(shape);
     }
+    let escaped = typed::decode(&SCHEMA, &shapes[12]).expect("escapes decode");
+    assert_eq!(
+        value(&escaped, "item.sku"),
+        Value::Str("\u{1f600} \u{e9}/\u{8}\u{c}\n\r\t\\".into())
+    );
+    assert!(typed::decode(&SCHEMA, &shapes[9]).is_some(), "whitespace");
     // The same request with its members in reverse order, at every depth.
     fn reversed(v: &J) -> J {
         match v {

@@ -2,6 +2,7 @@
 //! typed request decoder walks, so that reading a request compares keys
 //! with a group's few names and builds no paths.
 
+use super::names::Names;
 use super::{Field, FieldId};
 use crate::value::Value;
 
@@ -25,6 +26,8 @@ pub(crate) struct Layout {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Group {
     pub members: Vec<(Box<str>, Member)>,
+    /// Where each member's name is.
+    names: Names,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +83,9 @@ impl Layout {
         if fields.len() + groups.len() > MAX_MEMBERS {
             return None;
         }
+        for g in &mut groups {
+            g.index();
+        }
         Some(Layout {
             groups,
             defaults: fields.iter().map(|f| f.default.clone()).collect(),
@@ -94,6 +100,21 @@ impl Layout {
             Member::Field(id) => id.0 as usize,
             Member::Group(g) => self.defaults.len() + g as usize,
         }
+    }
+}
+
+impl Group {
+    /// The member `key` names.
+    #[inline]
+    pub fn find(&self, key: &str) -> Option<Member> {
+        let i = self
+            .names
+            .find(key, |i| self.members.get(i).map(|(n, _)| &**n))?;
+        self.members.get(i).map(|(_, m)| *m)
+    }
+
+    fn index(&mut self) {
+        self.names = Names::new(self.members.iter().map(|(n, _)| &**n));
     }
 }
 
@@ -164,6 +185,21 @@ mod tests {
                 "{}",
                 f.path
             );
+        }
+    }
+
+    #[test]
+    fn a_group_finds_each_of_its_names_and_nothing_else() {
+        let schema = Schema::builtin().unwrap();
+        let layout = schema.layout.as_ref().unwrap();
+        for group in &layout.groups {
+            for (name, member) in &group.members {
+                assert_eq!(group.find(name), Some(*member), "{name}");
+                for other in [format!("{name}_"), name[1..].to_owned(), format!("x{name}")] {
+                    assert_eq!(group.find(&other), None, "{other}");
+                }
+            }
+            assert_eq!(group.find(""), None);
         }
     }
 

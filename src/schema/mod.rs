@@ -7,6 +7,8 @@
 
 mod error;
 mod layout;
+mod names;
+use names::Names;
 mod load;
 pub(crate) mod scalar;
 
@@ -38,7 +40,7 @@ pub struct EnumType {
     /// Each variant's index. Names are looked up for every bare name the
     /// checker reads and every enum value a request carries, and a policy's
     /// rule names (read by `decided_by`) can number in the thousands.
-    index: FxHashMap<String, u32>,
+    index: Names,
 }
 
 impl PartialEq for EnumType {
@@ -54,12 +56,7 @@ impl EnumType {
     /// The set `name` of `variants`; a repeated variant keeps its first
     /// index.
     pub fn new(name: String, variants: Vec<String>) -> EnumType {
-        let mut index = FxHashMap::with_capacity_and_hasher(variants.len(), Default::default());
-        for (i, v) in variants.iter().enumerate() {
-            if let Ok(i) = u32::try_from(i) {
-                index.entry(v.clone()).or_insert(i);
-            }
-        }
+        let index = Names::new(variants.iter().map(String::as_str));
         EnumType {
             name,
             variants,
@@ -72,8 +69,12 @@ impl EnumType {
         &self.variants
     }
 
+    #[inline]
     pub fn index_of(&self, variant: &str) -> Option<u32> {
-        self.index.get(variant).copied()
+        let i = self
+            .index
+            .find(variant, |i| self.variants.get(i).map(String::as_str))?;
+        u32::try_from(i).ok()
     }
 
     pub fn variant(&self, index: u32) -> &str {
