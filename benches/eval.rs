@@ -33,6 +33,12 @@ use criterion::{Criterion, criterion_group};
 use rpl::report::record::record_into;
 use rpl::{Engine, Outcome};
 
+// The allocator the rpl binary uses, so that the numbers are `rpl eval`'s.
+// The floor allocates nothing while timed.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Example requests, with the rule that must decide each.
 const EXAMPLES: [(&str, &str, &str); 3] = [
     // Goes through every rule of `core` to the last one.

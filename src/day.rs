@@ -20,6 +20,17 @@ pub struct Day(i32);
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
+/// Howard Hinnant's `days_from_civil`, for a valid date.
+fn civil_days(year: i32, month: i32, day: i32) -> Day {
+    let year = year - i32::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Day(era * DAYS_PER_ERA + day_of_era - EPOCH_SHIFT)
+}
+
 /// Days from 0000-03-01 to 1970-01-01: the algorithms below count from a
 /// March 1st, which puts the leap day last in the (shifted) year.
 const EPOCH_SHIFT: i32 = 719_468;
@@ -31,16 +42,34 @@ impl Day {
     /// jiff's last date, 9999-12-31.
     pub const MAX: Day = Day(2_932_896);
 
-    /// The day number of a date (Howard Hinnant's `days_from_civil`).
+    /// The day number of a date.
     pub fn of(date: Date) -> Day {
-        let month = i32::from(date.month());
-        let year = i32::from(date.year()) - i32::from(month <= 2);
-        let era = year.div_euclid(400);
-        let year_of_era = year.rem_euclid(400);
-        let month_from_march = (month + 9) % 12;
-        let day_of_year = (153 * month_from_march + 2) / 5 + i32::from(date.day()) - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        Day(era * DAYS_PER_ERA + day_of_era - EPOCH_SHIFT)
+        civil_days(
+            i32::from(date.year()),
+            i32::from(date.month()),
+            i32::from(date.day()),
+        )
+    }
+
+    /// The day number of `year`-`month`-`day`, when that is a date jiff
+    /// has: what a request's timestamp is read with, without building
+    /// jiff's civil types.
+    pub fn from_ymd(year: i32, month: i32, day: i32) -> Option<Day> {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days_in_month = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return None,
+        };
+        ((-9999..=9999).contains(&year) && (1..=days_in_month).contains(&day))
+            .then(|| civil_days(year, month, day))
+    }
+
+    /// The first second of this day in UTC, in seconds since the epoch.
+    pub fn utc_seconds(self) -> i64 {
+        i64::from(self.0) * SECONDS_PER_DAY
     }
 
     /// The date of this day.
@@ -197,6 +226,32 @@ mod tests {
         assert_eq!(Day::MAX.plus(1), None);
         assert_eq!(Day::MIN.plus(-1), None);
         assert_eq!(Day::MIN.plus(i64::MAX), None);
+    }
+
+    #[test]
+    fn a_year_month_and_day_make_a_day_exactly_when_jiff_has_the_date() {
+        for year in [
+            -10000, -9999, -401, -400, -100, -4, -1, 0, 1, 4, 100, 400, 1900, 1970, 2000, 2023,
+            2024, 2100, 9999, 10000,
+        ] {
+            for month in -1..=13 {
+                for day in -1..=32 {
+                    let jiff = match (i16::try_from(year), i8::try_from(month), i8::try_from(day)) {
+                        (Ok(y), Ok(m), Ok(d)) => Date::new(y, m, d).ok(),
+                        _ => None,
+                    };
+                    assert_eq!(
+                        Day::from_ymd(year, month, day),
+                        jiff.map(Day::of),
+                        "{year}-{month}-{day}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            Day::from_ymd(1970, 1, 2).map(Day::utc_seconds),
+            Some(86_400)
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ use crate::value::Value;
 use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
 use crate::words::{self, Word};
 
+mod test;
+pub use test::Test;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
 
@@ -29,6 +32,21 @@ pub enum Cmp {
     Le,
     Gt,
     Ge,
+}
+
+impl Cmp {
+    /// Whether two values that compare as `ord` pass the comparison.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Cmp::Eq => ord == Equal,
+            Cmp::Ne => ord != Equal,
+            Cmp::Lt => ord == Less,
+            Cmp::Le => ord != Greater,
+            Cmp::Gt => ord == Greater,
+            Cmp::Ge => ord != Less,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +175,8 @@ pub struct CompiledRule {
     pub name: Arc<str>,
     pub label: Option<Arc<str>>,
     pub when: Option<NodeId>,
+    /// `when` as deciding reads it when nothing is watched.
+    pub test: Option<Test>,
     pub verdict: Option<Verdict>,
     pub outcome: Vec<(OutField, NodeId)>,
     pub name_span: Span,
@@ -362,6 +382,7 @@ fn compile_policy(
             name: Arc::clone(&r.name),
             label: r.label.clone(),
             when,
+            test: when.map(|w| Test::of(&b.nodes, w)),
             verdict: r.outcome.as_ref().map(|o| o.verdict),
             outcome,
             name_span: r.name_span,

@@ -20,7 +20,7 @@ use super::coverage::PolicyHits;
 use super::error::EvalError;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
-use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Node, NodeId};
+use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Node, NodeId, Test};
 use crate::day::Day;
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
@@ -107,6 +107,68 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     /// Whether a rule condition holds: only `true` counts.
     pub fn holds(&mut self, id: NodeId) -> R<bool> {
         Ok(self.truth(id, "a condition")? == Some(true))
+    }
+
+    /// Whether a rule condition holds, read through its [`Test`]: what
+    /// [`Evaluator::holds`] gives for its node.
+    pub fn passes(&mut self, test: &Test) -> R<bool> {
+        Ok(self.test(test, "a condition")? == Some(true))
+    }
+
+    /// A condition's value through its [`Test`], as [`Evaluator::truth`]
+    /// gives it for the node the test was made from.
+    fn test(&mut self, test: &Test, what: &str) -> R<Option<bool>> {
+        match test {
+            Test::All(all) => {
+                let mut known = Some(true);
+                for t in all {
+                    match self.test(t, "`and`")? {
+                        Some(false) => return Ok(Some(false)),
+                        Some(true) => {}
+                        None => known = None,
+                    }
+                }
+                Ok(known)
+            }
+            Test::Any(any) => {
+                let mut known = Some(false);
+                for t in any {
+                    match self.test(t, "`or`")? {
+                        Some(true) => return Ok(Some(true)),
+                        Some(false) => {}
+                        None => known = None,
+                    }
+                }
+                Ok(known)
+            }
+            Test::Not(x) => Ok(self.test(x, "`not`")?.map(|b| !b)),
+            Test::Flag(f) => match self.request.get(*f) {
+                Value::Bool(b) => Ok(Some(*b)),
+                Value::Absent => Ok(None),
+                v => Err(self.unexpected(what, v)),
+            },
+            Test::Is { field, present } => Ok(Some(self.is(*field, *present))),
+            Test::InSet {
+                field,
+                set,
+                negated,
+            } => self.member(self.request.get(*field), *set, *negated),
+            Test::Cmp {
+                op,
+                field,
+                constant,
+                field_first,
+            } => {
+                let v = self.request.get(*field);
+                let (l, r) = if *field_first {
+                    (v, constant)
+                } else {
+                    (constant, v)
+                };
+                Ok(self.compare(l, r)?.map(|ord| op.holds(ord)))
+            }
+            Test::Node(id) => self.truth(*id, what),
+        }
     }
 
     pub fn eval(&mut self, id: NodeId) -> R {
@@ -537,18 +599,17 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     fn cmp(&mut self, op: Cmp, a: NodeId, b: NodeId) -> R<Option<bool>> {
         let l = self.operand(a)?;
         let r = self.operand(b)?;
-        Ok(self.compare(&l, &r)?.map(|ord| match op {
-            Cmp::Eq => ord == Ordering::Equal,
-            Cmp::Ne => ord != Ordering::Equal,
-            Cmp::Lt => ord == Ordering::Less,
-            Cmp::Le => ord != Ordering::Greater,
-            Cmp::Gt => ord == Ordering::Greater,
-            Cmp::Ge => ord != Ordering::Less,
-        }))
+        Ok(self.compare(&l, &r)?.map(|ord| op.holds(ord)))
     }
 
     fn in_set(&mut self, value: NodeId, set: u128, negated: bool) -> R<Option<bool>> {
-        match self.operand(value)?.as_ref() {
+        let v = self.operand(value)?;
+        self.member(&v, set, negated)
+    }
+
+    /// Whether the enum value `v` is in `set` (or not, `negated`).
+    fn member(&self, v: &Value, set: u128, negated: bool) -> R<Option<bool>> {
+        match v {
             Value::Enum(i) if *i < 128 => Ok(Some((set & (1u128 << i) != 0) != negated)),
             Value::Absent => Ok(None),
             v => Err(self.unexpected("`in` a set of values", v)),

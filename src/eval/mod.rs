@@ -236,7 +236,7 @@ fn applies<const WATCHED: bool>(
     compiled: &Compiled,
 ) -> Result<bool, Fault> {
     if !WATCHED {
-        return rule.when.map_or(Ok(true), |w| ev.holds(w));
+        return rule.test.as_ref().map_or(Ok(true), |t| ev.passes(t));
     }
     if let Some(t) = ev.tested.as_mut() {
         t.clear();

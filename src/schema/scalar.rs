@@ -7,6 +7,8 @@
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
+use crate::day::Day;
+
 /// Why a decimal string was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AmountError {
@@ -122,25 +124,18 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
             "the offset must be `Z` or `+HH:MM` / `-HH:MM`, and nothing may follow it".to_owned(),
         ));
     };
-    // Built from the parts read above: jiff's parser is only asked what is
-    // wrong with a date or time the parts do not make (`02-30`, `25:00`).
-    // A leap second is the last second of its minute, as jiff reads it.
+    // Built from the parts read above, as seconds since the epoch: jiff's
+    // parser is only asked what is wrong with a date or time the parts do
+    // not make (`02-30`, `25:00`). A leap second is the last second of its
+    // minute, as jiff reads it.
     let instant = || {
-        let date = jiff::civil::Date::new(
-            i16::try_from(year).ok()?,
-            i8::try_from(month).ok()?,
-            i8::try_from(day).ok()?,
-        )
-        .ok()?;
-        let time = jiff::civil::Time::new(
-            i8::try_from(hour).ok()?,
-            i8::try_from(minute).ok()?,
-            i8::try_from(if second == 60 { 59 } else { second }).ok()?,
-            i32::try_from(nanos).ok()?,
-        )
-        .ok()?;
-        let offset = jiff::tz::Offset::from_seconds(offset).ok()?;
-        offset.to_timestamp(date.to_datetime(time)).ok()
+        let day = Day::from_ymd(year as i32, month as i32, day as i32)?;
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let seconds = day.utc_seconds() + i64::from(hour * 3600 + minute * 60 + second.min(59))
+            - i64::from(offset);
+        Timestamp::new(seconds, i32::try_from(nanos).ok()?).ok()
     };
     match instant() {
         Some(t) => Ok(t),

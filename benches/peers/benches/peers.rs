@@ -36,6 +36,11 @@ use std::time::{Duration, SystemTime};
 use criterion::Criterion;
 use rpl::testing::SplitMix64;
 
+// One allocator for every engine in the process: the one the rpl binary
+// ships with (RPL as a library leaves the choice to its user).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// How many orders are generated (and cycled through while timing).
 const ORDERS: usize = 4000;
 const SEED: u64 = 12;
