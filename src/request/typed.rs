@@ -107,13 +107,13 @@ impl<'t> Reader<'_, 't> {
         }
         loop {
             self.expect(b'"')?;
-            let member = members.find(&self.string()?)?;
-            if self.seen.insert(layout.bit(member)) {
+            let bit = members.find(&self.string()?)?;
+            if self.seen.insert(bit) {
                 return None;
             }
             self.expect(b':')?;
             self.space();
-            match member {
+            match layout.member(bit)? {
                 Member::Field(id) => self.field(id.0 as usize)?,
                 // `null` for a group is the same as leaving it out.
                 Member::Group(inner) => {

@@ -26,7 +26,7 @@ pub(crate) struct Layout {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Group {
     pub members: Vec<(Box<str>, Member)>,
-    /// Where each member's name is.
+    /// Each member's name, with its [`Layout::bit`] as payload.
     names: Names,
 }
 
@@ -83,8 +83,16 @@ impl Layout {
         if fields.len() + groups.len() > MAX_MEMBERS {
             return None;
         }
+        let fields_len = fields.len();
         for g in &mut groups {
-            g.index();
+            let bits = g.members.iter().map(|(name, member)| {
+                let bit = match member {
+                    Member::Field(id) => id.0 as usize,
+                    Member::Group(g) => fields_len + *g as usize,
+                };
+                (&**name, u32::try_from(bit).unwrap_or(u32::MAX))
+            });
+            g.names = Names::new(bits);
         }
         Some(Layout {
             groups,
@@ -93,28 +101,25 @@ impl Layout {
         })
     }
 
-    /// The bit that marks a member as seen in its object: a field's id, or
-    /// a group's index past the fields.
-    pub fn bit(&self, member: Member) -> usize {
-        match member {
-            Member::Field(id) => id.0 as usize,
-            Member::Group(g) => self.defaults.len() + g as usize,
-        }
+    /// The member marked by `bit` in a group's object: a field's id, or a
+    /// group's index past the fields (what [`Group::find`] gives).
+    #[inline]
+    pub fn member(&self, bit: usize) -> Option<Member> {
+        let fields = self.defaults.len();
+        let n = u32::try_from(bit.checked_sub(fields).unwrap_or(bit)).ok()?;
+        Some(if bit < fields {
+            Member::Field(FieldId(n))
+        } else {
+            Member::Group(n)
+        })
     }
 }
 
 impl Group {
-    /// The member `key` names.
+    /// The [`Layout::bit`] of the member `key` names.
     #[inline]
-    pub fn find(&self, key: &str) -> Option<Member> {
-        let i = self
-            .names
-            .find(key, |i| self.members.get(i).map(|(n, _)| &**n))?;
-        self.members.get(i).map(|(_, m)| *m)
-    }
-
-    fn index(&mut self) {
-        self.names = Names::new(self.members.iter().map(|(n, _)| &**n));
+    pub fn find(&self, key: &str) -> Option<usize> {
+        self.names.find(key).map(|bit| bit as usize)
     }
 }
 
@@ -194,7 +199,8 @@ mod tests {
         let layout = schema.layout.as_ref().unwrap();
         for group in &layout.groups {
             for (name, member) in &group.members {
-                assert_eq!(group.find(name), Some(*member), "{name}");
+                let bit = group.find(name);
+                assert_eq!(bit.and_then(|b| layout.member(b)), Some(*member), "{name}");
                 for other in [format!("{name}_"), name[1..].to_owned(), format!("x{name}")] {
                     assert_eq!(group.find(&other), None, "{other}");
                 }

@@ -56,7 +56,7 @@ impl EnumType {
     /// The set `name` of `variants`; a repeated variant keeps its first
     /// index.
     pub fn new(name: String, variants: Vec<String>) -> EnumType {
-        let index = Names::new(variants.iter().map(String::as_str));
+        let index = Names::new(variants.iter().map(String::as_str).zip(0..));
         EnumType {
             name,
             variants,
@@ -71,10 +71,7 @@ impl EnumType {
 
     #[inline]
     pub fn index_of(&self, variant: &str) -> Option<u32> {
-        let i = self
-            .index
-            .find(variant, |i| self.variants.get(i).map(String::as_str))?;
-        u32::try_from(i).ok()
+        self.index.find(variant)
     }
 
     pub fn variant(&self, index: u32) -> &str {
