@@ -12,6 +12,7 @@ use crate::report::diagnostics::render_human;
 use crate::request::{Rejected, Request};
 use crate::schema::Schema;
 use crate::source::Sources;
+use crate::value::Text;
 
 /// Checked, compiled policies, ready to evaluate requests.
 ///
@@ -207,7 +208,7 @@ impl Engine {
 
 /// The contract's error object for a request that could not be decoded.
 fn failure_of(rejected: Rejected) -> Failure {
-    Failure::of_request(rejected.request_id.map(Arc::from), &rejected.error)
+    Failure::of_request(rejected.request_id.map(Text::from), &rejected.error)
 }
 
 #[cfg(test)]

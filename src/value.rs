@@ -16,7 +16,7 @@ use crate::day::Day;
 /// value is then moved as three words. With a byte tag the compiler moves
 /// bytes 1 to 7 in overlapping pieces, which the processor cannot forward
 /// from store to load, and every move of a value stalled (a third of the
-/// typed decoder's time). The size stays 24 bytes.
+/// typed decoder's time).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[repr(u64)]
 pub enum Value {
@@ -27,7 +27,7 @@ pub enum Value {
     Int(i64),
     Decimal(Decimal),
     Money(Decimal),
-    Str(Arc<str>),
+    Str(Text),
     Enum(u32),
     Timestamp(Timestamp),
     /// A date: a policy's constant, or a timestamp's local date moved.
@@ -36,4 +36,163 @@ pub enum Value {
     Range(Day, Day),
     /// A list of outcome values, e.g. documents.
     List(Arc<[Value]>),
+}
+
+/// A string value: up to [`Text::INLINE`] bytes held in place, a longer
+/// one shared. A request's ids, SKU and currency are short: held in place,
+/// decoding them allocates nothing, and a decision echoing the request id
+/// copies it, with no count to change on another core.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; Text::INLINE] },
+    Shared(Arc<str>),
+}
+
+impl Text {
+    /// The most bytes held in place: what fits beside the length in the
+    /// space a shared string takes with its tag.
+    pub const INLINE: usize = 22;
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Only ever filled from a whole `&str`: the bytes are UTF-8.
+            Repr::Inline { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Repr::Shared(s) => s,
+        }
+    }
+
+    /// The shared string, for a text made from one.
+    pub fn shared(&self) -> Option<&Arc<str>> {
+        match &self.0 {
+            Repr::Shared(s) => Some(s),
+            Repr::Inline { .. } => None,
+        }
+    }
+
+    /// Whether this is the very string `shared` (not a copy of its text).
+    pub fn is(&self, shared: &Arc<str>) -> bool {
+        self.shared().is_some_and(|s| Arc::ptr_eq(s, shared))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        let mut bytes = [0; Text::INLINE];
+        match (bytes.get_mut(..s.len()), u8::try_from(s.len())) {
+            (Some(place), Ok(len)) => {
+                place.copy_from_slice(s.as_bytes());
+                Text(Repr::Inline { len, bytes })
+            }
+            _ => Text(Repr::Shared(Arc::from(s))),
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
+/// Shared as it is, however short: the same string, [`Text::is`] it.
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Text {
+        Text(Repr::Shared(s))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h);
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_held_in_place_up_to_its_limit_and_reads_back() {
+        for s in [
+            "",
+            "CNY",
+            "GEN-00000000",
+            &"x".repeat(22),
+            &"y".repeat(23),
+            "中文的文字",
+        ] {
+            let t = Text::from(s);
+            assert_eq!(t.as_str(), s);
+            assert_eq!(t, Text::from(Arc::<str>::from(s)));
+            assert_eq!(format!("{t:?}"), format!("{s:?}"));
+            assert_eq!(
+                matches!(t.0, Repr::Inline { .. }),
+                s.len() <= Text::INLINE,
+                "{s}"
+            );
+        }
+        let shared: Arc<str> = Arc::from("message");
+        assert!(Text::from(Arc::clone(&shared)).is(&shared));
+        assert!(!Text::from("message").is(&shared));
+        assert!(Text::from("a") < Text::from("b"));
+        assert_eq!(std::mem::size_of::<Text>(), 24);
+    }
 }

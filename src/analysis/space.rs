@@ -22,7 +22,7 @@ use crate::compile::{Arith, CompiledPolicy, Node, NodeId};
 use crate::eval::node_value;
 use crate::request::Request;
 use crate::schema::{FieldId, FieldType, Schema};
-use crate::value::Value;
+use crate::value::{Text, Value};
 use crate::vocab::Unit;
 
 use super::Target;
@@ -541,7 +541,7 @@ struct Builder<'s> {
     /// Per numeric field: the values where a test changes.
     splits: HashMap<FieldId, Vec<Decimal>>,
     /// Per string field: the texts compared with.
-    strings: HashMap<FieldId, Vec<Arc<str>>>,
+    strings: HashMap<FieldId, Vec<Text>>,
 }
 
 impl Builder<'_> {
@@ -626,7 +626,7 @@ impl Builder<'_> {
                 if let Some(Node::Field(f)) = p.node(strip(p, side)) {
                     let list = self.strings.entry(*f).or_default();
                     if !list.contains(s) {
-                        list.push(Arc::clone(s));
+                        list.push(s.clone());
                     }
                 }
                 continue;
@@ -707,7 +707,7 @@ impl Builder<'_> {
                         "any other text".into(),
                     ));
                     for t in texts {
-                        atoms.push(one(Value::Str(Arc::clone(&t)), format!("= {t:?}")));
+                        atoms.push(one(Value::Str(t.clone()), format!("= {t:?}")));
                     }
                 }
                 FieldType::Int { min, max } => {
@@ -877,7 +877,7 @@ fn base_request(schema: &Schema, vars: &[Var], targets: &[Target<'_>]) -> Reques
         } else if id == schema.request_id {
             *slot = Value::Str("witness".into());
         } else if f.ty == FieldType::Currency {
-            *slot = Value::Str(Arc::clone(&currency));
+            *slot = Value::Str(Text::from(Arc::clone(&currency)));
         } else if f.ty == FieldType::String && *slot == Value::Absent && f.required {
             *slot = Value::Str("W-1".into());
         }

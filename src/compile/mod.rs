@@ -14,7 +14,7 @@ use crate::day::{Day, Zone};
 use crate::eval::output::Decider;
 use crate::schema::{EnumType, FieldId, Schema};
 use crate::source::{SourceMap, Span};
-use crate::value::Value;
+use crate::value::{Text, Value};
 use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
 use crate::words::{self, Word};
 
@@ -373,7 +373,7 @@ fn compile_policy(
             .iter()
             .find_map(|(f, n)| match b.nodes.get(n.0 as usize) {
                 Some(Node::Const(Value::Str(text))) if *f == OutField::Message => {
-                    Some(Arc::clone(text))
+                    text.shared().cloned()
                 }
                 _ => None,
             });
@@ -437,7 +437,8 @@ fn const_value(c: &Const, ty: &Ty) -> Option<Value> {
         Const::Int(i) => Value::Int(*i),
         Const::Decimal(d) => Value::Decimal(*d),
         Const::Money(m) => Value::Money(*m),
-        Const::Str(s) => Value::Str(Arc::clone(s)),
+        // Shared, so that decisions name a constant message by its address.
+        Const::Str(s) => Value::Str(Text::from(Arc::clone(s))),
         Const::Enum(i) => Value::Enum(*i),
         Const::Date(d) => Value::Date(Day::of(*d)),
         Const::None => Value::Absent,
@@ -773,7 +774,7 @@ impl Builder {
             });
         }
         if out.is_empty() {
-            return Node::Const(Value::Str(Arc::from(text)));
+            return Node::Const(Value::Str(Text::from(Arc::<str>::from(text))));
         }
         if !text.is_empty() {
             out.push(FormatPart::Text(Arc::from(text)));

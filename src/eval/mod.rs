@@ -25,7 +25,7 @@ pub use output::{
 use crate::check::hir::OutField;
 use crate::compile::{Compiled, CompiledPolicy, CompiledRule, NodeId};
 use crate::request::Request;
-use crate::value::Value;
+use crate::value::{Text, Value};
 use crate::vocab::Verdict;
 use crate::words::Word;
 use coverage::Hits;
@@ -306,11 +306,11 @@ fn words(vocabulary: &'static [Word], v: &Value, field: OutField) -> Result<Word
     Ok(Words::at(vocabulary, places))
 }
 
-/// A text value to keep: moved when it was made, shared when it was read.
-fn text(v: Cow<'_, Value>) -> Option<Arc<str>> {
+/// A text value to keep: moved when it was made, copied when it was read.
+fn text(v: Cow<'_, Value>) -> Option<Text> {
     match v {
         Cow::Owned(Value::Str(s)) => Some(s),
-        Cow::Borrowed(Value::Str(s)) => Some(Arc::clone(s)),
+        Cow::Borrowed(Value::Str(s)) => Some(s.clone()),
         _ => None,
     }
 }
@@ -386,7 +386,7 @@ fn set_fields<const WATCHED: bool>(
                 let value = ev.operand(node)?;
                 match &*value {
                     // The rule's own constant (or the same text): shared.
-                    Value::Str(s) if Arc::ptr_eq(s, &d.by.message) || **s == *d.by.message => {
+                    Value::Str(s) if s.is(&d.by.message) || **s == *d.by.message => {
                         d.own_message = None;
                     }
                     Value::Str(_) => d.own_message = text(value),

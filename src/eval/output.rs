@@ -10,6 +10,7 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::day::Day;
+use crate::value::Text;
 use crate::vocab::Verdict;
 use crate::words::Word;
 
@@ -20,7 +21,7 @@ use crate::words::Word;
 /// place ([`Words`]); only a message made for the request is its own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
-    pub request_id: Option<Arc<str>>,
+    pub request_id: Option<Text>,
     pub decision: Verdict,
     /// The rule that decided: the `after` rule that changed the verdict,
     /// if one did.
@@ -33,7 +34,7 @@ pub struct Decision {
     pub offers: Words,
     /// The message when it is not the rule's ([`Decider::message`]): a
     /// template filled in for this request.
-    pub own_message: Option<Arc<str>>,
+    pub own_message: Option<Text>,
     pub trace: Option<Vec<RuleTrace>>,
 }
 
@@ -329,7 +330,7 @@ pub struct FieldValue {
 /// The contract's error object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Failure {
-    pub request_id: Option<Arc<str>>,
+    pub request_id: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
     /// The policy that was deciding when the error arose, with its
@@ -355,7 +356,7 @@ pub struct ErrorBody {
 
 impl Failure {
     /// The error object of a request that could not be read or decoded.
-    pub fn of_request(request_id: Option<Arc<str>>, e: &crate::request::RequestError) -> Failure {
+    pub fn of_request(request_id: Option<Text>, e: &crate::request::RequestError) -> Failure {
         Failure {
             request_id,
             line: None,

@@ -3,8 +3,6 @@
 //! checked policy reaches these, so each test breaks a compiled policy by
 //! hand, the one way such a bug would show.
 
-use std::sync::Arc;
-
 use rust_decimal::Decimal;
 
 use super::evaluate;
@@ -100,7 +98,7 @@ fn a_value_of_the_wrong_kind_is_internal_not_unknown() {
     assert_internal(
         broken(|c| {
             let a = push(c, Node::Const(Value::Int(1)));
-            let b = push(c, Node::Const(Value::Str(Arc::from("x"))));
+            let b = push(c, Node::Const(Value::Str("x".into())));
             let cmp = push(c, Node::Cmp(Cmp::Eq, a, b));
             *first_when(c) = Some(cmp);
         }),
@@ -175,11 +173,7 @@ fn no_rule_deciding_is_internal() {
 #[test]
 fn outcome_values_of_the_wrong_kind_are_internal() {
     for (field, value, about) in [
-        (
-            "refund",
-            Value::Str(Arc::from("4999")),
-            "`refund` came out as",
-        ),
+        ("refund", Value::Str("4999".into()), "`refund` came out as"),
         ("route", Value::Int(3), "`route` came out as"),
         ("route", Value::Enum(999), "`route` has no value 999"),
         ("settlement", Value::Int(1), "`settlement` came out as"),

@@ -105,7 +105,6 @@ fn string(out: &mut Vec<u8>, s: &str) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::Engine;
@@ -146,8 +145,8 @@ mod tests {
                     "退货 é\n\t",
                 ] {
                     let hostile = Decision {
-                        request_id: Some(Arc::from(text)),
-                        own_message: Some(Arc::from(text)),
+                        request_id: Some(text.into()),
+                        own_message: Some(text.into()),
                         ..d.clone()
                     };
                     same(&Outcome::Decision(hostile));

@@ -1,7 +1,5 @@
 //! The decoder: a document, read field by field against the schema.
 
-use std::sync::Arc;
-
 use super::doc::{Kind, Node, child_path, clip, found, join, lookup, quote};
 use super::{Request, RequestError};
 use crate::schema::scalar::{
@@ -9,7 +7,7 @@ use crate::schema::scalar::{
     parse_decimal, parse_timestamp, suggest, toml_datetime_text,
 };
 use crate::schema::{Field, FieldType, OrderConstraint, Schema};
-use crate::value::Value;
+use crate::value::{Text, Value};
 use rust_decimal::Decimal;
 
 pub(super) struct Decoder<'s> {
@@ -153,7 +151,7 @@ impl Decoder<'_> {
 /// The request holding `values`, with its id read out.
 pub(super) fn request(schema: &Schema, values: Vec<Value>) -> Request {
     let request_id = match values.get(schema.request_id.0 as usize) {
-        Some(Value::Str(id)) => Some(Arc::clone(id)),
+        Some(Value::Str(id)) => Some(id.clone()),
         _ => None,
     };
     Request { values, request_id }
@@ -202,7 +200,7 @@ pub(super) fn scalar(
 #[inline]
 pub(super) fn accept(field: &Field, kind: Kind<'_>, slot: &mut Value) -> bool {
     *slot = match (&field.ty, kind) {
-        (FieldType::String, Kind::Str(s)) => Value::Str(Arc::from(s)),
+        (FieldType::String, Kind::Str(s)) => Value::Str(Text::from(s)),
         (FieldType::Bool, Kind::Bool(b)) => Value::Bool(b),
         (FieldType::Int { min, max }, Kind::Int(n))
             if min.is_none_or(|lo| n >= lo) && max.is_none_or(|hi| n <= hi) =>
@@ -239,7 +237,7 @@ pub(super) fn accept(field: &Field, kind: Kind<'_>, slot: &mut Value) -> bool {
                 Err(_) => return false,
             }
         }
-        (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => Value::Str(Arc::from(s)),
+        (FieldType::Currency, Kind::Str(s)) if is_currency_code(s) => Value::Str(Text::from(s)),
         _ => return false,
     };
     true

@@ -62,12 +62,10 @@ mod json;
 mod tests;
 mod typed;
 
-use std::sync::Arc;
-
 use toml::de::{DeTable, DeValue};
 
 use crate::schema::{FieldId, Schema};
-use crate::value::Value;
+use crate::value::{Text, Value};
 use decode::Decoder;
 use doc::{Kind, Node, child_path, lookup};
 pub use error::RequestError;
@@ -79,7 +77,7 @@ pub struct Request {
     /// or [`Value::Absent`].
     pub values: Vec<Value>,
     /// The value of the schema's request id field.
-    pub request_id: Option<Arc<str>>,
+    pub request_id: Option<Text>,
 }
 
 static ABSENT: Value = Value::Absent;

@@ -16,7 +16,7 @@ use crate::schema::scalar::{
 use crate::schema::{
     DecisionVocab, EnumType, Field, FieldId, FieldType, OrderConstraint, SchemaError,
 };
-use crate::value::Value;
+use crate::value::{Text, Value};
 
 impl Loader {
     pub(super) fn check_conflicts(
@@ -283,7 +283,7 @@ fn default_value(ty: &FieldType, v: &DeValue<'_>) -> Result<Value, (String, Stri
         )
     };
     match (ty, v) {
-        (FieldType::String, DeValue::String(s)) => Ok(Value::Str(Arc::from(s.as_ref()))),
+        (FieldType::String, DeValue::String(s)) => Ok(Value::Str(Text::from(s.as_ref()))),
         (FieldType::String, _) => Err(wrong("a string", "\"\"")),
         (FieldType::Bool, DeValue::Boolean(b)) => Ok(Value::Bool(*b)),
         (FieldType::Bool, _) => Err(wrong("a boolean", "false")),
@@ -369,7 +369,7 @@ fn default_value(ty: &FieldType, v: &DeValue<'_>) -> Result<Value, (String, Stri
         }
         (FieldType::Timestamp, _) => Err(wrong("a timestamp", TIMESTAMP_EXAMPLE)),
         (FieldType::Currency, DeValue::String(s)) if is_currency_code(s) => {
-            Ok(Value::Str(Arc::from(s.as_ref())))
+            Ok(Value::Str(Text::from(s.as_ref())))
         }
         (FieldType::Currency, _) => Err(wrong("a currency code", "\"CNY\"")),
     }
