@@ -168,15 +168,18 @@ fn decide<const WATCHED: bool>(
         return Err(with_trace(&e, &trace));
     }
 
-    ev.decided = Some(Decided {
-        verdict: decision.decision,
-        refund: decision
-            .refund
-            .as_ref()
-            .map_or(Value::Absent, |r| Value::Money(r.amount)),
-        rule: u32::try_from(index)
-            .map_err(|_| with_trace(&expr::internal(format!("rule number {index}")), &trace))?,
-    });
+    // What `after` rules read, when there are any.
+    if !policy.afters.is_empty() {
+        ev.decided = Some(Decided {
+            verdict: decision.decision,
+            refund: decision
+                .refund
+                .as_ref()
+                .map_or(Value::Absent, |r| Value::Money(r.amount)),
+            rule: u32::try_from(index)
+                .map_err(|_| with_trace(&expr::internal(format!("rule number {index}")), &trace))?,
+        });
+    }
     for (i, after) in policy.afters.iter().enumerate() {
         // A denial has no refund for a person to review.
         if decision.decision == Verdict::Deny && after.verdict == Some(Verdict::Review) {

@@ -105,9 +105,12 @@ impl<'t> Reader<'_, 't> {
             self.at += 1;
             return Some(());
         }
+        // Where the previous key's member is in the group.
+        let mut after = None;
         loop {
             self.expect(b'"')?;
-            let bit = members.find(&self.string()?)?;
+            let (bit, at) = members.find(&self.string()?, after)?;
+            after = Some(at);
             if self.seen.insert(bit) {
                 return None;
             }

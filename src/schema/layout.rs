@@ -116,10 +116,14 @@ impl Layout {
 }
 
 impl Group {
-    /// The [`Layout::bit`] of the member `key` names.
+    /// The [`Layout::member`] bit of the member `key` names, and where
+    /// the member is in the group; the key before it in its object named
+    /// the member at `after` (see [`Names::find_next`]).
     #[inline]
-    pub fn find(&self, key: &str) -> Option<usize> {
-        self.names.find(key).map(|bit| bit as usize)
+    pub fn find(&self, key: &str, after: Option<u32>) -> Option<(usize, u32)> {
+        self.names
+            .find_next(key, after)
+            .map(|(at, bit)| (bit as usize, at))
     }
 }
 
@@ -199,13 +203,13 @@ mod tests {
         let layout = schema.layout.as_ref().unwrap();
         for group in &layout.groups {
             for (name, member) in &group.members {
-                let bit = group.find(name);
+                let bit = group.find(name, None).map(|(bit, _)| bit);
                 assert_eq!(bit.and_then(|b| layout.member(b)), Some(*member), "{name}");
                 for other in [format!("{name}_"), name[1..].to_owned(), format!("x{name}")] {
-                    assert_eq!(group.find(&other), None, "{other}");
+                    assert_eq!(group.find(&other, None), None, "{other}");
                 }
             }
-            assert_eq!(group.find(""), None);
+            assert_eq!(group.find("", None), None);
         }
     }
 

@@ -8,13 +8,24 @@
 /// the name's length and its first and last eight bytes, so a key of up to
 /// 16 bytes is matched without reading the name itself; only a longer one
 /// is compared with the name in full.
+///
+/// The keys of a request's object usually come in one of two orders: the
+/// schema's (the order the names were given in) or alphabetical (what most
+/// JSON libraries write from a map). [`Names::find_next`] first tries the
+/// name that follows the previous key in either order: a place whose
+/// address does not wait for the key's hash.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Names {
     /// At least twice as many places as names, so a search always meets
     /// an empty one.
     table: Box<[Place]>,
+    /// The names, each once, in the order they were given.
+    given: Box<[Place]>,
+    /// For each name of `given`, the one after it alphabetically; the last
+    /// entry, the first name alphabetically.
+    next_sorted: Box<[u32]>,
     /// The names longer than 16 bytes, by [`Place::long`].
-    long: Box<[Box<str>]>,
+    long: Vec<Box<str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,6 +33,8 @@ struct Place {
     /// The name's length, or [`EMPTY`].
     len: u32,
     payload: u32,
+    /// Where the name is in [`Names::given`].
+    at: u32,
     /// Where the name is in [`Names::long`], when it is longer than 16 bytes.
     long: u32,
     words: Words,
@@ -53,6 +66,13 @@ impl Words {
     }
 }
 
+/// A key being looked for: its text, length and words.
+struct Key<'a> {
+    text: &'a str,
+    len: u32,
+    words: Words,
+}
+
 impl Names {
     /// The table of `names` and their payloads; a repeated name keeps its
     /// first payload. Names of `u32::MAX` bytes or more are left out.
@@ -63,76 +83,133 @@ impl Names {
         let empty = Place {
             len: EMPTY,
             payload: 0,
+            at: 0,
             long: 0,
             words: Words(0, 0),
         };
-        let mut table = vec![empty; size];
-        let mut long: Vec<Box<str>> = Vec::new();
+        let mut t = Names {
+            table: vec![empty; size].into_boxed_slice(),
+            ..Names::default()
+        };
+        let (mut given, mut texts) = (Vec::new(), Vec::new());
         for (name, payload) in names {
-            let Ok(len) = u32::try_from(name.len()) else {
+            let (Ok(len), Ok(at), Ok(at_long)) = (
+                u32::try_from(name.len()),
+                u32::try_from(given.len()),
+                u32::try_from(t.long.len()),
+            ) else {
                 continue;
             };
-            if len == EMPTY {
+            if len == EMPTY || t.find(name).is_some() {
                 continue;
             }
-            let words = Words::of(name.as_bytes());
-            let mut at = words.hash(name.len());
-            // The table has more places than names: an empty one is met.
-            while let Some(place) = table.get_mut(at & mask) {
-                if place.len == EMPTY {
-                    let at_long = u32::try_from(long.len()).unwrap_or(u32::MAX);
-                    if len > 16 {
-                        long.push(name.into());
-                    }
-                    *place = Place {
-                        len,
-                        payload,
-                        long: at_long,
-                        words,
-                    };
-                    break;
-                }
-                // Already there: the first payload stays.
-                if place.len == len
-                    && place.words == words
-                    && (len <= 16 || long.get(place.long as usize).is_some_and(|l| **l == *name))
-                {
-                    break;
-                }
-                at = at.wrapping_add(1);
+            if len > 16 {
+                t.long.push(name.into());
             }
+            let words = Words::of(name.as_bytes());
+            let place = Place {
+                len,
+                payload,
+                at,
+                long: at_long,
+                words,
+            };
+            let mut slot = words.hash(name.len());
+            // The table has more places than names: an empty one is met.
+            while let Some(p) = t.table.get_mut(slot & mask) {
+                if p.len == EMPTY {
+                    *p = place;
+                    break;
+                }
+                slot = slot.wrapping_add(1);
+            }
+            given.push(place);
+            texts.push(name);
         }
-        Names {
-            table: table.into_boxed_slice(),
-            long: long.into_boxed_slice(),
+        let mut sorted: Vec<usize> = (0..texts.len()).collect();
+        sorted.sort_by_key(|&i| texts.get(i).copied());
+        let mut next_sorted = vec![0; texts.len() + 1];
+        let mut before = texts.len();
+        for &i in &sorted {
+            if let Some(n) = next_sorted.get_mut(before) {
+                *n = u32::try_from(i).unwrap_or(u32::MAX);
+            }
+            before = i;
         }
+        if let Some(n) = next_sorted.get_mut(before) {
+            *n = u32::MAX;
+        }
+        t.given = given.into_boxed_slice();
+        t.next_sorted = next_sorted.into_boxed_slice();
+        t
     }
 
     /// The payload of `key`, if it is one of the names.
     #[inline]
     pub fn find(&self, key: &str) -> Option<u32> {
+        let key = Key::of(key)?;
+        self.search(&key).map(|p| p.payload)
+    }
+
+    /// Where `key` is among the names as given, and its payload; the key
+    /// before it in the same object was at `after`. The names that follow
+    /// `after` in the given and in alphabetical order are tried first.
+    #[inline]
+    pub fn find_next(&self, key: &str, after: Option<u32>) -> Option<(u32, u32)> {
+        let key = Key::of(key)?;
+        let given = after.map_or(0, |a| a.wrapping_add(1));
+        let sorted = self
+            .next_sorted
+            .get(after.map_or(self.given.len(), |a| a as usize))
+            .copied();
+        for guess in [Some(given), sorted].into_iter().flatten() {
+            if let Some(p) = self.given.get(guess as usize)
+                && self.is(p, &key)
+            {
+                return Some((p.at, p.payload));
+            }
+        }
+        self.search(&key).map(|p| (p.at, p.payload))
+    }
+
+    #[inline]
+    fn search(&self, key: &Key<'_>) -> Option<&Place> {
         let mask = self.table.len().checked_sub(1)?;
-        let bytes = key.as_bytes();
-        let words = Words::of(bytes);
-        let len = u32::try_from(bytes.len()).ok()?;
-        let mut at = words.hash(bytes.len());
+        let mut slot = key.words.hash(key.len as usize);
         loop {
-            let place = self.table.get(at & mask)?;
+            let place = self.table.get(slot & mask)?;
             if place.len == EMPTY {
                 return None;
             }
-            if place.len == len
-                && place.words == words
-                && (len <= 16
-                    || self
-                        .long
-                        .get(place.long as usize)
-                        .is_some_and(|l| **l == *key))
-            {
-                return Some(place.payload);
+            if self.is(place, key) {
+                return Some(place);
             }
-            at = at.wrapping_add(1);
+            slot = slot.wrapping_add(1);
         }
+    }
+
+    /// Whether `place` holds `key`.
+    #[inline(always)]
+    fn is(&self, place: &Place, key: &Key<'_>) -> bool {
+        place.len == key.len
+            && place.words == key.words
+            && (key.len <= 16
+                || self
+                    .long
+                    .get(place.long as usize)
+                    .is_some_and(|l| **l == *key.text))
+    }
+}
+
+impl<'a> Key<'a> {
+    #[inline(always)]
+    fn of(text: &'a str) -> Option<Key<'a>> {
+        let bytes = text.as_bytes();
+        Some(Key {
+            text,
+            len: u32::try_from(bytes.len()).ok()?,
+            words: Words::of(bytes),
+        })
     }
 }
 
@@ -210,6 +287,41 @@ mod tests {
         assert_eq!(Names::default().find("a"), None);
     }
 
+    #[test]
+    fn the_next_key_is_found_in_any_order() {
+        let names = [
+            "sku",
+            "category",
+            "paid_amount",
+            "non_returnable_confirmed",
+            "quantity",
+        ];
+        let t = table(&names);
+        let mut orders = vec![names.to_vec()];
+        let mut sorted = names.to_vec();
+        sorted.sort();
+        orders.push(sorted);
+        orders.push(vec![
+            "quantity",
+            "sku",
+            "non_returnable_confirmed",
+            "category",
+        ]);
+        for order in orders {
+            let mut after = None;
+            for key in order {
+                let (at, payload) = t.find_next(key, after).unwrap();
+                assert_eq!(names[at as usize], key);
+                assert_eq!(payload, at);
+                after = Some(at);
+            }
+            assert_eq!(t.find_next("nothing", after), None);
+        }
+        let repeated = table(&["a", "b", "a"]);
+        assert_eq!(repeated.find_next("a", Some(1)), Some((0, 0)));
+        assert_eq!(repeated.find_next("b", Some(0)), Some((1, 1)));
+    }
+
     proptest! {
         #[test]
         fn found_exactly_when_listed(
@@ -219,7 +331,11 @@ mod tests {
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let t = table(&refs);
             let found = t.find(&key);
-            prop_assert_eq!(found, refs.iter().position(|n| *n == key).map(|i| i as u32));
+            let first = refs.iter().position(|n| *n == key).map(|i| i as u32);
+            prop_assert_eq!(found, first);
+            for after in [None, Some(0), Some(3), Some(100)] {
+                prop_assert_eq!(t.find_next(&key, after).map(|(_, p)| p), first);
+            }
         }
 
         /// Two texts of one length up to 16 bytes have the same words

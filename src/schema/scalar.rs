@@ -25,9 +25,13 @@ pub(crate) enum AmountError {
 /// three). No exponent, sign `+`, underscores, spaces or bare `.5`.
 /// Negative zero becomes zero.
 pub(crate) fn parse_decimal(text: &str, max_places: u32) -> Result<Decimal, AmountError> {
+    let negative = text.starts_with('-');
     let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (int_part, frac_part) = match unsigned.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
+    let (int_part, frac_part) = match unsigned.bytes().position(|b| b == b'.') {
+        Some(dot) => (
+            unsigned.get(..dot).unwrap_or_default(),
+            unsigned.get(dot + 1..),
+        ),
         None => (unsigned, None),
     };
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -37,6 +41,19 @@ pub(crate) fn parse_decimal(text: &str, max_places: u32) -> Result<Decimal, Amou
     let places = frac_part.map_or(0, str::len);
     if places > max_places as usize {
         return Err(AmountError::Precision(places));
+    }
+    // Up to 18 digits are an exact `i64`: the amount is made from them,
+    // with the places as its scale, as parsing the text makes it.
+    if int_part.len() + places <= 18 {
+        let digits = int_part
+            .bytes()
+            .chain(frac_part.unwrap_or_default().bytes());
+        let mantissa = digits.fold(0_i64, |m, b| m * 10 + i64::from(b - b'0'));
+        let signed = if negative { -mantissa } else { mantissa };
+        if let Ok(value) = Decimal::try_new(signed, places as u32) {
+            // `-0` came out as zero: no sign to clear.
+            return Ok(value);
+        }
     }
     let mut value: Decimal = text.parse().map_err(|_| AmountError::TooLarge)?;
     // rust_decimal rounds what it cannot hold; a rounded amount is not the
@@ -341,6 +358,21 @@ mod tests {
             text in "[0-9]{4}-[0-1][0-9]-[0-3][0-9][Tt][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([0-1][0-9]|2[0-3]):[0-5][0-9])"
         ) {
             proptest::prop_assert_eq!(parse_timestamp(&text).ok(), text.parse::<Timestamp>().ok());
+        }
+    }
+
+    proptest::proptest! {
+        /// An amount made from its digits is the amount, and the scale,
+        /// that parsing its text gives.
+        #[test]
+        fn amounts_read_as_rust_decimal_reads_them(
+            text in "-?[0-9]{1,20}(\\.[0-9]{1,9})?",
+        ) {
+            let parsed: Decimal = text.parse().unwrap();
+            let read = parse_decimal(&text, 9).unwrap();
+            proptest::prop_assert_eq!(read, parsed);
+            proptest::prop_assert_eq!(read.scale(), parsed.scale());
+            proptest::prop_assert!(!read.is_sign_negative() || !read.is_zero());
         }
     }
 
