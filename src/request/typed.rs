@@ -109,7 +109,14 @@ impl<'t> Reader<'_, 't> {
         let mut after = None;
         loop {
             self.expect(b'"')?;
-            let (bit, at) = members.find(&self.string()?, after)?;
+            let rest = self.text.as_bytes().get(self.at..)?;
+            let (bit, at) = match members.guess(rest, after) {
+                Some((bit, at, len)) => {
+                    self.at += len;
+                    (bit, at)
+                }
+                None => members.find(&self.string()?, after)?,
+            };
             after = Some(at);
             if self.seen.insert(bit) {
                 return None;

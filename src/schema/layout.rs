@@ -125,6 +125,16 @@ impl Group {
             .find_next(key, after)
             .map(|(at, bit)| (bit as usize, at))
     }
+
+    /// The member whose key `text` (from after a key's opening quote)
+    /// starts with, when it is one [`Group::find`] tries first: its bit,
+    /// where it is, and the bytes its key takes with the closing quote.
+    #[inline]
+    pub fn guess(&self, text: &[u8], after: Option<u32>) -> Option<(usize, u32, usize)> {
+        self.names
+            .guess(text, after)
+            .map(|(at, bit, n)| (bit as usize, at, n))
+    }
 }
 
 /// A fixed-size bit set: no allocation per request.

@@ -157,19 +157,52 @@ impl Names {
     #[inline]
     pub fn find_next(&self, key: &str, after: Option<u32>) -> Option<(u32, u32)> {
         let key = Key::of(key)?;
+        for p in self.guesses(after) {
+            if self.is(p, &key) {
+                return Some((p.at, p.payload));
+            }
+        }
+        self.search(&key).map(|p| (p.at, p.payload))
+    }
+
+    /// The name that `text` (a JSON string, from after its opening quote)
+    /// is, when it is one of the names [`Names::find_next`] would try
+    /// first, written without escapes: where it is among the names as
+    /// given, its payload, and how many bytes it takes with its closing
+    /// quote. The key is known without scanning or hashing it.
+    #[inline]
+    pub fn guess(&self, text: &[u8], after: Option<u32>) -> Option<(u32, u32, usize)> {
+        for p in self.guesses(after) {
+            let n = p.len as usize;
+            if text.get(n) == Some(&b'"')
+                && let Some(name) = text.get(..n)
+                && Words::of(name) == p.words
+                && (n <= 16
+                    || self
+                        .long
+                        .get(p.long as usize)
+                        .is_some_and(|l| *l.as_bytes() == *name))
+            {
+                return Some((p.at, p.payload, n + 1));
+            }
+        }
+        None
+    }
+
+    /// The names that follow the one at `after` in the given and in
+    /// alphabetical order (the first names of each when `after` is
+    /// `None`).
+    #[inline(always)]
+    fn guesses(&self, after: Option<u32>) -> impl Iterator<Item = &Place> {
         let given = after.map_or(0, |a| a.wrapping_add(1));
         let sorted = self
             .next_sorted
             .get(after.map_or(self.given.len(), |a| a as usize))
             .copied();
-        for guess in [Some(given), sorted].into_iter().flatten() {
-            if let Some(p) = self.given.get(guess as usize)
-                && self.is(p, &key)
-            {
-                return Some((p.at, p.payload));
-            }
-        }
-        self.search(&key).map(|p| (p.at, p.payload))
+        [Some(given), sorted]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.given.get(i as usize))
     }
 
     #[inline]
@@ -317,6 +350,16 @@ mod tests {
             }
             assert_eq!(t.find_next("nothing", after), None);
         }
+        let text = b"category\": 1, \"quantity";
+        assert_eq!(t.guess(text, Some(0)), Some((1, 1, 9)));
+        assert_eq!(t.guess(text, Some(2)), None, "neither next in order");
+        assert_eq!(t.guess(b"category", Some(0)), None, "no closing quote");
+        assert_eq!(t.guess(b"categoryx\"", Some(0)), None);
+        assert_eq!(
+            t.guess(b"non_returnable_confirmed\"", Some(2)),
+            Some((3, 3, 25))
+        );
+        assert_eq!(t.guess(b"non_returnable_confirmeD\"", Some(2)), None);
         let repeated = table(&["a", "b", "a"]);
         assert_eq!(repeated.find_next("a", Some(1)), Some((0, 0)));
         assert_eq!(repeated.find_next("b", Some(0)), Some((1, 1)));
