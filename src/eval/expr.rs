@@ -394,6 +394,24 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
                     Value::Absent => return Ok(Got::Absent),
                     _ => {}
                 },
+                // A `match` on a field (a route by payment method): its arm,
+                // without building the scrutinee's value.
+                Node::Match { scrutinee, arms } if !arms.is_empty() => {
+                    if let Node::Field(f) = self.node(*scrutinee)? {
+                        match self.request.get(*f) {
+                            Value::Enum(i) if (*i as usize) < arms.len() => {
+                                return arms
+                                    .get(*i as usize)
+                                    .map_or(Ok(Got::Other), |arm| self.choice(*arm));
+                            }
+                            Value::Absent => return Ok(Got::Absent),
+                            _ => {}
+                        }
+                    }
+                    if let Some(next) = self.branch(self.node(id)?)? {
+                        return next.map_or(Ok(Got::Absent), |n| self.choice(n));
+                    }
+                }
                 node => {
                     if let Some(next) = self.branch(node)? {
                         return next.map_or(Ok(Got::Absent), |n| self.choice(n));
@@ -475,6 +493,9 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     pub fn window(&mut self, id: NodeId) -> R<Got<(Day, Day)>> {
         if !WATCHED {
             match self.node(id)? {
+                // `settlement = none`, or a window fixed in the policy.
+                Node::Const(Value::Absent) => return Ok(Got::Absent),
+                Node::Const(Value::Range(a, b)) => return Ok(Got::Value((*a, *b))),
                 Node::Range(a, b) => match (self.day(*a)?, self.day(*b)?) {
                     (Got::Value(l), Got::Value(r)) => return Ok(Got::Value((l, r))),
                     (Got::Absent, _) | (_, Got::Absent) => return Ok(Got::Absent),
