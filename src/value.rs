@@ -58,12 +58,19 @@ impl Text {
 
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // Only ever filled from a whole `&str`: the bytes are UTF-8.
-            Repr::Inline { len, bytes } => bytes
-                .get(..usize::from(*len))
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
+            // Only ever filled from a whole `&str`: the bytes are UTF-8
+            // (checked again, as the crate has no unsafe code).
+            Repr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
             Repr::Shared(s) => s,
+        }
+    }
+
+    /// The text's bytes, without the check `as_str` makes: what texts are
+    /// compared by.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Shared(s) => s.as_bytes(),
         }
     }
 
@@ -121,9 +128,10 @@ impl AsRef<str> for Text {
     }
 }
 
+// By bytes: UTF-8 texts compare as their bytes do.
 impl PartialEq for Text {
     fn eq(&self, other: &Text) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -137,7 +145,7 @@ impl PartialOrd for Text {
 
 impl Ord for Text {
     fn cmp(&self, other: &Text) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -193,6 +201,7 @@ mod tests {
         assert!(Text::from(Arc::clone(&shared)).is(&shared));
         assert!(!Text::from("message").is(&shared));
         assert!(Text::from("a") < Text::from("b"));
+        assert!(Text::from("z") < Text::from("é"), "by code point, as str");
         assert_eq!(std::mem::size_of::<Text>(), 24);
     }
 }

@@ -216,7 +216,7 @@ fn check_currency(
 ) -> Result<(), EvalError> {
     for &currency_field in &compiled.currency_fields {
         if let Value::Str(c) = request.get(currency_field)
-            && **c != *policy.currency
+            && c.as_bytes() != policy.currency.as_bytes()
         {
             return Err(EvalError::CurrencyMismatch {
                 found: c.to_string(),
