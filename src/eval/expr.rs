@@ -115,32 +115,27 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
         Ok(self.test(test, "a condition")? == Some(true))
     }
 
+    /// A chain of `and`s (`decisive` false) or `or`s (true), left to
+    /// right: the first test that comes out `decisive` decides it, as in
+    /// nested `and`/`or`; otherwise it is unknown if any test was.
+    fn chain(&mut self, tests: &[Test], what: &str, decisive: bool) -> R<Option<bool>> {
+        let mut known = Some(!decisive);
+        for t in tests {
+            match self.test(t, what)? {
+                Some(b) if b == decisive => return Ok(Some(decisive)),
+                Some(_) => {}
+                None => known = None,
+            }
+        }
+        Ok(known)
+    }
+
     /// A condition's value through its [`Test`], as [`Evaluator::truth`]
     /// gives it for the node the test was made from.
     fn test(&mut self, test: &Test, what: &str) -> R<Option<bool>> {
         match test {
-            Test::All(all) => {
-                let mut known = Some(true);
-                for t in all {
-                    match self.test(t, "`and`")? {
-                        Some(false) => return Ok(Some(false)),
-                        Some(true) => {}
-                        None => known = None,
-                    }
-                }
-                Ok(known)
-            }
-            Test::Any(any) => {
-                let mut known = Some(false);
-                for t in any {
-                    match self.test(t, "`or`")? {
-                        Some(true) => return Ok(Some(true)),
-                        Some(false) => {}
-                        None => known = None,
-                    }
-                }
-                Ok(known)
-            }
+            Test::All(all) => self.chain(all, "`and`", false),
+            Test::Any(any) => self.chain(any, "`or`", true),
             Test::Not(x) => Ok(self.test(x, "`not`")?.map(|b| !b)),
             Test::Flag(f) => match self.request.get(*f) {
                 Value::Bool(b) => Ok(Some(*b)),
