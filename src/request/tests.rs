@@ -940,3 +940,6 @@ fn leap_seconds_and_negative_zero() {
         "item.paid_amount",
     );
 }
+
+/// Differential fuzzing of the typed decoder against the document decoder.
+mod fuzz;
