@@ -26,7 +26,7 @@ pub(crate) struct Layout {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Group {
     pub members: Vec<(Box<str>, Member)>,
-    /// Each member's name, with its [`Layout::bit`] as payload.
+    /// Each member's name, with its bit (see [`Layout::member`]) as payload.
     names: Names,
 }
 
