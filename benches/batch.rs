@@ -49,27 +49,33 @@ type PerLine<'a> = dyn Fn(u64, &[u8], &mut Vec<u8>) + Sync + 'a;
 
 /// Reads `input` a chunk at a time, turns each chunk's lines into output
 /// lines on `pool`, and writes them in input order to `output`, built
-/// beside it and renamed into place once synced to disk.
+/// beside it and renamed into place once synced to disk. As in `rpl eval
+/// --batch`, this thread writes the chunk before and reads the chunk
+/// after while the pool decides one.
 fn drive(input: &Path, output: &Path, pool: &rayon::ThreadPool, per_line: &PerLine<'_>) {
     let mut reader = BufReader::with_capacity(1 << 16, File::open(input).unwrap());
     let folder = output.parent().unwrap();
     let temp = tempfile::NamedTempFile::new_in(folder).unwrap();
     let mut writer = BufWriter::with_capacity(1 << 16, temp);
-    let mut text = Vec::with_capacity(1 << 20);
-    let mut ends = Vec::with_capacity(CHUNK_LINES);
-    let mut number = 0;
-    loop {
+    // A chunk: its lines' bytes end to end, and where each line ends.
+    let read = |reader: &mut BufReader<File>, (text, ends): &mut (Vec<u8>, Vec<usize>)| {
         text.clear();
         ends.clear();
         while ends.len() < CHUNK_LINES {
-            if reader.read_until(b'\n', &mut text).unwrap() == 0 {
+            if reader.read_until(b'\n', text).unwrap() == 0 {
                 break;
             }
             ends.push(text.len());
         }
-        if ends.is_empty() {
-            break;
-        }
+    };
+    let chunk = || (Vec::with_capacity(1 << 20), Vec::with_capacity(CHUNK_LINES));
+    let (mut current, mut next) = (chunk(), chunk());
+    read(&mut reader, &mut current);
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    let mut number = 0;
+    loop {
+        let (text, ends) = &current;
+        let last = ends.is_empty();
         let mut start = 0;
         let lines: Vec<&[u8]> = ends
             .iter()
@@ -82,23 +88,34 @@ fn drive(input: &Path, output: &Path, pool: &rayon::ThreadPool, per_line: &PerLi
             .collect();
         let first = number + 1;
         number += lines.len() as u64;
-        let outputs: Vec<Vec<u8>> = pool.install(|| {
-            lines
-                .par_chunks(TASK_LINES)
-                .enumerate()
-                .map(|(task, lines)| {
-                    let mut out = Vec::with_capacity(lines.len() * 512);
-                    let from = first + (task * TASK_LINES) as u64;
-                    for (i, line) in lines.iter().enumerate() {
-                        per_line(from + i as u64, line, &mut out);
-                    }
-                    out
-                })
-                .collect()
+        let mut outputs: Vec<Vec<u8>> = Vec::new();
+        pool.in_place_scope(|s| {
+            s.spawn(|_| {
+                outputs = lines
+                    .par_chunks(TASK_LINES)
+                    .enumerate()
+                    .map(|(task, lines)| {
+                        let mut out = Vec::with_capacity(lines.len() * 512);
+                        let from = first + (task * TASK_LINES) as u64;
+                        for (i, line) in lines.iter().enumerate() {
+                            per_line(from + i as u64, line, &mut out);
+                        }
+                        out
+                    })
+                    .collect();
+            });
+            for out in pending.drain(..) {
+                writer.write_all(&out).unwrap();
+            }
+            if !last {
+                read(&mut reader, &mut next);
+            }
         });
-        for out in &outputs {
-            writer.write_all(out).unwrap();
+        pending = outputs;
+        if last {
+            break;
         }
+        std::mem::swap(&mut current, &mut next);
     }
     let temp = writer.into_inner().unwrap();
     temp.as_file().sync_all().unwrap();

@@ -546,30 +546,45 @@ impl Batch<'_> {
         };
         let mut lines = Lines::new(opened.reader, self.limit);
         let mut sums = BatchSummary::default();
-        let mut chunk = Chunk::default();
+        // Two chunks: one decided on the pool while this thread writes the
+        // records of the one before and reads the one after. Done one
+        // after the other, reading and writing kept the other threads
+        // idle: on 2 threads, a batch ran at 1.3 times its 1-thread speed.
+        let (mut chunk, mut next) = (Chunk::default(), Chunk::default());
+        let mut read_error = read_chunk(&mut lines, &mut chunk);
+        let mut pending = Vec::new();
         let end = loop {
-            let read_error = read_chunk(&mut lines, &mut chunk);
-            let done = chunk.lines.is_empty();
-            let written = self
-                .decide(&chunk)
-                .into_iter()
-                .try_for_each(|(text, part)| {
-                    out.write_all(&text)?;
-                    sums.merge(part);
+            // The input ended, or reading it failed: no chunk after this.
+            let last = chunk.lines.is_empty() || read_error.is_some();
+            let mut next_error = None;
+            let (parts, written) = self.beside(
+                || self.decide(&chunk),
+                || {
+                    write_parts(&mut out, &mut sums, std::mem::take(&mut pending))?;
+                    if !last {
+                        next_error = read_chunk(&mut lines, &mut next);
+                    }
                     Ok(())
-                });
+                },
+            );
+            let written = written.and_then(|()| match last {
+                true => write_parts(&mut out, &mut sums, parts),
+                false => {
+                    pending = parts;
+                    Ok(())
+                }
+            });
             if let Err(e) = written {
                 break End::WriteFailed(e);
             }
             if let Some(p) = &progress {
                 p.update(sums.records, opened.read.get());
             }
-            if let Some(e) = read_error {
-                break End::ReadFailed(e);
+            if last {
+                break read_error.map_or(End::Done, End::ReadFailed);
             }
-            if done {
-                break End::Done;
-            }
+            std::mem::swap(&mut chunk, &mut next);
+            read_error = next_error;
         };
         let end = match end {
             End::Done => match out.commit() {
@@ -633,6 +648,31 @@ impl Batch<'_> {
         }
     }
 
+    /// `work` on the batch's threads while this thread does `io`: the
+    /// reader and the output stay on this thread.
+    fn beside<T: Send, U>(
+        &self,
+        work: impl FnOnce() -> T + Send,
+        io: impl FnOnce() -> U,
+    ) -> (T, U) {
+        let mut done = None;
+        let io_done = match self.pool {
+            Some(pool) => pool.in_place_scope(|s| {
+                s.spawn(|_| done = Some(work()));
+                io()
+            }),
+            None => rayon::in_place_scope(|s| {
+                s.spawn(|_| done = Some(work()));
+                io()
+            }),
+        };
+        match done {
+            Some(t) => (t, io_done),
+            // A scope returns once its tasks have: `work` has run.
+            None => unreachable!("the scope ended before its task"),
+        }
+    }
+
     /// The chunk's records, in input order, in parts: each part's records
     /// as one text, and their sums. Parts are decided on all threads, each
     /// into its own buffer and sums, so that nothing is shared while
@@ -675,6 +715,20 @@ impl Batch<'_> {
             None => all(),
         }
     }
+}
+
+/// Writes a chunk's records, part after part, adding each part's sums
+/// to `sums` once it is written.
+fn write_parts(
+    out: &mut Output,
+    sums: &mut BatchSummary,
+    parts: Vec<(Vec<u8>, BatchSummary)>,
+) -> std::io::Result<()> {
+    for (text, part) in parts {
+        out.write_all(&text)?;
+        sums.merge(part);
+    }
+    Ok(())
 }
 
 /// Reads the next chunk of lines into `chunk`; the read error that ended
