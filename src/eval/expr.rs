@@ -389,24 +389,6 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
                     Value::Absent => return Ok(Got::Absent),
                     _ => {}
                 },
-                // A `match` on a field (a route by payment method): its arm,
-                // without building the scrutinee's value.
-                Node::Match { scrutinee, arms } if !arms.is_empty() => {
-                    if let Node::Field(f) = self.node(*scrutinee)? {
-                        match self.request.get(*f) {
-                            Value::Enum(i) if (*i as usize) < arms.len() => {
-                                return arms
-                                    .get(*i as usize)
-                                    .map_or(Ok(Got::Other), |arm| self.choice(*arm));
-                            }
-                            Value::Absent => return Ok(Got::Absent),
-                            _ => {}
-                        }
-                    }
-                    if let Some(next) = self.branch(self.node(id)?)? {
-                        return next.map_or(Ok(Got::Absent), |n| self.choice(n));
-                    }
-                }
                 node => {
                     if let Some(next) = self.branch(node)? {
                         return next.map_or(Ok(Got::Absent), |n| self.choice(n));
