@@ -363,16 +363,25 @@ mod tests {
 
     proptest::proptest! {
         /// An amount made from its digits is the amount, and the scale,
-        /// that parsing its text gives.
+        /// that parsing its text gives; one that parsing rounds (more
+        /// digits than a decimal holds) is refused, not rounded.
         #[test]
         fn amounts_read_as_rust_decimal_reads_them(
             text in "-?[0-9]{1,20}(\\.[0-9]{1,9})?",
         ) {
             let parsed: Decimal = text.parse().unwrap();
-            let read = parse_decimal(&text, 9).unwrap();
-            proptest::prop_assert_eq!(read, parsed);
-            proptest::prop_assert_eq!(read.scale(), parsed.scale());
-            proptest::prop_assert!(!read.is_sign_negative() || !read.is_zero());
+            let places = text.split_once('.').map_or(0, |(_, f)| f.len());
+            match parse_decimal(&text, 9) {
+                Ok(read) => {
+                    proptest::prop_assert_eq!(read, parsed);
+                    proptest::prop_assert_eq!(read.scale(), parsed.scale());
+                    proptest::prop_assert!(!read.is_sign_negative() || !read.is_zero());
+                }
+                Err(e) => {
+                    proptest::prop_assert!(matches!(e, AmountError::TooLarge), "{e:?}");
+                    proptest::prop_assert_ne!(parsed.scale() as usize, places);
+                }
+            }
         }
     }
 
