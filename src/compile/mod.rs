@@ -18,8 +18,10 @@ use crate::value::{Text, Value};
 use crate::vocab::{BinOp, RuleKind, Unit, Verdict};
 use crate::words::{self, Word};
 
+mod plan;
 mod test;
-pub use test::Test;
+pub use plan::{Plan, Planned};
+pub use test::{Leaf, Test};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
@@ -35,6 +37,17 @@ pub enum Cmp {
 }
 
 impl Cmp {
+    /// The comparison with its operands swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            same => same,
+        }
+    }
+
     /// Whether two values that compare as `ord` pass the comparison.
     pub fn holds(self, ord: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::*;
@@ -179,9 +192,11 @@ pub struct CompiledRule {
     pub test: Option<Test>,
     pub verdict: Option<Verdict>,
     pub outcome: Vec<(OutField, NodeId)>,
+    /// `outcome` as deciding reads it when nothing is watched.
+    pub plan: Box<[Planned]>,
     pub name_span: Span,
     /// The rule as its decisions name it.
-    pub decider: Arc<Decider>,
+    pub decider: &'static Decider,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +208,8 @@ pub struct CompiledPolicy {
     pub version: Option<Arc<str>>,
     pub channel: u32,
     pub currency: Word,
+    /// `currency` as a request's text, compared with a request's in place.
+    pub currency_text: Text,
     pub timezone: TimeZone,
     /// The same time zone, as deciding turns timestamps into days.
     pub zone: Zone,
@@ -367,14 +384,11 @@ fn compile_policy(
             .flat_map(|o| &o.fields)
             .map(|(f, e)| (*f, b.shared_expr(e)))
             .collect();
-        // A constant message is the one the rule's decisions share: the
-        // node's own text, so deciding finds it by its address.
+        // A constant message is the one the rule's decisions share.
         let message = outcome
             .iter()
             .find_map(|(f, n)| match b.nodes.get(n.0 as usize) {
-                Some(Node::Const(Value::Str(text))) if *f == OutField::Message => {
-                    text.shared().cloned()
-                }
+                Some(Node::Const(Value::Str(text))) if *f == OutField::Message => Some(text),
                 _ => None,
             });
         let compiled = CompiledRule {
@@ -384,16 +398,21 @@ fn compile_policy(
             when,
             test: when.map(|w| Test::of(&b.nodes, w)),
             verdict: r.outcome.as_ref().map(|o| o.verdict),
+            plan: outcome
+                .iter()
+                .map(|&(field, node)| Planned::of(&b.nodes, field, node))
+                .collect(),
             outcome,
             name_span: r.name_span,
-            decider: Arc::new(Decider {
-                policy: Arc::clone(&p.name),
-                policy_version: p.version.clone(),
-                rule: Arc::clone(&r.name),
-                message: message
-                    .or_else(|| r.label.clone())
-                    .unwrap_or_else(|| Arc::clone(&r.name)),
-            }),
+            decider: words::decider(
+                &p.name,
+                p.version.as_deref(),
+                &r.name,
+                message
+                    .map(|t| t.as_str())
+                    .or(r.label.as_deref())
+                    .unwrap_or(&r.name),
+            ),
         };
         match r.kind {
             RuleKind::Reject => rejects.push(compiled),
@@ -415,6 +434,7 @@ fn compile_policy(
         version: p.version.clone(),
         channel: p.channel,
         currency: words::word(&p.currency),
+        currency_text: Text::from(p.currency.as_ref()),
         timezone: p.timezone.clone(),
         zone: Zone::new(p.timezone.clone()),
         calendar: Arc::clone(&p.calendar),

@@ -76,7 +76,7 @@ policy official_mall {
     rule otherwise { deny }
 }
 "#;
-    use super::{Cmp, Test};
+    use super::{Cmp, Leaf, Test};
     let compiled = super::compile(&crate::check::checked_in_memory(FLAT)).unwrap();
     let policy = &compiled.policies[0];
     let schema = &compiled.schema;
@@ -84,38 +84,50 @@ policy official_mall {
     let Some(Test::All(all)) = &policy.rules[0].test else {
         panic!("{:?}", policy.rules[0].test);
     };
+    let leaf = |t: &Test| match t {
+        Test::Leaf(l) => l.clone(),
+        t => panic!("not a leaf: {t:?}"),
+    };
+    // `==` a variant is a set of one.
+    let crate::schema::FieldType::Enum(reason) = &schema.field(field("reason")).ty else {
+        panic!("reason is an enum");
+    };
+    assert!(matches!(
+        leaf(&all[0]),
+        Leaf::InSet { field: f, set, negated: false, .. }
+            if f == field("reason") && set == 1 << reason.index_of("no_reason").unwrap()
+    ));
     assert!(
-        matches!(&all[0], Test::Cmp { op: Cmp::Eq, field: f, field_first: true, .. } if *f == field("reason"))
+        matches!(leaf(&all[1]), Leaf::InSet { field: f, negated: false, .. } if f == field("item.condition"))
     );
+    // `not` a flag is the flag negated.
     assert!(
-        matches!(&all[1], Test::InSet { field: f, negated: false, .. } if *f == field("item.condition"))
+        matches!(leaf(&all[2]), Leaf::Flag { field: f, negated: true, .. } if f == field("item.activated"))
     );
-    assert_eq!(
-        all[2],
-        Test::Not(Box::new(Test::Flag(field("item.activated"))))
-    );
-    assert!(
-        matches!(&all[3], Test::Cmp { op: Cmp::Le, field: f, .. } if *f == field("item.paid_amount"))
-    );
+    assert!(matches!(
+        leaf(&all[3]),
+        Leaf::Money { op: Cmp::Le, field: f, amount, .. }
+            if f == field("item.paid_amount") && amount == rust_decimal::Decimal::new(500000, 2)
+    ));
     let Test::Any(any) = &all[4] else {
         panic!("{:?}", all[4]);
     };
     assert!(matches!(
-        &any[0],
-        Test::Cmp {
+        leaf(&any[0]),
+        Leaf::Cmp {
             op: Cmp::Lt,
             field_first: false,
             ..
         }
     ));
     assert_eq!(
-        any[1],
-        Test::Is {
+        leaf(&any[1]),
+        Leaf::Is {
             field: field("order.delivered_at"),
             present: true
         }
     );
-    assert!(matches!(any[2], Test::Node(_)));
+    assert!(matches!(leaf(&any[2]), Leaf::Node(_)));
     assert_eq!(all.len(), 5);
     assert_eq!(policy.rules[1].test, None);
 }

@@ -20,11 +20,13 @@ use super::coverage::PolicyHits;
 use super::error::EvalError;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
-use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Node, NodeId, Test};
+use crate::compile::{
+    Arith, Cmp, CompiledPolicy, FormatPart, Leaf, Node, NodeId, Plan, Planned, Test,
+};
 use crate::day::Day;
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
-use crate::value::Value;
+use crate::value::{Value, cmp_decimal};
 use crate::vocab::{Unit, Verdict};
 
 /// What `after` rules can read.
@@ -121,7 +123,11 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     fn chain(&mut self, tests: &[Test], what: &str, decisive: bool) -> R<Option<bool>> {
         let mut known = Some(!decisive);
         for t in tests {
-            match self.test(t, what)? {
+            let truth = match t {
+                Test::Leaf(leaf) => self.leaf(leaf, what)?,
+                t => self.test(t, what)?,
+            };
+            match truth {
                 Some(b) if b == decisive => return Ok(Some(decisive)),
                 Some(_) => {}
                 None => known = None,
@@ -137,18 +143,44 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
             Test::All(all) => self.chain(all, "`and`", false),
             Test::Any(any) => self.chain(any, "`or`", true),
             Test::Not(x) => Ok(self.test(x, "`not`")?.map(|b| !b)),
-            Test::Flag(f) => match self.request.get(*f) {
-                Value::Bool(b) => Ok(Some(*b)),
+            Test::Leaf(leaf) => self.leaf(leaf, what),
+        }
+    }
+
+    #[inline(always)]
+    fn leaf(&mut self, leaf: &Leaf, what: &str) -> R<Option<bool>> {
+        match leaf {
+            Leaf::Flag {
+                field,
+                negated,
+                node,
+            } => match self.request.get(*field) {
+                Value::Bool(b) => Ok(Some(*b != *negated)),
                 Value::Absent => Ok(None),
-                v => Err(self.unexpected(what, v)),
+                _ => self.truth(*node, what),
             },
-            Test::Is { field, present } => Ok(Some(self.is(*field, *present))),
-            Test::InSet {
+            Leaf::Is { field, present } => Ok(Some(self.is(*field, *present))),
+            Leaf::InSet {
                 field,
                 set,
                 negated,
-            } => self.member(self.request.get(*field), *set, *negated),
-            Test::Cmp {
+                node,
+            } => match self.request.get(*field) {
+                Value::Enum(i) if *i < 128 => Ok(Some((set & (1u128 << i) != 0) != *negated)),
+                Value::Absent => Ok(None),
+                _ => self.truth(*node, what),
+            },
+            Leaf::Money {
+                op,
+                field,
+                amount,
+                node,
+            } => match self.request.get(*field) {
+                Value::Money(m) => Ok(Some(op.holds(cmp_decimal(m, amount)))),
+                Value::Absent => Ok(None),
+                _ => self.truth(*node, what),
+            },
+            Leaf::Cmp {
                 op,
                 field,
                 constant,
@@ -162,7 +194,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
                 };
                 Ok(self.compare(l, r)?.map(|ord| op.holds(ord)))
             }
-            Test::Node(id) => self.truth(*id, what),
+            Leaf::Node(id) => self.truth(*id, what),
         }
     }
 
@@ -403,6 +435,52 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
         })
     }
 
+    /// An enum outcome through its plan: what [`Evaluator::choice`] gives
+    /// for its node.
+    #[inline]
+    pub fn pick(&mut self, p: &Planned) -> R<Got<u32>> {
+        if !WATCHED {
+            match &p.plan {
+                Plan::None => return Ok(Got::Absent),
+                Plan::Place(i) => return Ok(Got::Value(*i)),
+                Plan::Field(f) => match self.request.get(*f) {
+                    Value::Enum(i) => return Ok(Got::Value(*i)),
+                    Value::Absent => return Ok(Got::Absent),
+                    _ => {}
+                },
+                Plan::Pick { field, places } => match self.request.get(*field) {
+                    Value::Enum(i) => {
+                        if let Some(place) = places.get(*i as usize) {
+                            return Ok(place.map_or(Got::Absent, Got::Value));
+                        }
+                    }
+                    Value::Absent => return Ok(Got::Absent),
+                    _ => {}
+                },
+                Plan::Node => {}
+            }
+        }
+        self.choice(p.node)
+    }
+
+    /// A money outcome through its plan: what [`Evaluator::money`] gives
+    /// for its node.
+    #[inline]
+    pub fn amount(&mut self, p: &Planned) -> R<Got<Dec>> {
+        if !WATCHED {
+            match &p.plan {
+                Plan::None => return Ok(Got::Absent),
+                Plan::Field(f) => match self.request.get(*f) {
+                    Value::Money(m) => return Ok(Got::Value(*m)),
+                    Value::Absent => return Ok(Got::Absent),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        self.money(p.node)
+    }
+
     /// A money outcome (the refund), as [`Evaluator::choice`] reads an
     /// enum, with the sums, differences and bounds refunds are made of.
     pub fn money(&mut self, id: NodeId) -> R<Got<Dec>> {
@@ -437,7 +515,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
                     for a in args {
                         match self.money(*a)? {
                             Got::Value(m) => {
-                                if best.is_none_or(|b: Dec| m.cmp(&b) == want) {
+                                if best.is_none_or(|b: Dec| cmp_decimal(&m, &b) == want) {
                                     best = Some(m);
                                 }
                             }
@@ -790,7 +868,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
         Ok(Some(match (l, r) {
             (Absent, _) | (_, Absent) => return Ok(None),
             (Enum(a), Enum(b)) => a.cmp(b),
-            (Money(a), Money(b)) | (Decimal(a), Decimal(b)) => a.cmp(b),
+            (Money(a), Money(b)) | (Decimal(a), Decimal(b)) => cmp_decimal(a, b),
             (Int(a), Int(b)) => a.cmp(b),
             (Bool(a), Bool(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),

@@ -15,7 +15,6 @@ mod tests;
 mod trace;
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 pub use error::EvalError;
 pub use output::{
@@ -23,7 +22,7 @@ pub use output::{
 };
 
 use crate::check::hir::OutField;
-use crate::compile::{Compiled, CompiledPolicy, CompiledRule, NodeId};
+use crate::compile::{Compiled, CompiledPolicy, CompiledRule, Plan, Planned};
 use crate::request::Request;
 use crate::value::{Text, Value};
 use crate::vocab::Verdict;
@@ -158,8 +157,23 @@ fn decide<const WATCHED: bool>(
         let e = expr::internal(format!("no rule of policy `{}` applied", policy.name));
         return Err(with_trace(&e, &trace));
     };
-    let mut decision =
-        build(compiled, policy, &mut ev, rule, request).map_err(|e| with_trace(&e, &trace))?;
+    // Built here, in the place it is returned from, not moved out of a
+    // helper: a decision is a few hundred bytes.
+    let mut decision = Decision {
+        request_id: request.request_id.clone(),
+        decision: verdict_of(rule).map_err(|e| with_trace(&e, &trace))?,
+        by: rule.decider,
+        refund: None,
+        installments: None,
+        return_shipping_paid_by: None,
+        settlement: None,
+        documents: Words::NONE,
+        offers: Words::NONE,
+        own_message: None,
+        trace: None,
+    };
+    set_fields(compiled, policy, &mut ev, rule, &mut decision)
+        .map_err(|e| with_trace(&e, &trace))?;
     if decision.decision != Verdict::Deny && decision.refund.is_none() {
         let e = EvalError::IncompleteOutcome {
             rule: rule.name.to_string(),
@@ -197,7 +211,10 @@ fn decide<const WATCHED: bool>(
     if decision.decision == Verdict::Approve {
         decision.settlement = settlement(&mut ev, rule).map_err(|e| with_trace(&e, &trace))?;
     }
-    decision.trace = trace;
+    // Moved only when there is one, so that nothing is left to drop.
+    if let Some(trace) = trace {
+        decision.trace = Some(trace);
+    }
     Ok(decision)
 }
 
@@ -216,7 +233,7 @@ fn check_currency(
 ) -> Result<(), EvalError> {
     for &currency_field in &compiled.currency_fields {
         if let Value::Str(c) = request.get(currency_field)
-            && c.as_bytes() != policy.currency.as_bytes()
+            && *c != policy.currency_text
         {
             return Err(EvalError::CurrencyMismatch {
                 found: c.to_string(),
@@ -268,19 +285,20 @@ fn applies<const WATCHED: bool>(
 
 /// The word of an enum outcome (`none` is absent); another kind of value,
 /// or a value past the vocabulary, is a broken guarantee.
+#[inline(always)]
 fn word<const WATCHED: bool>(
     ev: &mut Evaluator<'_, WATCHED>,
     vocabulary: &'static [Word],
-    node: NodeId,
-    field: OutField,
+    p: &Planned,
 ) -> Result<Option<Word>, Fault> {
-    match ev.choice(node)? {
-        Got::Value(i) => place(vocabulary, i, field).map(Some),
+    match ev.pick(p)? {
+        Got::Value(i) => place(vocabulary, i, p.field).map(Some),
         Got::Absent => Ok(None),
-        Got::Other => Err(came_out_as(field, &ev.eval(node)?)),
+        Got::Other => Err(came_out_as(p.field, &ev.eval(p.node)?)),
     }
 }
 
+#[inline]
 fn place(vocabulary: &'static [Word], i: u32, field: OutField) -> Result<Word, Fault> {
     vocabulary
         .get(i as usize)
@@ -323,34 +341,10 @@ fn came_out_as(field: OutField, v: &Value) -> Fault {
 }
 
 /// A rule's verdict: only a `reject` rule has none, and those never decide.
+#[inline]
 fn verdict_of(rule: &CompiledRule) -> Result<Verdict, Fault> {
     rule.verdict
         .ok_or_else(|| expr::internal(format!("rule `{}` decided without a verdict", rule.name)))
-}
-
-fn build<const WATCHED: bool>(
-    compiled: &Compiled,
-    policy: &CompiledPolicy,
-    ev: &mut Evaluator<'_, WATCHED>,
-    rule: &CompiledRule,
-    request: &Request,
-) -> Result<Decision, Fault> {
-    let verdict = verdict_of(rule)?;
-    let mut d = Decision {
-        request_id: request.request_id.clone(),
-        decision: verdict,
-        by: Arc::clone(&rule.decider),
-        refund: None,
-        installments: None,
-        return_shipping_paid_by: None,
-        settlement: None,
-        documents: Words::NONE,
-        offers: Words::NONE,
-        own_message: None,
-        trace: None,
-    };
-    set_fields(compiled, policy, ev, rule, &mut d)?;
-    Ok(d)
 }
 
 fn set_fields<const WATCHED: bool>(
@@ -361,40 +355,41 @@ fn set_fields<const WATCHED: bool>(
     d: &mut Decision,
 ) -> Result<(), Fault> {
     // Outcome fields need no trace of their own.
-    let tested = ev.tested.take();
+    let tested = if WATCHED { ev.tested.take() } else { None };
     let v = &compiled.vocab;
     let mut amount = None;
     let mut route = None;
-    for &(field, node) in &rule.outcome {
-        match field {
+    for p in &rule.plan {
+        match p.field {
             OutField::Refund => {
                 // Never below zero, and in cents: what `after` rules compare
                 // is what the decision pays.
-                amount = match ev.money(node)? {
-                    Got::Value(m) => Some(output::round_cents(m.max(rust_decimal::Decimal::ZERO))),
+                amount = match ev.amount(p)? {
+                    Got::Value(m) if m.is_sign_negative() => Some(rust_decimal::Decimal::ZERO),
+                    Got::Value(m) => Some(output::round_cents(m)),
                     Got::Absent => None,
-                    Got::Other => return Err(came_out_as(field, &ev.eval(node)?)),
+                    Got::Other => return Err(came_out_as(p.field, &ev.eval(p.node)?)),
                 }
             }
-            OutField::Route => route = word(ev, v.route, node, field)?,
-            OutField::Installments => d.installments = word(ev, v.installments, node, field)?,
-            OutField::ReturnShipping => {
-                d.return_shipping_paid_by = word(ev, v.return_shipping, node, field)?
-            }
+            OutField::Route => route = word(ev, v.route, p)?,
+            OutField::Installments => d.installments = word(ev, v.installments, p)?,
+            OutField::ReturnShipping => d.return_shipping_paid_by = word(ev, v.return_shipping, p)?,
             // Evaluated once the verdict is final (see `settlement`).
             OutField::Settlement => {}
-            OutField::Documents => d.documents = words(v.documents, &*ev.operand(node)?, field)?,
-            OutField::Offers => d.offers = words(v.offers, &*ev.operand(node)?, field)?,
+            OutField::Documents => {
+                d.documents = words(v.documents, &*ev.operand(p.node)?, p.field)?
+            }
+            OutField::Offers => d.offers = words(v.offers, &*ev.operand(p.node)?, p.field)?,
             OutField::Message => {
-                let value = ev.operand(node)?;
+                let value = ev.operand(p.node)?;
                 match &*value {
                     // The rule's own constant (or the same text): shared.
-                    Value::Str(s) if s.is(&d.by.message) || **s == *d.by.message => {
+                    Value::Str(s) if **s == *d.by.message => {
                         d.own_message = None;
                     }
                     Value::Str(_) => d.own_message = text(value),
                     Value::Absent => {}
-                    v => return Err(came_out_as(field, v)),
+                    v => return Err(came_out_as(p.field, v)),
                 }
             }
         }
@@ -406,7 +401,9 @@ fn set_fields<const WATCHED: bool>(
             route,
         });
     }
-    ev.tested = tested;
+    if WATCHED {
+        ev.tested = tested;
+    }
     Ok(())
 }
 
@@ -415,20 +412,19 @@ fn settlement<const WATCHED: bool>(
     ev: &mut Evaluator<'_, WATCHED>,
     rule: &CompiledRule,
 ) -> Result<Option<Settlement>, Fault> {
-    let Some((_, node)) = rule
-        .outcome
-        .iter()
-        .find(|(f, _)| *f == OutField::Settlement)
-    else {
+    let Some(p) = rule.plan.iter().find(|p| p.field == OutField::Settlement) else {
         return Ok(None);
     };
+    if !WATCHED && p.plan == Plan::None {
+        return Ok(None);
+    }
     let tested = ev.tested.take();
-    let window = ev.window(*node);
+    let window = ev.window(p.node);
     ev.tested = tested;
     match window? {
         Got::Value((earliest, latest)) => Ok(Some(Settlement { earliest, latest })),
         Got::Absent => Ok(None),
-        Got::Other => Err(came_out_as(OutField::Settlement, &ev.eval(*node)?)),
+        Got::Other => Err(came_out_as(OutField::Settlement, &ev.eval(p.node)?)),
     }
 }
 
@@ -441,7 +437,7 @@ fn apply_after<const WATCHED: bool>(
 ) -> Result<(), Fault> {
     let verdict = verdict_of(after)?;
     d.decision = verdict;
-    d.by = Arc::clone(&after.decider);
+    d.by = after.decider;
     d.own_message = None;
     // A review settles nothing until a person approves; a denial pays nothing.
     d.settlement = None;
@@ -451,7 +447,7 @@ fn apply_after<const WATCHED: bool>(
         d.return_shipping_paid_by = None;
         d.documents = Words::NONE;
     }
-    if !after.outcome.is_empty() {
+    if !after.plan.is_empty() {
         let refund = d.refund.take();
         set_fields(compiled, policy, ev, after, d)?;
         if d.refund.is_none() {

@@ -25,7 +25,7 @@ pub struct Decision {
     pub decision: Verdict,
     /// The rule that decided: the `after` rule that changed the verdict,
     /// if one did.
-    pub by: Arc<Decider>,
+    pub by: &'static Decider,
     pub refund: Option<Refund>,
     pub installments: Option<Word>,
     pub return_shipping_paid_by: Option<Word>,
@@ -39,22 +39,22 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub fn policy(&self) -> &str {
-        &self.by.policy
+    pub fn policy(&self) -> &'static str {
+        self.by.policy
     }
 
     /// The deciding policy's `version` setting: which text of the policy
     /// decided (`null` when it has none).
-    pub fn policy_version(&self) -> Option<&str> {
-        self.by.policy_version.as_deref()
+    pub fn policy_version(&self) -> Option<&'static str> {
+        self.by.policy_version
     }
 
-    pub fn rule(&self) -> &str {
-        &self.by.rule
+    pub fn rule(&self) -> &'static str {
+        self.by.rule
     }
 
     pub fn message(&self) -> &str {
-        self.own_message.as_deref().unwrap_or(&self.by.message)
+        self.own_message.as_deref().unwrap_or(self.by.message)
     }
 }
 
@@ -84,15 +84,17 @@ impl Serialize for Decision {
 }
 
 /// The rule that decided, as its decisions name it: made when the
-/// policies are compiled, shared by every decision of the rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// policies are compiled and held for the process
+/// ([`crate::words::decider`]), named by reference by every decision of
+/// the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decider {
-    pub policy: Arc<str>,
-    pub policy_version: Option<Arc<str>>,
-    pub rule: Arc<str>,
+    pub policy: Word,
+    pub policy_version: Option<Word>,
+    pub rule: Word,
     /// What its decisions say unless the request changes it: the rule's
     /// `message` when that is a constant, else its label, else its name.
-    pub message: Arc<str>,
+    pub message: Word,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -213,7 +215,12 @@ impl Serialize for Words {
 }
 
 /// An amount in whole cents, half a cent rounding away from zero.
+#[inline]
 pub fn round_cents(d: Decimal) -> Decimal {
+    // Amounts are nearly always in cents already: no call to round them.
+    if d.scale() <= 2 {
+        return d;
+    }
     d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 

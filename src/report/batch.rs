@@ -1,9 +1,9 @@
 //! What a batch decided, summed up for operators and dashboards: counts by
 //! decision and by rule, the approved refunds by route, errors by code.
 
+use crate::words::Word;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -23,7 +23,7 @@ pub struct BatchSummary {
     /// `policy/rule`. Keyed by the decision's shared names, so adding a
     /// record allocates nothing for a rule already seen.
     #[serde(serialize_with = "rule_counts")]
-    pub rules: BTreeMap<(Arc<str>, Arc<str>), u64>,
+    pub rules: BTreeMap<(Word, Word), u64>,
     /// Route → currency → the sum of the approved refunds.
     #[serde(serialize_with = "amounts")]
     pub refunds: BTreeMap<String, BTreeMap<String, Decimal>>,
@@ -32,7 +32,7 @@ pub struct BatchSummary {
 }
 
 fn rule_counts<S: serde::Serializer>(
-    m: &BTreeMap<(Arc<str>, Arc<str>), u64>,
+    m: &BTreeMap<(Word, Word), u64>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     let shown: BTreeMap<String, u64> = m
@@ -66,10 +66,7 @@ impl BatchSummary {
         match outcome {
             Outcome::Decision(d) => {
                 *self.decisions.entry(d.decision.as_str()).or_default() += 1;
-                *self
-                    .rules
-                    .entry((Arc::clone(&d.by.policy), Arc::clone(&d.by.rule)))
-                    .or_default() += 1;
+                *self.rules.entry((d.by.policy, d.by.rule)).or_default() += 1;
                 if d.decision == Verdict::Approve
                     && let Some(r) = &d.refund
                 {
@@ -194,18 +191,13 @@ impl BatchSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::output::{Decider, Decision, ErrorBody, Failure, Refund, Words};
+    use crate::eval::output::{Decision, ErrorBody, Failure, Refund, Words};
 
     fn decision(verdict: Verdict, rule: &str, refund: Option<(&str, &str)>) -> Outcome {
         Outcome::Decision(Decision {
             request_id: None,
             decision: verdict,
-            by: Arc::new(Decider {
-                policy: "mall".into(),
-                policy_version: None,
-                rule: rule.into(),
-                message: rule.into(),
-            }),
+            by: crate::words::decider("mall", None, rule, rule),
             refund: refund.map(|(route, amount)| Refund {
                 amount: amount.parse().unwrap(),
                 currency: "CNY",
