@@ -172,21 +172,23 @@ impl Engine {
         explain: bool,
         hits: Option<&mut Hits>,
     ) -> Outcome {
-        match eval::evaluate_covered(&self.compiled, request, explain, hits) {
-            Ok(d) => Outcome::Decision(d),
-            Err(r) => {
-                // The policy deciding when the error arose, if one was.
-                let policy = self.compiled.policy_for(request);
-                Outcome::Failure(Failure {
-                    request_id: request.request_id.clone(),
-                    line: None,
-                    policy: policy.map(|p| Arc::clone(&p.name)),
-                    policy_version: policy.and_then(|p| p.version.clone()),
-                    error: r.error,
-                    trace: r.trace,
-                })
-            }
+        // The decision is made in the outcome returned, not moved into it.
+        let mut outcome = Outcome::Decision(Decision::blank(request.request_id.clone()));
+        if let Outcome::Decision(d) = &mut outcome
+            && let Err(r) = eval::evaluate_into(&self.compiled, request, explain, hits, d)
+        {
+            // The policy deciding when the error arose, if one was.
+            let policy = self.compiled.policy_for(request);
+            outcome = Outcome::Failure(Failure {
+                request_id: request.request_id.clone(),
+                line: None,
+                policy: policy.map(|p| Arc::clone(&p.name)),
+                policy_version: policy.and_then(|p| p.version.clone()),
+                error: r.error,
+                trace: r.trace,
+            });
         }
+        outcome
     }
 
     /// Decodes a JSON request and decides it.

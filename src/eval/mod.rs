@@ -61,6 +61,21 @@ pub fn evaluate_covered(
     explain: bool,
     hits: Option<&mut Hits>,
 ) -> Result<Decision, Rejection> {
+    let mut decision = Decision::blank(request.request_id.clone());
+    evaluate_into(compiled, request, explain, hits, &mut decision).map(|()| decision)
+}
+
+/// [`evaluate_covered`] writing the decision into `decision`, made with
+/// [`Decision::blank`]: a caller that holds the decision inside another
+/// value (an `Outcome`) has it built there, not moved there; a decision
+/// is a few hundred bytes. On an error, `decision` is left half made.
+pub fn evaluate_into(
+    compiled: &Compiled,
+    request: &Request,
+    explain: bool,
+    hits: Option<&mut Hits>,
+    decision: &mut Decision,
+) -> Result<(), Rejection> {
     let schema = &compiled.schema;
     let channel = match request.get(schema.channel) {
         Value::Enum(i) => *i,
@@ -80,12 +95,13 @@ pub fn evaluate_covered(
             compiled,
             Evaluator::<false>::new(policy, schema, request),
             None,
+            decision,
         ),
         hits => {
             let mut ev = Evaluator::<true>::new(policy, schema, request);
             ev.hits = hits;
             ev.tested = explain.then(Vec::new);
-            decide(compiled, ev, explain.then(Vec::new))
+            decide(compiled, ev, explain.then(Vec::new), decision)
         }
     }
 }
@@ -110,14 +126,15 @@ pub fn node_value(
     ev.eval(node).map_err(|e| *e)
 }
 
-/// Decides a request with the policy picked for its channel; `trace` is
-/// `Some` when explaining.
+/// Decides a request with the policy picked for its channel into
+/// `decision`, a blank one; `trace` is `Some` when explaining.
 fn decide<const WATCHED: bool>(
     compiled: &Compiled,
     mut ev: Evaluator<'_, WATCHED>,
     mut trace: Option<Vec<RuleTrace>>,
-) -> Result<Decision, Rejection> {
-    let (schema, policy, request) = (&compiled.schema, ev.policy, ev.request);
+    decision: &mut Decision,
+) -> Result<(), Rejection> {
+    let (schema, policy) = (&compiled.schema, ev.policy);
 
     for (i, rule) in policy.rejects.iter().enumerate() {
         let matched =
@@ -157,23 +174,9 @@ fn decide<const WATCHED: bool>(
         let e = expr::internal(format!("no rule of policy `{}` applied", policy.name));
         return Err(with_trace(&e, &trace));
     };
-    // Built here, in the place it is returned from, not moved out of a
-    // helper: a decision is a few hundred bytes.
-    let mut decision = Decision {
-        request_id: request.request_id.clone(),
-        decision: verdict_of(rule).map_err(|e| with_trace(&e, &trace))?,
-        by: rule.decider,
-        refund: None,
-        installments: None,
-        return_shipping_paid_by: None,
-        settlement: None,
-        documents: Words::NONE,
-        offers: Words::NONE,
-        own_message: None,
-        trace: None,
-    };
-    set_fields(compiled, policy, &mut ev, rule, &mut decision)
-        .map_err(|e| with_trace(&e, &trace))?;
+    decision.decision = verdict_of(rule).map_err(|e| with_trace(&e, &trace))?;
+    decision.by = rule.decider;
+    set_fields(compiled, policy, &mut ev, rule, decision).map_err(|e| with_trace(&e, &trace))?;
     if decision.decision != Verdict::Deny && decision.refund.is_none() {
         let e = EvalError::IncompleteOutcome {
             rule: rule.name.to_string(),
@@ -201,7 +204,7 @@ fn decide<const WATCHED: bool>(
         }
         let at = policy.rejects.len() + policy.rules.len() + i;
         if applies(&mut ev, at, after, &mut trace, compiled).map_err(|e| with_trace(&e, &trace))? {
-            apply_after(compiled, policy, &mut ev, after, &mut decision)
+            apply_after(compiled, policy, &mut ev, after, decision)
                 .map_err(|e| with_trace(&e, &trace))?;
             break;
         }
@@ -215,7 +218,7 @@ fn decide<const WATCHED: bool>(
     if let Some(trace) = trace {
         decision.trace = Some(trace);
     }
-    Ok(decision)
+    Ok(())
 }
 
 fn with_trace(e: &EvalError, trace: &Option<Vec<RuleTrace>>) -> Rejection {

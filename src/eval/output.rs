@@ -39,6 +39,30 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A decision with nothing decided yet, for [`crate::eval::evaluate_into`]
+    /// to fill in: a denial by no rule, naming nothing.
+    pub fn blank(request_id: Option<Text>) -> Decision {
+        static NOBODY: Decider = Decider {
+            policy: "",
+            policy_version: None,
+            rule: "",
+            message: "",
+        };
+        Decision {
+            request_id,
+            decision: Verdict::Deny,
+            by: &NOBODY,
+            refund: None,
+            installments: None,
+            return_shipping_paid_by: None,
+            settlement: None,
+            documents: Words::NONE,
+            offers: Words::NONE,
+            own_message: None,
+            trace: None,
+        }
+    }
+
     pub fn policy(&self) -> &'static str {
         self.by.policy
     }
