@@ -131,3 +131,29 @@ policy official_mall {
     assert_eq!(all.len(), 5);
     assert_eq!(policy.rules[1].test, None);
 }
+
+/// The bit table of `Cmp::holds` is each operator's meaning.
+#[test]
+fn a_comparison_holds_for_the_orderings_it_names() {
+    use super::Cmp;
+    use std::cmp::Ordering::{self, *};
+    let meaning = |op: Cmp, ord: Ordering| match op {
+        Cmp::Eq => ord == Equal,
+        Cmp::Ne => ord != Equal,
+        Cmp::Lt => ord == Less,
+        Cmp::Le => ord != Greater,
+        Cmp::Gt => ord == Greater,
+        Cmp::Ge => ord != Less,
+    };
+    for op in [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge] {
+        for ord in [Less, Equal, Greater] {
+            assert_eq!(op.holds(ord), meaning(op, ord), "{op:?} {ord:?}");
+            // Swapping the operands swaps the ordering.
+            assert_eq!(
+                op.flipped().holds(ord.reverse()),
+                op.holds(ord),
+                "{op:?} {ord:?}"
+            );
+        }
+    }
+}

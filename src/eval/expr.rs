@@ -114,7 +114,12 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     /// Whether a rule condition holds, read through its [`Test`]: what
     /// [`Evaluator::holds`] gives for its node.
     pub fn passes(&mut self, test: &Test) -> R<bool> {
-        Ok(self.test(test, "a condition")? == Some(true))
+        // Most conditions are one `and` chain: straight to it.
+        let truth = match test {
+            Test::All(all) => self.chain(all, "`and`", false)?,
+            test => self.test(test, "a condition")?,
+        };
+        Ok(truth == Some(true))
     }
 
     /// A chain of `and`s (`decisive` false) or `or`s (true), left to
