@@ -442,7 +442,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
 
     /// An enum outcome through its plan: what [`Evaluator::choice`] gives
     /// for its node.
-    #[inline]
+    #[inline(always)]
     pub fn pick(&mut self, p: &Planned) -> R<Got<u32>> {
         if !WATCHED {
             match &p.plan {

@@ -411,6 +411,7 @@ fn set_fields<const WATCHED: bool>(
 }
 
 /// The deciding rule's settlement window, if it has one.
+#[inline]
 fn settlement<const WATCHED: bool>(
     ev: &mut Evaluator<'_, WATCHED>,
     rule: &CompiledRule,
