@@ -191,11 +191,10 @@ impl BatchSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::output::{Decision, ErrorBody, Failure, Refund, Words};
+    use crate::eval::output::{Decision, ErrorBody, Failure, Refund};
 
     fn decision(verdict: Verdict, rule: &str, refund: Option<(&str, &str)>) -> Outcome {
         Outcome::Decision(Decision {
-            request_id: None,
             decision: verdict,
             by: crate::words::decider("mall", None, rule, rule),
             refund: refund.map(|(route, amount)| Refund {
@@ -203,13 +202,7 @@ mod tests {
                 currency: "CNY",
                 route: crate::words::word(route),
             }),
-            installments: None,
-            return_shipping_paid_by: None,
-            settlement: None,
-            documents: Words::NONE,
-            offers: Words::NONE,
-            own_message: None,
-            trace: None,
+            ..Decision::blank(None)
         })
     }
 
