@@ -180,7 +180,8 @@ impl Engine {
             // The policy deciding when the error arose, if one was.
             let policy = self.compiled.policy_for(request);
             outcome = Outcome::Failure(Failure {
-                request_id: request.request_id.clone(),
+                // Moved from the decision that was being made: one copy.
+                request_id: d.request_id.take(),
                 line: None,
                 policy: policy.map(|p| Arc::clone(&p.name)),
                 policy_version: policy.and_then(|p| p.version.clone()),

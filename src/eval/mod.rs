@@ -386,7 +386,7 @@ fn set_fields<const WATCHED: bool>(
             OutField::Message => {
                 let value = ev.operand(p.node)?;
                 match &*value {
-                    // The rule's own constant (or the same text): shared.
+                    // The rule's own message: the decision needs none of its own.
                     Value::Str(s) if **s == *d.by.message => {
                         d.own_message = None;
                     }
