@@ -227,6 +227,10 @@ pub struct CompiledPolicy {
     pub afters: Vec<CompiledRule>,
     /// Names for `decided_by` values: the `rules`, by index.
     pub rule_names: Vec<Arc<str>>,
+    /// Whether deciding needs no evaluator: no `after` rules, every
+    /// condition a [`Test`] of plain leaves ([`Test::is_plain`]), every
+    /// outcome a plan ([`Planned::is_plain`]).
+    pub plain: bool,
 }
 
 impl CompiledPolicy {
@@ -429,6 +433,10 @@ fn compile_policy(
         .iter()
         .map(|r: &CompiledRule| Arc::clone(&r.name))
         .collect();
+    let plain = afters.is_empty()
+        && rejects.iter().chain(&rules).all(|r| {
+            r.test.as_ref().is_none_or(Test::is_plain) && r.plan.iter().all(Planned::is_plain)
+        });
     Ok(CompiledPolicy {
         name: Arc::clone(&p.name),
         name_span: p.name_span,
@@ -447,6 +455,7 @@ fn compile_policy(
         rules,
         afters,
         rule_names,
+        plain,
     })
 }
 

@@ -38,6 +38,20 @@ pub enum Plan {
 }
 
 impl Planned {
+    /// Whether the plan reads the outcome without the arena: an amount
+    /// from a field, a word fixed, from a field or picked by one, no
+    /// settlement. Lists and messages are nodes.
+    pub fn is_plain(&self) -> bool {
+        match self.field {
+            OutField::Refund => matches!(self.plan, Plan::None | Plan::Field(_)),
+            OutField::Route | OutField::Installments | OutField::ReturnShipping => {
+                self.plan != Plan::Node
+            }
+            OutField::Settlement => self.plan == Plan::None,
+            OutField::Documents | OutField::Offers | OutField::Message => false,
+        }
+    }
+
     /// The plan of outcome `field`, whose expression is `node` among `nodes`.
     pub fn of(nodes: &[Node], field: OutField, node: NodeId) -> Planned {
         let at = |id: NodeId| nodes.get(id.0 as usize);

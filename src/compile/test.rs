@@ -71,6 +71,17 @@ pub enum Leaf {
 }
 
 impl Test {
+    /// Whether every leaf compares one field with constants (a flag, a
+    /// presence test, a set of variants, an amount): read without the
+    /// arena.
+    pub fn is_plain(&self) -> bool {
+        match self {
+            Test::All(tests) | Test::Any(tests) => tests.iter().all(Test::is_plain),
+            Test::Not(x) => x.is_plain(),
+            Test::Leaf(leaf) => !matches!(leaf, Leaf::Cmp { .. } | Leaf::Node(_)),
+        }
+    }
+
     /// The test of the condition at `id` among `nodes`.
     pub fn of(nodes: &[Node], id: NodeId) -> Test {
         let node = |id: NodeId| nodes.get(id.0 as usize);

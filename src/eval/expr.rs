@@ -18,11 +18,10 @@ use rust_decimal::Decimal as Dec;
 
 use super::coverage::PolicyHits;
 use super::error::EvalError;
+use super::plain::{self, Truth};
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
-use crate::compile::{
-    Arith, Cmp, CompiledPolicy, FormatPart, Leaf, Node, NodeId, Plan, Planned, Test,
-};
+use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Leaf, Node, NodeId, Planned, Test};
 use crate::day::Day;
 use crate::request::Request;
 use crate::schema::{FieldId, Schema};
@@ -154,37 +153,22 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
 
     #[inline(always)]
     fn leaf(&mut self, leaf: &Leaf, what: &str) -> R<Option<bool>> {
+        match plain::leaf(leaf, self.request) {
+            Truth::True => Ok(Some(true)),
+            Truth::False => Ok(Some(false)),
+            Truth::Unknown => Ok(None),
+            Truth::Unread => self.unread_leaf(leaf, what),
+        }
+    }
+
+    /// A leaf [`plain::leaf`] cannot read: evaluated from its node.
+    #[inline(never)]
+    fn unread_leaf(&mut self, leaf: &Leaf, what: &str) -> R<Option<bool>> {
         match leaf {
-            Leaf::Flag {
-                field,
-                negated,
-                node,
-            } => match self.request.get(*field) {
-                Value::Bool(b) => Ok(Some(*b != *negated)),
-                Value::Absent => Ok(None),
-                _ => self.truth(*node, what),
-            },
+            Leaf::Flag { node, .. } | Leaf::InSet { node, .. } | Leaf::Money { node, .. } => {
+                self.truth(*node, what)
+            }
             Leaf::Is { field, present } => Ok(Some(self.is(*field, *present))),
-            Leaf::InSet {
-                field,
-                set,
-                negated,
-                node,
-            } => match self.request.get(*field) {
-                Value::Enum(i) if *i < 128 => Ok(Some((set & (1u128 << i) != 0) != *negated)),
-                Value::Absent => Ok(None),
-                _ => self.truth(*node, what),
-            },
-            Leaf::Money {
-                op,
-                field,
-                amount,
-                node,
-            } => match self.request.get(*field) {
-                Value::Money(m) => Ok(Some(op.holds(cmp_decimal(m, amount)))),
-                Value::Absent => Ok(None),
-                _ => self.truth(*node, what),
-            },
             Leaf::Cmp {
                 op,
                 field,
@@ -444,26 +428,8 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     /// for its node.
     #[inline(always)]
     pub fn pick(&mut self, p: &Planned) -> R<Got<u32>> {
-        if !WATCHED {
-            match &p.plan {
-                Plan::None => return Ok(Got::Absent),
-                Plan::Place(i) => return Ok(Got::Value(*i)),
-                Plan::Field(f) => match self.request.get(*f) {
-                    Value::Enum(i) => return Ok(Got::Value(*i)),
-                    Value::Absent => return Ok(Got::Absent),
-                    _ => {}
-                },
-                Plan::Pick { field, places } => match self.request.get(*field) {
-                    Value::Enum(i) => {
-                        if let Some(place) = places.get(*i as usize) {
-                            return Ok(place.map_or(Got::Absent, Got::Value));
-                        }
-                    }
-                    Value::Absent => return Ok(Got::Absent),
-                    _ => {}
-                },
-                Plan::Node => {}
-            }
+        if !WATCHED && let Some(got) = plain::pick(p, self.request) {
+            return Ok(got);
         }
         self.choice(p.node)
     }
@@ -472,16 +438,8 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     /// for its node.
     #[inline]
     pub fn amount(&mut self, p: &Planned) -> R<Got<Dec>> {
-        if !WATCHED {
-            match &p.plan {
-                Plan::None => return Ok(Got::Absent),
-                Plan::Field(f) => match self.request.get(*f) {
-                    Value::Money(m) => return Ok(Got::Value(*m)),
-                    Value::Absent => return Ok(Got::Absent),
-                    _ => {}
-                },
-                _ => {}
-            }
+        if !WATCHED && let Some(got) = plain::amount(p, self.request) {
+            return Ok(got);
         }
         self.money(p.node)
     }

@@ -10,6 +10,7 @@ pub mod coverage;
 mod error;
 mod expr;
 pub mod output;
+mod plain;
 #[cfg(test)]
 mod tests;
 mod trace;
@@ -90,6 +91,10 @@ pub fn evaluate_into(
     };
     check_currency(compiled, policy, request)?;
     match hits.and_then(|h| h.policy_mut(index)) {
+        // Nothing to record, nothing that needs the evaluator.
+        None if !explain && policy.plain && plain::decide(compiled, policy, request, decision) => {
+            Ok(())
+        }
         // Nothing to record: the evaluator built without any bookkeeping.
         None if !explain => decide(
             compiled,
@@ -365,11 +370,8 @@ fn set_fields<const WATCHED: bool>(
     for p in &rule.plan {
         match p.field {
             OutField::Refund => {
-                // Never below zero, and in cents: what `after` rules compare
-                // is what the decision pays.
                 amount = match ev.amount(p)? {
-                    Got::Value(m) if m.is_sign_negative() => Some(rust_decimal::Decimal::ZERO),
-                    Got::Value(m) => Some(output::round_cents(m)),
+                    Got::Value(m) => Some(output::paid(m)),
                     Got::Absent => None,
                     Got::Other => return Err(came_out_as(p.field, &ev.eval(p.node)?)),
                 }

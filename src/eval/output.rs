@@ -238,6 +238,17 @@ impl Serialize for Words {
     }
 }
 
+/// What a refund of `amount` pays: never below zero, and in cents, so that
+/// what `after` rules compare is what the decision pays.
+#[inline]
+pub fn paid(amount: Decimal) -> Decimal {
+    if amount.is_sign_negative() {
+        Decimal::ZERO
+    } else {
+        round_cents(amount)
+    }
+}
+
 /// An amount in whole cents, half a cent rounding away from zero.
 #[inline]
 pub fn round_cents(d: Decimal) -> Decimal {

@@ -188,3 +188,30 @@ fn outcome_values_of_the_wrong_kind_are_internal() {
         );
     }
 }
+
+/// A plain policy decided without the evaluator gives the evaluator's
+/// error for a value it cannot read, not a guess.
+#[test]
+fn a_plain_policy_hands_a_value_of_the_wrong_kind_to_the_evaluator() {
+    let plain = POLICY.replace(
+        "settlement = requested_at .. requested_at + 3 working days",
+        "settlement = none",
+    );
+    let c = crate::compile::compile(&crate::check::checked_in_memory(&plain)).unwrap();
+    assert!(c.policies[0].plain);
+    assert!(
+        !compiled().policies[0].plain,
+        "a window needs the evaluator"
+    );
+    let mut req = request(&c);
+    assert_eq!(
+        evaluate(&c, &req, false).unwrap().rule(),
+        "first",
+        "decided plainly"
+    );
+    let activated = c.schema.lookup("item.activated").unwrap();
+    req.values[activated.0 as usize] = Value::Int(1);
+    let e = evaluate(&c, &req, false).unwrap_err().error;
+    assert_eq!(e, evaluate(&c, &req, true).unwrap_err().error);
+    assert_internal((e.code, e.message), "`not` met Int(1)");
+}
