@@ -19,7 +19,8 @@
 //! set; and preparing the rule from its text in memory (`prepare`),
 //! beside RPL checking and compiling the shipped policies from memory.
 //! At the end, a table of the medians and the ratios, read from this
-//! run's criterion estimates.
+//! run's criterion estimates; then RPL and zen-expression timed back to
+//! back in rounds (`paired`), the ratios the targets are read from.
 //!
 //! Run: `cd benches/peers && cargo bench` (a few minutes once built; the
 //! first build takes many).
@@ -31,7 +32,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 use rpl::testing::SplitMix64;
@@ -557,6 +558,18 @@ fn main() {
 
     // Not an engine: parsing the same text into a `serde_json::Value`, the
     // floor under any decision from JSON text.
+    // The ratios the targets are read from: RPL and zen timed back to back.
+    let paired_pre = paired(
+        n,
+        |i| drop(black_box(rpl.decide(black_box(&inputs.rpl[i])))),
+        |i| drop(black_box(zen.decide(black_box(&inputs.zen[i])))),
+    );
+    let paired_json = paired(
+        n,
+        |i| drop(black_box(rpl.decide_json(black_box(&texts[i])))),
+        |i| drop(black_box(zen.decide_json(black_box(&texts[i])))),
+    );
+
     let mut g = c.benchmark_group("baseline");
     g.warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
@@ -583,7 +596,7 @@ fn main() {
     g.finish();
 
     c.final_summary();
-    report(&out, started);
+    report(&out, started, [&paired_pre, &paired_json]);
 }
 
 // ---------------------------------------------------------------------
@@ -628,7 +641,68 @@ fn fastest_peer(medians: &[(&'static str, Option<f64>)]) -> Option<(&'static str
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-fn report(out: &Path, started: SystemTime) {
+/// How many rounds a paired ratio takes, and how long each side of a
+/// round runs.
+const ROUNDS: usize = 31;
+const SIDE: Duration = Duration::from_millis(30);
+
+/// RPL and zen timed back to back in [`ROUNDS`] rounds.
+struct Paired {
+    /// `zen ÷ rpl` of each round, sorted.
+    ratios: Vec<f64>,
+    /// The median round's time per order of each, in nanoseconds.
+    rpl_ns: f64,
+    zen_ns: f64,
+}
+
+/// Times RPL and zen in [`ROUNDS`] rounds that each run the two back to
+/// back, which one first alternating. The speed of this shared machine
+/// drifts over seconds (by half, at times), so medians timed seconds
+/// apart compare two machines; the two sides of a round see one.
+fn paired(orders: usize, mut rpl: impl FnMut(usize), mut zen: impl FnMut(usize)) -> Paired {
+    // Calls that fill one side of a round, counted once, warming both up.
+    let calls = |f: &mut dyn FnMut(usize)| {
+        let t = Instant::now();
+        let mut k = 0;
+        while t.elapsed() < SIDE {
+            f(k % orders);
+            k += 1;
+        }
+        k
+    };
+    let (rpl_calls, zen_calls) = (calls(&mut rpl), calls(&mut zen));
+    let per_call = |f: &mut dyn FnMut(usize), calls: usize| {
+        let t = Instant::now();
+        for k in 0..calls {
+            f(k % orders);
+        }
+        t.elapsed().as_nanos() as f64 / calls as f64
+    };
+    let rounds: Vec<(f64, f64)> = (0..ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let r = per_call(&mut rpl, rpl_calls);
+                (r, per_call(&mut zen, zen_calls))
+            } else {
+                let z = per_call(&mut zen, zen_calls);
+                (per_call(&mut rpl, rpl_calls), z)
+            }
+        })
+        .collect();
+    let median = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let mut ratios: Vec<f64> = rounds.iter().map(|(r, z)| z / r).collect();
+    ratios.sort_by(f64::total_cmp);
+    Paired {
+        ratios,
+        rpl_ns: median(rounds.iter().map(|(r, _)| *r).collect()),
+        zen_ns: median(rounds.iter().map(|(_, z)| *z).collect()),
+    }
+}
+
+fn report(out: &Path, started: SystemTime, paired: [&Paired; 2]) {
     println!();
     println!("medians of this run (criterion), per order:");
     println!("| engine | pre-decoded | from JSON text |");
@@ -648,16 +722,36 @@ fn report(out: &Path, started: SystemTime) {
         "| (baseline: serde_json::Value from the text) | | {} |",
         show(median(out, "baseline", "serde_json_value", started))
     );
-    for (what, medians, target) in [("pre-decoded", &pre, 10.0), ("from JSON text", &json, 3.0)] {
+    let targets = [("pre-decoded", &pre, 10.0), ("from JSON text", &json, 3.0)];
+    for (what, medians, _) in &targets {
         let rpl = medians[0].1;
         if let (Some(rpl), Some((peer, ns))) = (rpl, fastest_peer(medians)) {
             println!(
-                "{what}: fastest peer {peer} {} ÷ RPL {} = {:.2}× (target: at least {target}×)",
+                "{what}, the medians above: fastest peer {peer} {} ÷ RPL {} = {:.2}×",
                 show(Some(ns)),
                 show(Some(rpl)),
                 ns / rpl
             );
         }
+    }
+    println!();
+    println!("zen ÷ RPL, timed back to back in {ROUNDS} rounds of {SIDE:?} a side:");
+    println!(
+        "| input | RPL | zen | zen ÷ RPL: median | middle 80% of rounds | slowest–fastest round | target |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for ((what, _, target), p) in targets.iter().zip(paired) {
+        let at = |q: f64| p.ratios[((p.ratios.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "| {what} | {} | {} | {:.2}× | {:.2}–{:.2}× | {:.2}–{:.2}× | at least {target}× |",
+            show(Some(p.rpl_ns)),
+            show(Some(p.zen_ns)),
+            at(0.5),
+            at(0.1),
+            at(0.9),
+            at(0.0),
+            at(1.0)
+        );
     }
     println!();
     println!("preparing from text in memory:");
