@@ -18,7 +18,7 @@ use rust_decimal::Decimal as Dec;
 
 use super::coverage::PolicyHits;
 use super::error::EvalError;
-use super::plain::{self, Truth};
+use super::plain;
 use crate::calendar::OutOfRange;
 use crate::check::hir::Builtin;
 use crate::compile::{Arith, Cmp, CompiledPolicy, FormatPart, Leaf, Node, NodeId, Planned, Test};
@@ -153,11 +153,9 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
 
     #[inline(always)]
     fn leaf(&mut self, leaf: &Leaf, what: &str) -> R<Option<bool>> {
-        match plain::leaf(leaf, self.request) {
-            Truth::True => Ok(Some(true)),
-            Truth::False => Ok(Some(false)),
-            Truth::Unknown => Ok(None),
-            Truth::Unread => self.unread_leaf(leaf, what),
+        match plain::leaf(leaf, self.request).known() {
+            Some(truth) => Ok(truth),
+            None => self.unread_leaf(leaf, what),
         }
     }
 
@@ -648,11 +646,9 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
 
     /// Whether the enum value `v` is in `set` (or not, `negated`).
     fn member(&self, v: &Value, set: u128, negated: bool) -> R<Option<bool>> {
-        match v {
-            Value::Enum(i) if *i < 128 => Ok(Some((set & (1u128 << i) != 0) != negated)),
-            Value::Absent => Ok(None),
-            v => Err(self.unexpected("`in` a set of values", v)),
-        }
+        plain::in_set(v, set, negated)
+            .known()
+            .ok_or_else(|| self.unexpected("`in` a set of values", v))
     }
 
     fn in_list(&mut self, value: NodeId, list: &[NodeId], negated: bool) -> R<Option<bool>> {
@@ -670,7 +666,7 @@ impl<'a, const WATCHED: bool> Evaluator<'a, WATCHED> {
     }
 
     fn is(&self, field: FieldId, present: bool) -> bool {
-        (*self.request.get(field) != Value::Absent) == present
+        plain::is(self.request, field, present)
     }
 
     fn within(

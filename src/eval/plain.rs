@@ -19,6 +19,7 @@ use super::output::{Decider, Decision, Refund, paid};
 use crate::check::hir::OutField;
 use crate::compile::{Compiled, CompiledPolicy, Leaf, Plan, Planned, Test};
 use crate::request::Request;
+use crate::schema::FieldId;
 use crate::value::{Value, cmp_decimal};
 use crate::vocab::Verdict;
 use crate::words::Word;
@@ -38,6 +39,17 @@ impl Truth {
     #[inline(always)]
     fn of(b: bool) -> Truth {
         if b { Truth::True } else { Truth::False }
+    }
+
+    /// The evaluator's three-valued truth; `None` when unread.
+    #[inline(always)]
+    pub fn known(self) -> Option<Option<bool>> {
+        match self {
+            Truth::False => Some(Some(false)),
+            Truth::True => Some(Some(true)),
+            Truth::Unknown => Some(None),
+            Truth::Unread => None,
+        }
     }
 
     #[inline(always)]
@@ -60,19 +72,13 @@ pub fn leaf(leaf: &Leaf, request: &Request) -> Truth {
             Value::Absent => Truth::Unknown,
             _ => Truth::Unread,
         },
-        Leaf::Is { field, present } => {
-            Truth::of(!matches!(request.get(*field), Value::Absent) == *present)
-        }
+        Leaf::Is { field, present } => Truth::of(is(request, *field, *present)),
         Leaf::InSet {
             field,
             set,
             negated,
             ..
-        } => match request.get(*field) {
-            Value::Enum(i) if *i < 128 => Truth::of((set & (1u128 << i) != 0) != *negated),
-            Value::Absent => Truth::Unknown,
-            _ => Truth::Unread,
-        },
+        } => in_set(request.get(*field), *set, *negated),
         Leaf::Money {
             op, field, amount, ..
         } => match request.get(*field) {
@@ -81,6 +87,23 @@ pub fn leaf(leaf: &Leaf, request: &Request) -> Truth {
             _ => Truth::Unread,
         },
         Leaf::Cmp { .. } | Leaf::Node(_) => Truth::Unread,
+    }
+}
+
+/// Whether `field` has a value (`is present`), or has none (`is absent`).
+#[inline(always)]
+pub fn is(request: &Request, field: FieldId, present: bool) -> bool {
+    !matches!(request.get(field), Value::Absent) == present
+}
+
+/// Whether the enum value `v` is in `set`, a set of variants as bits (or
+/// not, `negated`).
+#[inline(always)]
+pub fn in_set(v: &Value, set: u128, negated: bool) -> Truth {
+    match v {
+        Value::Enum(i) if *i < 128 => Truth::of((set & (1u128 << i) != 0) != negated),
+        Value::Absent => Truth::Unknown,
+        _ => Truth::Unread,
     }
 }
 
