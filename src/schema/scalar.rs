@@ -84,82 +84,186 @@ pub(crate) const TIMESTAMP_EXAMPLE: &str = "2025-01-03T10:20:00+08:00";
 /// would also take a space for `T`, `+08` or a `[zone]` suffix; requests are
 /// held to the stricter contract form. The instant is kept, the offset is not.
 pub(crate) fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
-    let mut c = Cursor { rest: text };
-    let mut field = |n: usize, after: &[u8]| {
-        let v = c.digits(n)?;
-        (after.is_empty() || c.byte(after)).then_some(v)
+    let parts = match Parts::fixed(text.as_bytes()) {
+        Some(parts) => parts,
+        None => Parts::read(text)?,
     };
-    let parts = (|| {
-        Some([
-            field(4, b"-")?,
-            field(2, b"-")?,
-            field(2, b"Tt")?,
-            field(2, b":")?,
-            field(2, b":")?,
-            field(2, b"")?,
-        ])
-    })();
-    let Some([year, month, day, hour, minute, second]) = parts else {
-        return Err(TimestampError::Invalid(
-            "expected `YYYY-MM-DDTHH:MM:SS` followed by an offset".to_owned(),
-        ));
-    };
-    let mut nanos = 0;
-    if c.byte(b".") {
-        let n = c.rest.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 || n > 9 {
-            return Err(TimestampError::Invalid(
-                "a fraction of a second needs 1 to 9 digits".to_owned(),
-            ));
-        }
-        nanos = c.digits(n).unwrap_or(0) * 10_u32.pow(9 - n as u32);
-    }
-    if c.rest.is_empty() {
-        return Err(TimestampError::MissingOffset);
-    }
-    let offset = if c.byte(b"Zz") {
-        Some(0)
-    } else {
-        let sign = match c.rest.as_bytes().first() {
-            Some(b'+') => 1,
-            Some(b'-') => -1,
-            _ => 0,
-        };
-        c.skip(1);
-        let hh = c.digits(2);
-        let colon = c.byte(b":");
-        let mm = c.digits(2);
-        match (hh, colon, mm) {
-            (Some(h), true, Some(m)) if sign != 0 && h <= 23 && m <= 59 => {
-                Some(sign * (h * 3600 + m * 60) as i32)
-            }
-            _ => None,
-        }
-    };
-    let Some(offset) = offset.filter(|_| c.rest.is_empty()) else {
-        return Err(TimestampError::Invalid(
-            "the offset must be `Z` or `+HH:MM` / `-HH:MM`, and nothing may follow it".to_owned(),
-        ));
-    };
-    // Built from the parts read above, as seconds since the epoch: jiff's
-    // parser is only asked what is wrong with a date or time the parts do
-    // not make (`02-30`, `25:00`). A leap second is the last second of its
-    // minute, as jiff reads it.
-    let instant = || {
-        let day = Day::from_ymd(year as i32, month as i32, day as i32)?;
-        if hour > 23 || minute > 59 || second > 60 {
-            return None;
-        }
-        let seconds = day.utc_seconds() + i64::from(hour * 3600 + minute * 60 + second.min(59))
-            - i64::from(offset);
-        Timestamp::new(seconds, i32::try_from(nanos).ok()?).ok()
-    };
-    match instant() {
+    // jiff's parser is only asked what is wrong with a date or time the
+    // parts do not make (`02-30`, `25:00`).
+    match parts.instant() {
         Some(t) => Ok(t),
         None => text
             .parse::<Timestamp>()
             .map_err(|e| TimestampError::Invalid(e.to_string())),
     }
+}
+
+/// A timestamp's parts as its text writes them.
+#[derive(Debug, PartialEq)]
+struct Parts {
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+    /// Seconds east of UTC.
+    offset: i32,
+}
+
+impl Parts {
+    /// The parts of `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `±HH:MM`,
+    /// the form nearly every request writes, read at their fixed places;
+    /// `None` for any other text, which [`Parts::read`] reads (to the
+    /// same parts, for a text both read).
+    #[inline]
+    fn fixed(text: &[u8]) -> Option<Parts> {
+        let [
+            y0,
+            y1,
+            y2,
+            y3,
+            b'-',
+            mo0,
+            mo1,
+            b'-',
+            d0,
+            d1,
+            b'T' | b't',
+            h0,
+            h1,
+            b':',
+            mi0,
+            mi1,
+            b':',
+            s0,
+            s1,
+            offset @ ..,
+        ] = text
+        else {
+            return None;
+        };
+        let offset = match offset {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), oh0, oh1, b':', om0, om1] => {
+                let (h, m) = (two(*oh0, *oh1)?, two(*om0, *om1)?);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let east = (h * 3600 + m * 60) as i32;
+                if *sign == b'-' { -east } else { east }
+            }
+            _ => return None,
+        };
+        Some(Parts {
+            year: two(*y0, *y1)? * 100 + two(*y2, *y3)?,
+            month: two(*mo0, *mo1)?,
+            day: two(*d0, *d1)?,
+            hour: two(*h0, *h1)?,
+            minute: two(*mi0, *mi1)?,
+            second: two(*s0, *s1)?,
+            nanos: 0,
+            offset,
+        })
+    }
+
+    /// The parts of any text of the form, fraction of a second included;
+    /// what is wrong with one that is not.
+    fn read(text: &str) -> Result<Parts, TimestampError> {
+        let mut c = Cursor { rest: text };
+        let mut field = |n: usize, after: &[u8]| {
+            let v = c.digits(n)?;
+            (after.is_empty() || c.byte(after)).then_some(v)
+        };
+        let parts = (|| {
+            Some([
+                field(4, b"-")?,
+                field(2, b"-")?,
+                field(2, b"Tt")?,
+                field(2, b":")?,
+                field(2, b":")?,
+                field(2, b"")?,
+            ])
+        })();
+        let Some([year, month, day, hour, minute, second]) = parts else {
+            return Err(TimestampError::Invalid(
+                "expected `YYYY-MM-DDTHH:MM:SS` followed by an offset".to_owned(),
+            ));
+        };
+        let mut nanos = 0;
+        if c.byte(b".") {
+            let n = c.rest.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 || n > 9 {
+                return Err(TimestampError::Invalid(
+                    "a fraction of a second needs 1 to 9 digits".to_owned(),
+                ));
+            }
+            nanos = c.digits(n).unwrap_or(0) * 10_u32.pow(9 - n as u32);
+        }
+        if c.rest.is_empty() {
+            return Err(TimestampError::MissingOffset);
+        }
+        let offset = if c.byte(b"Zz") {
+            Some(0)
+        } else {
+            let sign = match c.rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => 0,
+            };
+            c.skip(1);
+            let hh = c.digits(2);
+            let colon = c.byte(b":");
+            let mm = c.digits(2);
+            match (hh, colon, mm) {
+                (Some(h), true, Some(m)) if sign != 0 && h <= 23 && m <= 59 => {
+                    Some(sign * (h * 3600 + m * 60) as i32)
+                }
+                _ => None,
+            }
+        };
+        let Some(offset) = offset.filter(|_| c.rest.is_empty()) else {
+            return Err(TimestampError::Invalid(
+                "the offset must be `Z` or `+HH:MM` / `-HH:MM`, and nothing may follow it"
+                    .to_owned(),
+            ));
+        };
+        Ok(Parts {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset,
+        })
+    }
+
+    /// The instant, as seconds since the epoch; `None` for a date or time
+    /// that does not exist. A leap second is the last second of its
+    /// minute, as jiff reads it.
+    fn instant(&self) -> Option<Timestamp> {
+        let day = Day::from_ymd(self.year as i32, self.month as i32, self.day as i32)?;
+        if self.hour > 23 || self.minute > 59 || self.second > 60 {
+            return None;
+        }
+        let seconds = day.utc_seconds()
+            + i64::from(self.hour * 3600 + self.minute * 60 + self.second.min(59))
+            - i64::from(self.offset);
+        Timestamp::new(seconds, i32::try_from(self.nanos).ok()?).ok()
+    }
+}
+
+/// Two ASCII digits' value.
+#[inline(always)]
+fn two(tens: u8, ones: u8) -> Option<u32> {
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
+    };
+    Some(digit(tens)? * 10 + digit(ones)?)
 }
 
 /// A TOML datetime written out in the request form, so that it goes through
@@ -351,6 +455,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The parts read at fixed places are the parts read in general,
+        /// for every text read at fixed places; the usual form is.
+        #[test]
+        fn fixed_places_read_the_parts_the_general_reading_does(
+            text in "[0-9]{3}[0-9x]-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?([Zz]|[+-][0-2][0-9]:[0-5][0-9]|[+-][0-9]{2}:?[0-9]{2}|)[Z0]?"
+        ) {
+            if let Some(fixed) = Parts::fixed(text.as_bytes()) {
+                proptest::prop_assert_eq!(Ok(fixed), Parts::read(&text));
+            }
+            proptest::prop_assert!(Parts::fixed(b"2025-01-03T10:20:00+08:00").is_some());
+            proptest::prop_assert!(Parts::fixed(b"2025-01-03t02:20:00z").is_some());
+        }
+
         /// Built from its parts, a timestamp is what jiff reads from the
         /// text: the same instant, or an error for the same texts.
         #[test]
