@@ -66,18 +66,27 @@ policy CHANNEL "plain" {
 fn plain_engine() -> &'static rpl::Engine {
     static ENGINE: OnceLock<rpl::Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-        let mut sources = rpl::source::Sources::new("memory");
-        for file in ["schema.toml", "calendars/cn.toml"] {
-            sources.insert(file, std::fs::read_to_string(shipped.join(file)).unwrap());
-        }
-        for channel in ["official_mall", "partner_platform", "offline_store"] {
-            sources.insert(format!("{channel}.rpl"), PLAIN.replace("CHANNEL", channel));
-        }
-        let engine = rpl::Engine::from_sources(&sources).unwrap_or_else(|e| panic!("{e}"));
+        let engine = engine_beside(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
+            ["official_mall", "partner_platform", "offline_store"]
+                .map(|channel| (format!("{channel}.rpl"), PLAIN.replace("CHANNEL", channel))),
+        );
         assert!(engine.compiled().policies.iter().all(|p| p.plain));
         engine
     })
+}
+
+/// An engine of `policies` (file name, text) beside the schema and the
+/// calendar of the policy directory `dir`, all in memory.
+fn engine_beside(dir: &Path, policies: impl IntoIterator<Item = (String, String)>) -> rpl::Engine {
+    let mut sources = rpl::source::Sources::new("memory");
+    for file in ["schema.toml", "calendars/cn.toml"] {
+        sources.insert(file, std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+    for (name, text) in policies {
+        sources.insert(name, text);
+    }
+    rpl::Engine::from_sources(&sources).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn seeds() -> &'static Vec<Value> {
@@ -290,20 +299,7 @@ fn deeply_nested_json_is_an_error() {
 /// no "window ends".
 #[test]
 fn a_window_in_an_outcome_lends_no_end_to_a_later_test() {
-    let frozen = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/frozen/policies"
-    );
-    let mut sources = rpl::source::Sources::new("memory");
-    for file in ["schema.toml", "calendars/cn.toml"] {
-        sources.insert(
-            file,
-            std::fs::read_to_string(format!("{frozen}/{file}")).unwrap(),
-        );
-    }
-    sources.insert(
-        "p.rpl",
-        r#"policy official_mall {
+    let policy = r#"policy official_mall {
     channel = official_mall
     currency = CNY
     timezone = "Asia/Shanghai"
@@ -330,9 +326,11 @@ fn a_window_in_an_outcome_lends_no_end_to_a_later_test() {
         }
     }
 }
-"#,
+"#;
+    let engine = engine_beside(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frozen/policies"),
+        [("p.rpl".to_owned(), policy.to_owned())],
     );
-    let engine = rpl::Engine::from_sources(&sources).unwrap_or_else(|e| panic!("{e}"));
     let mut request: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),

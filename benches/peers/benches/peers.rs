@@ -556,8 +556,6 @@ fn main() {
     });
     g.finish();
 
-    // Not an engine: parsing the same text into a `serde_json::Value`, the
-    // floor under any decision from JSON text.
     // The ratios the targets are read from: RPL and zen timed back to back.
     let paired_pre = paired(
         n,
@@ -570,6 +568,8 @@ fn main() {
         |i| drop(black_box(zen.decide_json(black_box(&texts[i])))),
     );
 
+    // Not an engine: parsing the same text into a `serde_json::Value`, the
+    // floor under any decision from JSON text.
     let mut g = c.benchmark_group("baseline");
     g.warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
@@ -689,7 +689,7 @@ fn paired(orders: usize, mut rpl: impl FnMut(usize), mut zen: impl FnMut(usize))
             }
         })
         .collect();
-    let median = |mut xs: Vec<f64>| {
+    let middle = |mut xs: Vec<f64>| {
         xs.sort_by(f64::total_cmp);
         xs[xs.len() / 2]
     };
@@ -697,8 +697,8 @@ fn paired(orders: usize, mut rpl: impl FnMut(usize), mut zen: impl FnMut(usize))
     ratios.sort_by(f64::total_cmp);
     Paired {
         ratios,
-        rpl_ns: median(rounds.iter().map(|(r, _)| *r).collect()),
-        zen_ns: median(rounds.iter().map(|(_, z)| *z).collect()),
+        rpl_ns: middle(rounds.iter().map(|(r, _)| *r).collect()),
+        zen_ns: middle(rounds.iter().map(|(_, z)| *z).collect()),
     }
 }
 
